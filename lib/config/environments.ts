@@ -1,0 +1,253 @@
+/**
+ * Every environment's settings, in one place. `cdk synth|deploy -c env=<name>` selects dev, staging or
+ * prod; the local platform (localstack/) reads `local`. Accounts can be overridden per environment with
+ * LAKEHOUSE_<ENV>_ACCOUNT (e.g. LAKEHOUSE_PROD_ACCOUNT=123456789012) so no account id needs committing.
+ */
+
+export type DeployableEnvName = 'dev' | 'staging' | 'prod';
+export type EnvName = DeployableEnvName | 'local';
+
+export type MskSettings =
+  | { readonly mode: 'serverless' }
+  | {
+      readonly mode: 'provisioned';
+      readonly kafkaVersion: string;
+      readonly brokerCount: number;
+      readonly instanceType: string;
+      readonly volumeSizeGiB: number;
+    };
+
+export interface TopicSettings {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly retentionHours: number;
+}
+
+export interface EnvironmentConfig {
+  readonly name: EnvName;
+  readonly account: string;
+  readonly region: string;
+  /** Prefix of every named resource (buckets, topics' cluster, stacks). */
+  readonly prefix: string;
+  readonly availabilityZones: number;
+  readonly msk: MskSettings;
+  readonly topics: TopicSettings;
+  readonly ingest: {
+    readonly memoryMb: number;
+    readonly timeoutSeconds: number;
+    /** Largest request body the API accepts (API Gateway's own ceiling is 10 MB). */
+    readonly maxBodyBytes: number;
+    readonly maxBatchRecords: number;
+    readonly throttleRatePerSecond: number;
+    readonly throttleBurst: number;
+    /** Requests per day per API key in the default usage plan. */
+    readonly quotaPerDay: number;
+    readonly waf: boolean;
+  };
+  readonly sink: {
+    readonly memoryMb: number;
+    readonly timeoutSeconds: number;
+    readonly batchSize: number;
+    readonly maxBatchingWindowSeconds: number;
+    readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+    readonly maxRetryAttempts: number;
+  };
+  readonly lake: {
+    /** Days after which raw objects move to Infrequent Access. */
+    readonly rawInfrequentAccessDays: number;
+    /** Days after which raw objects move to Glacier Instant Retrieval. */
+    readonly rawGlacierDays: number;
+    readonly noncurrentVersionExpirationDays: number;
+    readonly accessLogExpirationDays: number;
+    /** Lower bound on records per gold p95 group. */
+    readonly goldMinGroupCount: number;
+  };
+  readonly logRetentionDays: number;
+  /**
+   * Whether `cdk destroy` may delete data. Data is deleted only when this is true AND the deploy passes
+   * `-c confirmDestroyData=<env name>` (the double opt-in); otherwise buckets, tables and logs are retained.
+   */
+  readonly allowDataDestruction: boolean;
+  readonly alarms: {
+    readonly ingestLatencyP99Ms: number;
+    readonly consumerLagMessages: number;
+    readonly jobDurationMinutes: number;
+    readonly rejectedRatio: number;
+    readonly api5xxRatio: number;
+    readonly email?: string;
+  };
+}
+
+const account = (env: EnvName, fallback: string): string =>
+  process.env[`LAKEHOUSE_${env.toUpperCase()}_ACCOUNT`] ?? fallback;
+
+const commonAlarms = {
+  ingestLatencyP99Ms: 5_000,
+  consumerLagMessages: 10_000,
+  jobDurationMinutes: 60,
+  rejectedRatio: 0.001,
+  api5xxRatio: 0.0001,
+} as const;
+
+export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
+  local: {
+    name: 'local',
+    account: '000000000000',
+    region: 'us-east-1',
+    prefix: 'lakehouse-local',
+    availabilityZones: 1,
+    msk: { mode: 'serverless' },
+    topics: { partitions: 3, replicationFactor: 1, minInsyncReplicas: 1, retentionHours: 168 },
+    ingest: {
+      memoryMb: 512,
+      timeoutSeconds: 10,
+      maxBodyBytes: 1_048_576,
+      maxBatchRecords: 500,
+      throttleRatePerSecond: 100_000,
+      throttleBurst: 100_000,
+      quotaPerDay: 100_000_000,
+      waf: false,
+    },
+    sink: {
+      memoryMb: 1024,
+      timeoutSeconds: 60,
+      batchSize: 10_000,
+      maxBatchingWindowSeconds: 1,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 10,
+    },
+    lake: {
+      rawInfrequentAccessDays: 30,
+      rawGlacierDays: 90,
+      noncurrentVersionExpirationDays: 7,
+      accessLogExpirationDays: 7,
+      goldMinGroupCount: 5,
+    },
+    logRetentionDays: 7,
+    allowDataDestruction: true,
+    alarms: commonAlarms,
+  },
+  dev: {
+    name: 'dev',
+    account: account('dev', '111111111111'),
+    region: 'eu-west-1',
+    prefix: 'lakehouse-dev',
+    availabilityZones: 2,
+    msk: { mode: 'serverless' },
+    // MSK Serverless fixes replication at 3 and min.insync.replicas at 2.
+    topics: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 72 },
+    ingest: {
+      memoryMb: 512,
+      timeoutSeconds: 10,
+      maxBodyBytes: 1_048_576,
+      maxBatchRecords: 500,
+      throttleRatePerSecond: 200,
+      throttleBurst: 400,
+      quotaPerDay: 1_000_000,
+      waf: false,
+    },
+    sink: {
+      memoryMb: 1024,
+      timeoutSeconds: 120,
+      batchSize: 5_000,
+      maxBatchingWindowSeconds: 1,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 10,
+    },
+    lake: {
+      rawInfrequentAccessDays: 30,
+      rawGlacierDays: 90,
+      noncurrentVersionExpirationDays: 7,
+      accessLogExpirationDays: 30,
+      goldMinGroupCount: 5,
+    },
+    logRetentionDays: 14,
+    allowDataDestruction: true,
+    alarms: commonAlarms,
+  },
+  staging: {
+    name: 'staging',
+    account: account('staging', '222222222222'),
+    region: 'eu-west-1',
+    prefix: 'lakehouse-staging',
+    availabilityZones: 3,
+    msk: { mode: 'provisioned', kafkaVersion: '3.9.x', brokerCount: 3, instanceType: 'kafka.m7g.large', volumeSizeGiB: 500 },
+    topics: { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
+    ingest: {
+      memoryMb: 1024,
+      timeoutSeconds: 10,
+      maxBodyBytes: 1_048_576,
+      maxBatchRecords: 500,
+      throttleRatePerSecond: 1_000,
+      throttleBurst: 2_000,
+      quotaPerDay: 10_000_000,
+      waf: true,
+    },
+    sink: {
+      memoryMb: 2048,
+      timeoutSeconds: 120,
+      batchSize: 10_000,
+      maxBatchingWindowSeconds: 1,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 20,
+    },
+    lake: {
+      rawInfrequentAccessDays: 30,
+      rawGlacierDays: 180,
+      noncurrentVersionExpirationDays: 30,
+      accessLogExpirationDays: 90,
+      goldMinGroupCount: 10,
+    },
+    logRetentionDays: 90,
+    allowDataDestruction: false,
+    alarms: commonAlarms,
+  },
+  prod: {
+    name: 'prod',
+    account: account('prod', '333333333333'),
+    region: 'eu-west-1',
+    prefix: 'lakehouse-prod',
+    availabilityZones: 3,
+    msk: { mode: 'provisioned', kafkaVersion: '3.9.x', brokerCount: 3, instanceType: 'kafka.m7g.xlarge', volumeSizeGiB: 2000 },
+    topics: { partitions: 12, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
+    ingest: {
+      memoryMb: 1024,
+      timeoutSeconds: 10,
+      maxBodyBytes: 1_048_576,
+      maxBatchRecords: 500,
+      throttleRatePerSecond: 5_000,
+      throttleBurst: 10_000,
+      quotaPerDay: 100_000_000,
+      waf: true,
+    },
+    sink: {
+      memoryMb: 2048,
+      timeoutSeconds: 120,
+      batchSize: 10_000,
+      maxBatchingWindowSeconds: 1,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 50,
+    },
+    lake: {
+      rawInfrequentAccessDays: 30,
+      rawGlacierDays: 365,
+      noncurrentVersionExpirationDays: 90,
+      accessLogExpirationDays: 365,
+      goldMinGroupCount: 20,
+    },
+    logRetentionDays: 365,
+    allowDataDestruction: false,
+    alarms: commonAlarms,
+  },
+};
+
+export const DEPLOYABLE_ENVS: readonly DeployableEnvName[] = ['dev', 'staging', 'prod'];
+
+export function environmentConfig(name: string | undefined): EnvironmentConfig {
+  const config = ENVIRONMENTS[(name ?? '') as EnvName];
+  if (!config) {
+    throw new Error(`Unknown environment "${name}". Use one of: ${Object.keys(ENVIRONMENTS).join(', ')}.`);
+  }
+  return config;
+}

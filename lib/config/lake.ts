@@ -1,0 +1,29 @@
+import type { EnvironmentConfig } from './environments';
+
+/**
+ * The buckets of the lake (SPEC §6). CDK creates them and the local platform creates the same names in
+ * the emulator, both from this list.
+ */
+export const LAKE_ZONES = ['raw', 'curated', 'gold', 'quarantine', 'scripts', 'dags', 'access-logs'] as const;
+export type LakeZone = (typeof LAKE_ZONES)[number];
+
+/** Globally unique bucket name: `<prefix>-<zone>-<account>-<region>` in AWS, `<prefix>-<zone>` locally. */
+export function bucketName(env: EnvironmentConfig, zone: LakeZone): string {
+  return env.name === 'local' ? `${env.prefix}-${zone}` : `${env.prefix}-${zone}-${env.account}-${env.region}`;
+}
+
+/** The Glue database that catalogs every zone. */
+export function glueDatabaseName(env: EnvironmentConfig): string {
+  return env.prefix.replace(/-/g, '_');
+}
+
+/**
+ * Object layout inside the buckets, shared by the sink (TypeScript) and the Spark jobs (which receive
+ * these prefixes as arguments):
+ * - raw:        s3://<raw>/<dataset>/event_date=YYYY-MM-DD/event_hour=HH/<file>.parquet
+ * - quarantine: s3://<quarantine>/sink/<dataset>/... (JSON lines)  and  s3://<quarantine>/curated/<dataset>/ (Delta)
+ * - curated:    s3://<curated>/<dataset>/ (Delta)
+ * - gold:       s3://<gold>/<table>/ (Delta)
+ */
+export const QUARANTINE_SINK_PREFIX = 'sink';
+export const QUARANTINE_CURATED_PREFIX = 'curated';

@@ -1,0 +1,10 @@
+export * from './envelope';
+export * from './json-schema';
+export * from './lake-columns';
+export * from './registry';
+export * from './temporal';
+export * from './types';
+export * from './validation';
+export { financialTransactions } from './datasets/financial-transactions';
+export { insuranceClaims } from './datasets/insurance-claims';
+export { iotSensorEvents } from './datasets/iot-sensor-events';

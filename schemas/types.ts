@@ -1,0 +1,83 @@
+/**
+ * The vocabulary of dataset definitions. A dataset is declared once (see ./datasets) and every other
+ * representation — JSON schema, validators, TypeScript types, OpenAPI, Parquet, Glue and Spark schemas —
+ * is derived from that declaration.
+ */
+
+/** What a producer sends for a field, and how the lake stores it. */
+export type FieldKind =
+  /** UTF-8 text. */
+  | 'string'
+  /** ISO-8601 date-time; an offset-less value means UTC. Stored as a UTC timestamp (microseconds). */
+  | 'timestamp'
+  /** ISO-8601 date or date-time (a date alone means midnight UTC). Stored as a UTC timestamp. */
+  | 'date_or_timestamp'
+  /** A finite JSON number. Stored as a double. */
+  | 'number'
+  /**
+   * A monetary amount: a finite JSON number. The raw zone keeps the exact float64 the producer sent
+   * (DOUBLE, lossless); the curated zone stores DECIMAL(MONEY_PRECISION, MONEY_SCALE) and quarantines
+   * amounts that would not fit without rounding.
+   */
+  | 'money'
+  /** An ISO-4217 currency code: three letters, any case at the API, upper-cased in the curated zone. */
+  | 'currency'
+  /** A free-form JSON object, stored as its JSON text. */
+  | 'json';
+
+export const MONEY_PRECISION = 18;
+export const MONEY_SCALE = 4;
+
+export interface FieldSpec {
+  readonly kind: FieldKind;
+  /** Required fields must be present and non-null; optional fields may be absent or null. */
+  readonly required: boolean;
+  readonly description: string;
+  /** Smallest length for strings (a record id must be non-empty). */
+  readonly minLength?: number;
+  /** Inclusive lower bound for numbers and money. */
+  readonly minimum?: number;
+  /**
+   * Known values of an enumeration-like field. The API accepts any string (producers may be ahead of
+   * us); the curated zone quarantines values outside this list.
+   */
+  readonly knownValues?: readonly string[];
+  /** An example value, used by the OpenAPI document and the data generator. */
+  readonly example: unknown;
+}
+
+export interface DatasetDefinition {
+  /** snake_case plural, e.g. financial_transactions. Names the topic, the lake prefix and the tables. */
+  readonly name: string;
+  /** The record's name in the API and OpenAPI document, e.g. FinancialTransaction. */
+  readonly title: string;
+  /** Human name used in API messages, e.g. "Financial transaction". */
+  readonly label: string;
+  /** The single-record ingest route, e.g. /ingest-financial-transaction. */
+  readonly route: string;
+  /** The field that identifies a record; it is the Kafka message key and the curated MERGE key. */
+  readonly idField: string;
+  /** The field whose date and hour partition the lake. */
+  readonly eventTimeField: string;
+  /** Bumped on any change to the fields; carried with every record. */
+  readonly schemaVersion: number;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
+
+type ValueOf<F extends FieldSpec> = F['kind'] extends 'number' | 'money'
+  ? number
+  : F['kind'] extends 'json'
+    ? Record<string, unknown>
+    : string;
+
+type RequiredKeys<D extends DatasetDefinition> = {
+  [K in keyof D['fields']]: D['fields'][K]['required'] extends true ? K : never;
+}[keyof D['fields']];
+type OptionalKeys<D extends DatasetDefinition> = Exclude<keyof D['fields'], RequiredKeys<D>>;
+
+/** The TypeScript type of a valid record of dataset D, derived from its definition. */
+export type RecordOf<D extends DatasetDefinition> = {
+  -readonly [K in RequiredKeys<D>]: ValueOf<D['fields'][K]>;
+} & {
+  -readonly [K in OptionalKeys<D>]?: ValueOf<D['fields'][K]> | null;
+};

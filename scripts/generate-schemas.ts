@@ -1,0 +1,25 @@
+/**
+ * Writes schemas/generated/<dataset>.schema.json for every dataset (platform and test datasets): the JSON
+ * schema that the PySpark jobs load. `npm run schemas` regenerates; a test fails when a file is stale.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATASETS, iotSensorEvents, rawColumns, recordJsonSchema, type DatasetDefinition } from '../schemas';
+
+export const GENERATED_DIR = join(__dirname, '..', 'schemas', 'generated');
+
+export function generatedSchemaFiles(): Record<string, string> {
+  const all: readonly DatasetDefinition[] = [...DATASETS, iotSensorEvents];
+  return Object.fromEntries(
+    all.map((d) => [
+      `${d.name}.schema.json`,
+      `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d) }, null, 2)}\n`,
+    ]),
+  );
+}
+
+if (require.main === module) {
+  mkdirSync(GENERATED_DIR, { recursive: true });
+  for (const [file, text] of Object.entries(generatedSchemaFiles())) writeFileSync(join(GENERATED_DIR, file), text);
+  console.log(`wrote ${Object.keys(generatedSchemaFiles()).length} schema files to ${GENERATED_DIR}`);
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the platform and its tests need, idempotently, into ignored folders of the
+# repository: node_modules (npm ci), .venv (Python), .cache (Maven artifacts: Kafka, Spark jars).
+# A step whose inputs have not changed since it last succeeded is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+mkdir -p .cache
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# stamp NAME FILE...: true when FILE... are unchanged since `mark NAME` last ran.
+stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+fresh() { local name=$1; shift; [ -f ".cache/$name.stamp" ] && [ "$(cat ".cache/$name.stamp")" = "$(stamp_of "$@")" ]; }
+mark() { local name=$1; shift; stamp_of "$@" >".cache/$name.stamp"; }
+
+if [ ! -d node_modules ] || ! fresh npm package-lock.json; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+  mark npm package-lock.json
+fi
+
+if [ ! -x .venv/bin/python ] || ! fresh venv requirements.txt; then
+  step "Python virtualenv (.venv) from requirements.txt — pyspark is ~300 MB, first run takes a few minutes"
+  python3 -m venv .venv
+  .venv/bin/pip install --disable-pip-version-check --progress-bar on -q --upgrade pip
+  .venv/bin/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
+  mark venv requirements.txt
+fi
+
+# Further steps (Kafka from Maven Central, Spark jars, Airflow venv) are added below by their areas.
