@@ -15,7 +15,9 @@ mark() { local name=$1; shift; stamp_of "$@" >".cache/$name.stamp"; }
 
 if [ ! -d node_modules ] || ! fresh npm package-lock.json; then
   step "npm ci"
-  npm ci --no-audit --no-fund
+  # Some registry mirrors lack other platforms' optional binaries (e.g. @biomejs/cli-android-*), and
+  # npm ci then refuses the lock file; npm install --no-save installs the same locked versions.
+  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-save --no-audit --no-fund
   mark npm package-lock.json
 fi
 
