@@ -1,3 +1,6 @@
+export { financialTransactions } from './datasets/financial-transactions';
+export { insuranceClaims } from './datasets/insurance-claims';
+export { iotSensorEvents } from './datasets/iot-sensor-events';
 export * from './envelope';
 export * from './json-schema';
 export * from './lake-columns';
@@ -5,6 +8,3 @@ export * from './registry';
 export * from './temporal';
 export * from './types';
 export * from './validation';
-export { financialTransactions } from './datasets/financial-transactions';
-export { insuranceClaims } from './datasets/insurance-claims';
-export { iotSensorEvents } from './datasets/iot-sensor-events';

@@ -28,13 +28,43 @@ const LOGICAL_TYPE: Record<FieldKind, LogicalType> = {
 
 /** Metadata columns, prefixed so they can never clash with a record field. */
 export const METADATA_COLUMNS: readonly LakeColumn[] = [
-  { name: '_ingest_time', type: 'timestamp', nullable: false, source: 'metadata', comment: 'When the API accepted the record (UTC).' },
-  { name: '_request_id', type: 'string', nullable: false, source: 'metadata', comment: 'API request that carried the record.' },
-  { name: '_schema_version', type: 'int32', nullable: false, source: 'metadata', comment: 'Dataset schema version.' },
+  {
+    name: '_ingest_time',
+    type: 'timestamp',
+    nullable: false,
+    source: 'metadata',
+    comment: 'When the API accepted the record (UTC).',
+  },
+  {
+    name: '_request_id',
+    type: 'string',
+    nullable: false,
+    source: 'metadata',
+    comment: 'API request that carried the record.',
+  },
+  {
+    name: '_schema_version',
+    type: 'int32',
+    nullable: false,
+    source: 'metadata',
+    comment: 'Dataset schema version.',
+  },
   { name: '_kafka_topic', type: 'string', nullable: false, source: 'metadata', comment: 'Kafka topic.' },
-  { name: '_kafka_partition', type: 'int32', nullable: false, source: 'metadata', comment: 'Kafka partition.' },
+  {
+    name: '_kafka_partition',
+    type: 'int32',
+    nullable: false,
+    source: 'metadata',
+    comment: 'Kafka partition.',
+  },
   { name: '_kafka_offset', type: 'int64', nullable: false, source: 'metadata', comment: 'Kafka offset.' },
-  { name: '_kafka_timestamp', type: 'timestamp', nullable: false, source: 'metadata', comment: 'Kafka record timestamp (UTC).' },
+  {
+    name: '_kafka_timestamp',
+    type: 'timestamp',
+    nullable: false,
+    source: 'metadata',
+    comment: 'Kafka record timestamp (UTC).',
+  },
 ];
 
 /** Hive partition columns of the raw zone, in path order: `event_date=YYYY-MM-DD/event_hour=HH`. */

@@ -8,7 +8,10 @@ import { compileValidator, newAjv, type RecordValidator } from './validation';
  * The datasets the platform runs. Adding a dataset is one definition in ./datasets plus one entry here;
  * topics, routes, buckets prefixes, tables and jobs follow from this list.
  */
-export const DATASETS = [financialTransactions, insuranceClaims] as const satisfies readonly DatasetDefinition[];
+export const DATASETS = [
+  financialTransactions,
+  insuranceClaims,
+] as const satisfies readonly DatasetDefinition[];
 
 export interface RegisteredDataset {
   readonly definition: DatasetDefinition;

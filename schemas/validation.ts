@@ -24,8 +24,18 @@ export type RecordValidator<T = Record<string, unknown>> = (input: unknown) => V
 
 function newAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strictNumbers: true, strict: true });
-  ajv.addVocabulary([KIND_KEYWORD, KNOWN_VALUES_KEYWORD, 'x-dataset', 'x-id-field', 'x-event-time-field', 'x-schema-version']);
-  ajv.addFormat(TIMESTAMP_FORMAT, { type: 'string', validate: (s: string) => parseTimestampMicros(s) !== undefined });
+  ajv.addVocabulary([
+    KIND_KEYWORD,
+    KNOWN_VALUES_KEYWORD,
+    'x-dataset',
+    'x-id-field',
+    'x-event-time-field',
+    'x-schema-version',
+  ]);
+  ajv.addFormat(TIMESTAMP_FORMAT, {
+    type: 'string',
+    validate: (s: string) => parseTimestampMicros(s) !== undefined,
+  });
   ajv.addFormat(DATE_OR_TIMESTAMP_FORMAT, {
     type: 'string',
     validate: (s: string) => parseDateOrTimestampMicros(s) !== undefined,
@@ -46,17 +56,36 @@ function toFieldError(e: ErrorObject): FieldError {
     .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   switch (e.keyword) {
     case 'required':
-      return { loc: [...loc, (e.params as { missingProperty: string }).missingProperty], msg: 'Field required', type: 'missing' };
+      return {
+        loc: [...loc, (e.params as { missingProperty: string }).missingProperty],
+        msg: 'Field required',
+        type: 'missing',
+      };
     case 'type': {
       const expected = String((e.params as { type: string | string[] }).type).split(',')[0] ?? 'value';
-      return { loc, ...(TYPE_MESSAGES[expected] ?? { msg: `Input should be of type ${expected}`, type: 'type_error' }) };
+      return {
+        loc,
+        ...(TYPE_MESSAGES[expected] ?? { msg: `Input should be of type ${expected}`, type: 'type_error' }),
+      };
     }
     case 'minLength':
-      return { loc, msg: `String should have at least ${(e.params as { limit: number }).limit} character(s)`, type: 'string_too_short' };
+      return {
+        loc,
+        msg: `String should have at least ${(e.params as { limit: number }).limit} character(s)`,
+        type: 'string_too_short',
+      };
     case 'minimum':
-      return { loc, msg: `Input should be greater than or equal to ${(e.params as { limit: number }).limit}`, type: 'greater_than_equal' };
+      return {
+        loc,
+        msg: `Input should be greater than or equal to ${(e.params as { limit: number }).limit}`,
+        type: 'greater_than_equal',
+      };
     case 'pattern':
-      return { loc, msg: 'Input should be an ISO-4217 currency code of three letters, e.g. USD', type: 'currency_code' };
+      return {
+        loc,
+        msg: 'Input should be an ISO-4217 currency code of three letters, e.g. USD',
+        type: 'currency_code',
+      };
     case 'format':
       return (e.params as { format: string }).format === DATE_OR_TIMESTAMP_FORMAT
         ? { loc, msg: 'Input should be a valid ISO-8601 date or date-time', type: 'date_parsing' }

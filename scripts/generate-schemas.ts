@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATASETS, iotSensorEvents, rawColumns, recordJsonSchema, type DatasetDefinition } from '../schemas';
+import { DATASETS, type DatasetDefinition, iotSensorEvents, rawColumns, recordJsonSchema } from '../schemas';
 
 export const GENERATED_DIR = join(__dirname, '..', 'schemas', 'generated');
 
@@ -20,6 +20,7 @@ export function generatedSchemaFiles(): Record<string, string> {
 
 if (require.main === module) {
   mkdirSync(GENERATED_DIR, { recursive: true });
-  for (const [file, text] of Object.entries(generatedSchemaFiles())) writeFileSync(join(GENERATED_DIR, file), text);
+  for (const [file, text] of Object.entries(generatedSchemaFiles()))
+    writeFileSync(join(GENERATED_DIR, file), text);
   console.log(`wrote ${Object.keys(generatedSchemaFiles()).length} schema files to ${GENERATED_DIR}`);
 }

@@ -172,7 +172,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     region: 'eu-west-1',
     prefix: 'lakehouse-staging',
     availabilityZones: 3,
-    msk: { mode: 'provisioned', kafkaVersion: '3.9.x', brokerCount: 3, instanceType: 'kafka.m7g.large', volumeSizeGiB: 500 },
+    msk: {
+      mode: 'provisioned',
+      kafkaVersion: '3.9.x',
+      brokerCount: 3,
+      instanceType: 'kafka.m7g.large',
+      volumeSizeGiB: 500,
+    },
     topics: { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
     ingest: {
       memoryMb: 1024,
@@ -209,7 +215,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     region: 'eu-west-1',
     prefix: 'lakehouse-prod',
     availabilityZones: 3,
-    msk: { mode: 'provisioned', kafkaVersion: '3.9.x', brokerCount: 3, instanceType: 'kafka.m7g.xlarge', volumeSizeGiB: 2000 },
+    msk: {
+      mode: 'provisioned',
+      kafkaVersion: '3.9.x',
+      brokerCount: 3,
+      instanceType: 'kafka.m7g.xlarge',
+      volumeSizeGiB: 2000,
+    },
     topics: { partitions: 12, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
     ingest: {
       memoryMb: 1024,

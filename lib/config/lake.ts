@@ -9,7 +9,9 @@ export type LakeZone = (typeof LAKE_ZONES)[number];
 
 /** Globally unique bucket name: `<prefix>-<zone>-<account>-<region>` in AWS, `<prefix>-<zone>` locally. */
 export function bucketName(env: EnvironmentConfig, zone: LakeZone): string {
-  return env.name === 'local' ? `${env.prefix}-${zone}` : `${env.prefix}-${zone}-${env.account}-${env.region}`;
+  return env.name === 'local'
+    ? `${env.prefix}-${zone}`
+    : `${env.prefix}-${zone}-${env.account}-${env.region}`;
 }
 
 /** The Glue database that catalogs every zone. */

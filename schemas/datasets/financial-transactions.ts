@@ -22,7 +22,12 @@ export const financialTransactions = {
       description: 'When the transaction happened (ISO-8601; no offset means UTC).',
       example: '2024-01-15T10:30:00.123456',
     },
-    account_id: { kind: 'string', required: true, description: 'Account the transaction belongs to.', example: 'acc-42' },
+    account_id: {
+      kind: 'string',
+      required: true,
+      description: 'Account the transaction belongs to.',
+      example: 'acc-42',
+    },
     amount: { kind: 'money', required: true, description: 'Amount in the given currency.', example: 125.5 },
     currency: { kind: 'currency', required: true, description: 'ISO-4217 currency code.', example: 'USD' },
     transaction_type: {
@@ -32,7 +37,12 @@ export const financialTransactions = {
       description: 'Kind of transaction.',
       example: 'debit',
     },
-    merchant_id: { kind: 'string', required: false, description: 'Merchant, when there is one.', example: 'm-7' },
+    merchant_id: {
+      kind: 'string',
+      required: false,
+      description: 'Merchant, when there is one.',
+      example: 'm-7',
+    },
     category: { kind: 'string', required: false, description: 'Spending category.', example: 'groceries' },
   },
 } as const satisfies DatasetDefinition;

@@ -22,7 +22,12 @@ export const insuranceClaims = {
       description: 'When the claim event was recorded (ISO-8601; no offset means UTC).',
       example: '2024-01-15T10:30:00.123456',
     },
-    policy_number: { kind: 'string', required: true, description: 'Policy the claim is made on.', example: 'POL-1001' },
+    policy_number: {
+      kind: 'string',
+      required: true,
+      description: 'Policy the claim is made on.',
+      example: 'POL-1001',
+    },
     claim_amount: {
       kind: 'money',
       required: true,
@@ -44,7 +49,12 @@ export const insuranceClaims = {
       description: 'Where the claim is in its life cycle.',
       example: 'submitted',
     },
-    customer_id: { kind: 'string', required: true, description: 'Customer who made the claim.', example: 'cust-9' },
+    customer_id: {
+      kind: 'string',
+      required: true,
+      description: 'Customer who made the claim.',
+      example: 'cust-9',
+    },
     incident_date: {
       kind: 'date_or_timestamp',
       required: true,

@@ -13,8 +13,19 @@ export const iotSensorEvents = {
   eventTimeField: 'timestamp',
   schemaVersion: 1,
   fields: {
-    event_id: { kind: 'string', required: true, minLength: 1, description: 'Unique id of the event.', example: 'evt-1' },
-    device_id: { kind: 'string', required: true, description: 'Device that emitted the event.', example: 'dev-17' },
+    event_id: {
+      kind: 'string',
+      required: true,
+      minLength: 1,
+      description: 'Unique id of the event.',
+      example: 'evt-1',
+    },
+    device_id: {
+      kind: 'string',
+      required: true,
+      description: 'Device that emitted the event.',
+      example: 'dev-17',
+    },
     device_type: {
       kind: 'string',
       required: true,
@@ -22,9 +33,25 @@ export const iotSensorEvents = {
       description: 'Kind of device.',
       example: 'thermometer',
     },
-    timestamp: { kind: 'timestamp', required: true, description: 'When it was measured.', example: '2024-01-15T10:30:00Z' },
+    timestamp: {
+      kind: 'timestamp',
+      required: true,
+      description: 'When it was measured.',
+      example: '2024-01-15T10:30:00Z',
+    },
     value: { kind: 'number', required: true, description: 'Measured value.', example: 21.5 },
-    status: { kind: 'string', required: true, knownValues: ['ok', 'warning', 'error'], description: 'Device status.', example: 'ok' },
-    metadata: { kind: 'json', required: false, description: 'Free-form device metadata.', example: { firmware: '1.2.0' } },
+    status: {
+      kind: 'string',
+      required: true,
+      knownValues: ['ok', 'warning', 'error'],
+      description: 'Device status.',
+      example: 'ok',
+    },
+    metadata: {
+      kind: 'json',
+      required: false,
+      description: 'Free-form device metadata.',
+      example: { firmware: '1.2.0' },
+    },
   },
 } as const satisfies DatasetDefinition;

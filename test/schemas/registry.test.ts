@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENERATED_DIR, generatedSchemaFiles } from '../../scripts/generate-schemas';
 import {
   createRegistry,
   DATASETS,
@@ -10,6 +9,7 @@ import {
   rawColumns,
   utcDateAndHour,
 } from '../../schemas';
+import { GENERATED_DIR, generatedSchemaFiles } from '../../scripts/generate-schemas';
 
 const validTxn = {
   transaction_id: 't-1',
@@ -33,7 +33,10 @@ describe('dataset registry', () => {
   });
 
   test('accepts what existing Python producers send', () => {
-    expect(registry.byName('financial_transactions')?.validate(validTxn)).toEqual({ ok: true, record: validTxn });
+    expect(registry.byName('financial_transactions')?.validate(validTxn)).toEqual({
+      ok: true,
+      record: validTxn,
+    });
   });
 
   test('reports one error per bad field, with its location', () => {
@@ -60,9 +63,13 @@ describe('dataset registry', () => {
   test('rejects a negative claim amount and a non-object body', () => {
     const claims = registry.byName('insurance_claims');
     const r = claims?.validate({ claim_amount: -1 });
-    expect(r?.ok === false && r.errors.find((e) => e.loc[0] === 'claim_amount')?.type).toBe('greater_than_equal');
+    expect(r?.ok === false && r.errors.find((e) => e.loc[0] === 'claim_amount')?.type).toBe(
+      'greater_than_equal',
+    );
     const root = claims?.validate([1, 2]);
-    expect(root?.ok === false && root.errors).toEqual([{ loc: [], msg: 'Input should be a valid object', type: 'dict_type' }]);
+    expect(root?.ok === false && root.errors).toEqual([
+      { loc: [], msg: 'Input should be a valid object', type: 'dict_type' },
+    ]);
   });
 
   test('raw columns are the fields followed by metadata columns', () => {
@@ -87,13 +94,17 @@ describe('ISO-8601 parsing', () => {
     ['2024-01-15T10:30:00.123456789', 1705314600123456n],
   ])('%s', (text, micros) => expect(parseTimestampMicros(text)).toBe(micros));
 
-  test.each(['2024-13-01T00:00:00', '2024-01-15', 'yesterday', '2024-01-15T24:00:00', ''])('rejects %s', (text) =>
-    expect(parseTimestampMicros(text)).toBeUndefined(),
+  test.each(['2024-13-01T00:00:00', '2024-01-15', 'yesterday', '2024-01-15T24:00:00', ''])(
+    'rejects %s',
+    (text) => expect(parseTimestampMicros(text)).toBeUndefined(),
   );
 
   test('dates mean midnight UTC, and partitions are UTC date and hour', () => {
     expect(parseDateOrTimestampMicros('2024-02-29')).toBe(1709164800000000n);
     expect(parseDateOrTimestampMicros('2023-02-29')).toBeUndefined();
-    expect(utcDateAndHour(parseTimestampMicros('2024-01-15T23:30:00-02:00') as bigint)).toEqual({ date: '2024-01-16', hour: '01' });
+    expect(utcDateAndHour(parseTimestampMicros('2024-01-15T23:30:00-02:00') as bigint)).toEqual({
+      date: '2024-01-16',
+      hour: '01',
+    });
   });
 });
