@@ -1,0 +1,34 @@
+import { type DatasetDefinition, topicOf } from '../../schemas';
+import type { EnvironmentConfig } from './environments';
+
+/**
+ * The Kafka topics of an environment: one per dataset (SPEC §5). The CDK creates them on MSK and the local
+ * platform creates them on its broker, both from this function.
+ */
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly configs: {
+    readonly 'retention.ms': string;
+    readonly 'min.insync.replicas': string;
+    readonly 'cleanup.policy': 'delete';
+  };
+}
+
+export function topicSpecs(
+  env: EnvironmentConfig,
+  datasets: readonly Pick<DatasetDefinition, 'name'>[],
+): TopicSpec[] {
+  const { partitions, replicationFactor, minInsyncReplicas, retentionHours } = env.topics;
+  return datasets.map((dataset) => ({
+    name: topicOf(dataset),
+    partitions,
+    replicationFactor,
+    configs: {
+      'retention.ms': String(retentionHours * 3_600_000),
+      'min.insync.replicas': String(minInsyncReplicas),
+      'cleanup.policy': 'delete',
+    },
+  }));
+}
