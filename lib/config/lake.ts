@@ -20,6 +20,14 @@ export function glueDatabaseName(env: EnvironmentConfig): string {
 }
 
 /**
+ * The Glue table of a dataset's raw zone, in database `glueDatabaseName(env)`: CDK creates it, the sink
+ * registers its partitions.
+ */
+export function rawTableName(dataset: string): string {
+  return `raw_${dataset}`;
+}
+
+/**
  * Object layout inside the buckets, shared by the sink (TypeScript) and the Spark jobs (which receive
  * these prefixes as arguments):
  * - raw:        s3://<raw>/<dataset>/event_date=YYYY-MM-DD/event_hour=HH/<file>.parquet

@@ -1,0 +1,29 @@
+/**
+ * The sink Lambda's settings: environment variable NAMES (CDK and the local platform import these, never
+ * repeat the strings) and the reader that turns them into typed settings.
+ */
+export const RAW_BUCKET = 'RAW_BUCKET';
+export const QUARANTINE_BUCKET = 'QUARANTINE_BUCKET';
+export const GLUE_DATABASE = 'GLUE_DATABASE';
+/** Powertools' own variables: the metrics namespace and the service name on logs and metrics. */
+export const METRICS_NAMESPACE = 'POWERTOOLS_METRICS_NAMESPACE';
+export const SERVICE_NAME = 'POWERTOOLS_SERVICE_NAME';
+
+export interface SinkSettings {
+  readonly rawBucket: string;
+  readonly quarantineBucket: string;
+  readonly glueDatabase: string;
+}
+
+export function sinkSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SinkSettings {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`Environment variable ${name} is required by the sink`);
+    return value;
+  };
+  return {
+    rawBucket: required(RAW_BUCKET),
+    quarantineBucket: required(QUARANTINE_BUCKET),
+    glueDatabase: required(GLUE_DATABASE),
+  };
+}

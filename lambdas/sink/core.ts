@@ -1,0 +1,409 @@
+import {
+  type DatasetDefinition,
+  type DatasetRegistry,
+  type FieldError,
+  type FieldKind,
+  parseDateOrTimestampMicros,
+  parseTimestampMicros,
+  utcDateAndHour,
+} from '../../schemas';
+import { type ParquetColumn, rawParquetSchema } from '../../schemas/parquet';
+import type { ParquetEncoder } from '../shared/parquet';
+import type { SinkSettings } from './config';
+import { quarantineObjectKey, rawObjectKey, UNKNOWN_DATASET } from './keys';
+
+/** One Kafka record as the event source mapping delivers it, with key, value and headers decoded. */
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Kafka record timestamp, epoch milliseconds. */
+  readonly timestamp: number;
+  readonly key?: string | null;
+  /** The value as UTF-8 text; null for a tombstone. */
+  readonly value?: string | null;
+  /** The value exactly as delivered (base64), kept in quarantine so nothing is lost to decoding. */
+  readonly originalValue?: string | null;
+  readonly headers?: readonly Record<string, string>[] | null;
+}
+
+export interface PutObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly metadata: Record<string, string>;
+}
+
+/** The S3 writer: a put that overwrites (deterministic keys make that the retry semantics). */
+export interface ObjectWriter {
+  put(object: PutObject): Promise<void>;
+}
+
+export interface RawPartition {
+  readonly date: string;
+  readonly hour: string;
+}
+
+/** Registers raw partitions in the catalog; must treat an existing partition as success. */
+export interface CatalogRegistrar {
+  registerPartitions(dataset: string, partitions: readonly RawPartition[]): Promise<void>;
+}
+
+export interface SinkLogger {
+  warn(message: string, extra: Record<string, unknown>): void;
+}
+
+export interface SinkDependencies {
+  readonly registry: DatasetRegistry;
+  readonly writer: ObjectWriter;
+  readonly catalog: CatalogRegistrar;
+  readonly encoder: ParquetEncoder;
+  /** Epoch milliseconds now; read once the batch is written, for the accept-to-write latency. */
+  readonly clock: () => number;
+  readonly settings: SinkSettings;
+  readonly logger?: SinkLogger;
+}
+
+export interface WrittenObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface SinkSummary {
+  readonly records: number;
+  readonly written: number;
+  readonly quarantined: number;
+  readonly rawFiles: readonly WrittenObject[];
+  readonly quarantineFiles: readonly WrittenObject[];
+  readonly bytes: number;
+  /** Now minus the API's accept time of the written records, in milliseconds (undefined: none written). */
+  readonly acceptToWriteMs?: { readonly max: number; readonly avg: number };
+  /** Catalog registrations that failed (data is written regardless; the next batch retries them). */
+  readonly catalogFailures: number;
+}
+
+export type QuarantineReason =
+  | 'unknown_topic'
+  | 'missing_value'
+  | 'invalid_json'
+  | 'invalid_envelope'
+  | 'validation_failed';
+
+/** One line of a sink quarantine file. */
+export interface QuarantineLine {
+  readonly reason: QuarantineReason;
+  readonly detail: readonly FieldError[] | string;
+  readonly dataset: string | null;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly kafka_timestamp: string;
+  readonly key: string | null;
+  readonly headers: readonly Record<string, string>[] | null;
+  /** The value as UTF-8 text (lossy for non-UTF-8 bytes) and exactly as delivered, base64. */
+  readonly value: string | null;
+  readonly value_base64: string | null;
+}
+
+/** A record that passed validation, with the values of its raw columns. */
+interface ValidRow {
+  readonly record: KafkaRecord;
+  readonly data: Record<string, unknown>;
+  readonly ingestMicros: bigint;
+  readonly requestId: string;
+  readonly schemaVersion: number;
+  readonly eventMicros: bigint;
+}
+
+type Checked =
+  | { readonly ok: true; readonly row: ValidRow }
+  | {
+      readonly ok: false;
+      readonly reason: QuarantineReason;
+      readonly detail: readonly FieldError[] | string;
+    };
+
+const TIMESTAMP_PARSERS: Partial<Record<FieldKind, (text: string) => bigint | undefined>> = {
+  timestamp: parseTimestampMicros,
+  date_or_timestamp: parseDateOrTimestampMicros,
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalidEnvelope(detail: string): Checked {
+  return { ok: false, reason: 'invalid_envelope', detail };
+}
+
+/** Decodes the ingest envelope `{data, metadata}` and re-validates the record against its dataset. */
+function check(record: KafkaRecord, dataset: DatasetDefinition, registry: DatasetRegistry): Checked {
+  if (record.value === null || record.value === undefined) {
+    return { ok: false, reason: 'missing_value', detail: 'The message has no value (tombstone)' };
+  }
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(record.value);
+  } catch (e) {
+    return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
+  }
+  if (!isObject(envelope) || !isObject(envelope.metadata) || !('data' in envelope)) {
+    return invalidEnvelope('Expected an object {data, metadata}');
+  }
+  const { metadata } = envelope;
+  if (metadata.dataset !== dataset.name) {
+    return invalidEnvelope(
+      `metadata.dataset is ${JSON.stringify(metadata.dataset)}, topic carries ${dataset.name}`,
+    );
+  }
+  const ingestMicros =
+    typeof metadata.ingest_time === 'string' ? parseTimestampMicros(metadata.ingest_time) : undefined;
+  if (ingestMicros === undefined) return invalidEnvelope('metadata.ingest_time is not an ISO-8601 date-time');
+  if (typeof metadata.request_id !== 'string') return invalidEnvelope('metadata.request_id is not a string');
+  const schemaVersion = metadata.schema_version;
+  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion > 2 ** 31 - 1) {
+    return invalidEnvelope('metadata.schema_version is not an int32');
+  }
+  // biome-ignore lint/style/noNonNullAssertion: the caller resolved this dataset through the registry
+  const validation = registry.byName(dataset.name)!.validate(envelope.data);
+  if (!validation.ok) return { ok: false, reason: 'validation_failed', detail: validation.errors };
+  const data = validation.record;
+  const eventField = dataset.fields[dataset.eventTimeField];
+  const parse = (eventField && TIMESTAMP_PARSERS[eventField.kind]) ?? parseTimestampMicros;
+  // Validation guarantees the event time parses; the fallback only keeps the type checker honest.
+  const eventMicros = parse(String(data[dataset.eventTimeField])) ?? ingestMicros;
+  return {
+    ok: true,
+    row: { record, data, ingestMicros, requestId: metadata.request_id, schemaVersion, eventMicros },
+  };
+}
+
+type ColumnReader = (row: ValidRow) => unknown;
+
+const METADATA_READERS: Record<string, ColumnReader> = {
+  _ingest_time: (r) => r.ingestMicros,
+  _request_id: (r) => r.requestId,
+  _schema_version: (r) => r.schemaVersion,
+  _kafka_topic: (r) => r.record.topic,
+  _kafka_partition: (r) => r.record.partition,
+  _kafka_offset: (r) => BigInt(r.record.offset),
+  _kafka_timestamp: (r) => BigInt(r.record.timestamp) * 1000n,
+};
+
+function fieldReader(name: string, kind: FieldKind): ColumnReader {
+  const parse = TIMESTAMP_PARSERS[kind];
+  if (parse) return (r) => (typeof r.data[name] === 'string' ? parse(r.data[name] as string) : null);
+  if (kind === 'json') return (r) => (r.data[name] == null ? null : JSON.stringify(r.data[name]));
+  return (r) => r.data[name] ?? null;
+}
+
+interface DatasetLayout {
+  readonly columns: readonly ParquetColumn[];
+  readonly readers: readonly ColumnReader[];
+}
+
+const layouts = new WeakMap<DatasetDefinition, DatasetLayout>();
+
+/** The Parquet columns of a dataset and how to read each from a row, derived once per definition. */
+function layoutOf(dataset: DatasetDefinition): DatasetLayout {
+  let layout = layouts.get(dataset);
+  if (!layout) {
+    const columns = rawParquetSchema(dataset);
+    const readers = columns.map(({ column }) => {
+      if (column.source === 'metadata') {
+        const reader = METADATA_READERS[column.name];
+        if (!reader) throw new Error(`No value for metadata column ${column.name}`);
+        return reader;
+      }
+      // biome-ignore lint/style/noNonNullAssertion: field columns come from dataset.fields
+      return fieldReader(column.name, dataset.fields[column.name]!.kind);
+    });
+    layout = { columns, readers };
+    layouts.set(dataset, layout);
+  }
+  return layout;
+}
+
+/** Groups items by a string key, keeping first-seen order of groups and items. */
+function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+function byOffset(a: { offset: number }, b: { offset: number }): number {
+  return a.offset - b.offset;
+}
+
+function offsetRangeMetadata(records: readonly { offset: number }[]): Record<string, string> {
+  // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+  return { 'first-offset': String(records[0]!.offset), 'last-offset': String(records.at(-1)!.offset) };
+}
+
+function quarantineLine(
+  record: KafkaRecord,
+  dataset: string | null,
+  reason: QuarantineReason,
+  detail: readonly FieldError[] | string,
+): QuarantineLine {
+  return {
+    reason,
+    detail,
+    dataset,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    kafka_timestamp: new Date(record.timestamp).toISOString(),
+    key: record.key ?? null,
+    headers: record.headers ?? null,
+    value: record.value ?? null,
+    value_base64: record.originalValue ?? null,
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The sink: validates a batch of Kafka records, writes the valid ones as Parquet files (one per dataset,
+ * topic-partition and event hour) to the raw zone and the rest as JSON lines to the quarantine zone, then
+ * registers the new partitions in the catalog. Throws when any object could not be written, so that the
+ * event source mapping retries the whole batch (deterministic keys make the retry overwrite, not duplicate).
+ */
+export async function sinkBatch(
+  records: readonly KafkaRecord[],
+  deps: SinkDependencies,
+): Promise<SinkSummary> {
+  const { registry, settings } = deps;
+  const valid: { dataset: DatasetDefinition; row: ValidRow }[] = [];
+  const rejected: QuarantineLine[] = [];
+  for (const record of records) {
+    const registered = registry.byTopic(record.topic);
+    if (!registered) {
+      rejected.push(
+        quarantineLine(record, null, 'unknown_topic', `No dataset is published on ${record.topic}`),
+      );
+      continue;
+    }
+    const checked = check(record, registered.definition, registry);
+    if (checked.ok) valid.push({ dataset: registered.definition, row: checked.row });
+    else rejected.push(quarantineLine(record, registered.definition.name, checked.reason, checked.detail));
+  }
+
+  const puts: PutObject[] = [];
+  const partitions = new Map<string, Map<string, RawPartition>>();
+  const rawGroups = groupBy(valid, ({ dataset, row }) => {
+    const { date, hour } = utcDateAndHour(row.eventMicros);
+    return JSON.stringify([dataset.name, row.record.topic, row.record.partition, date, hour]);
+  });
+  for (const [groupKey, members] of rawGroups) {
+    const [datasetName, topic, partition, date, hour] = JSON.parse(groupKey) as [
+      string,
+      string,
+      number,
+      string,
+      string,
+    ];
+    // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+    const { columns, readers } = layoutOf(members[0]!.dataset);
+    const rows = members.map((m) => m.row).sort((a, b) => byOffset(a.record, b.record));
+    const recordsInFile = rows.map((r) => r.record);
+    // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+    const firstOffset = BigInt(recordsInFile[0]!.offset);
+    puts.push({
+      bucket: settings.rawBucket,
+      key: rawObjectKey(datasetName, date, hour, { topic, partition, firstOffset }),
+      body: deps.encoder.encode(
+        columns,
+        readers.map((read) => rows.map(read)),
+      ),
+      contentType: 'application/vnd.apache.parquet',
+      metadata: { ...offsetRangeMetadata(recordsInFile), rows: String(rows.length) },
+    });
+    const datasetPartitions = partitions.get(datasetName) ?? new Map<string, RawPartition>();
+    datasetPartitions.set(`${date}/${hour}`, { date, hour });
+    partitions.set(datasetName, datasetPartitions);
+  }
+  const rawFileCount = puts.length;
+
+  const quarantineGroups = groupBy(rejected, (line) =>
+    JSON.stringify([
+      line.dataset ?? UNKNOWN_DATASET,
+      line.topic,
+      line.partition,
+      line.kafka_timestamp.slice(0, 10),
+    ]),
+  );
+  for (const [groupKey, lines] of quarantineGroups) {
+    const [dataset, topic, partition, kafkaDate] = JSON.parse(groupKey) as [string, string, number, string];
+    lines.sort(byOffset);
+    // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+    const firstOffset = BigInt(lines[0]!.offset);
+    puts.push({
+      bucket: settings.quarantineBucket,
+      key: quarantineObjectKey(dataset, kafkaDate, { topic, partition, firstOffset }),
+      body: encoder.encode(lines.map((line) => `${JSON.stringify(line)}\n`).join('')),
+      contentType: 'application/x-ndjson',
+      metadata: { ...offsetRangeMetadata(lines), rows: String(lines.length) },
+    });
+  }
+
+  const results = await Promise.allSettled(puts.map((put) => deps.writer.put(put)));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ key: puts[i]?.key, error: r.reason }] : [],
+  );
+  if (failures.length > 0) {
+    throw new AggregateError(
+      failures.map((f) => f.error),
+      `Failed to write ${failures.length} of ${puts.length} objects (${failures.map((f) => f.key).join(', ')}); the batch will be retried`,
+    );
+  }
+  const now = deps.clock();
+
+  let catalogFailures = 0;
+  await Promise.all(
+    [...partitions].map(async ([dataset, datasetPartitions]) => {
+      try {
+        await deps.catalog.registerPartitions(dataset, [...datasetPartitions.values()]);
+      } catch (error) {
+        catalogFailures += 1;
+        deps.logger?.warn('Catalog registration failed; the data is written and a later batch retries', {
+          dataset,
+          partitions: [...datasetPartitions.keys()],
+          error: String(error),
+        });
+      }
+    }),
+  );
+
+  const written = puts.map((put, i) => ({
+    bucket: put.bucket,
+    key: put.key,
+    rows: Number(put.metadata.rows),
+    bytes: put.body.byteLength,
+    raw: i < rawFileCount,
+  }));
+  const latencies = valid.map(({ row }) => now - Number(row.ingestMicros / 1000n));
+  return {
+    records: records.length,
+    written: valid.length,
+    quarantined: rejected.length,
+    rawFiles: written.filter((w) => w.raw).map(({ raw: _, ...w }) => w),
+    quarantineFiles: written.filter((w) => !w.raw).map(({ raw: _, ...w }) => w),
+    bytes: written.reduce((sum, w) => sum + w.bytes, 0),
+    ...(latencies.length > 0 && {
+      acceptToWriteMs: {
+        max: Math.max(...latencies),
+        avg: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+      },
+    }),
+    catalogFailures,
+  };
+}

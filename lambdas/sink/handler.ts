@@ -1,0 +1,87 @@
+import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context, MSKEvent } from 'aws-lambda';
+import { createRegistry } from '../../schemas';
+import { hyparquetEncoder } from '../shared/parquet';
+import { glueCatalog, s3Writer } from './aws';
+import { sinkSettingsFromEnv } from './config';
+import { type SinkDependencies, type SinkSummary, sinkBatch } from './core';
+
+// Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
+const logger = new Logger();
+const metrics = new Metrics();
+
+/** Built on first use rather than at import, so the local platform and tests can set the environment first. */
+function buildDependencies(): SinkDependencies {
+  const settings = sinkSettingsFromEnv();
+  return {
+    registry: createRegistry(),
+    writer: s3Writer(new S3Client({})),
+    catalog: glueCatalog(new GlueClient({}), settings.glueDatabase, settings.rawBucket),
+    encoder: hyparquetEncoder,
+    clock: Date.now,
+    settings,
+    logger,
+  };
+}
+
+let dependencies: SinkDependencies | undefined;
+
+function record(summary: SinkSummary): void {
+  metrics.addMetric('RecordsWritten', MetricUnit.Count, summary.written);
+  metrics.addMetric('RecordsQuarantined', MetricUnit.Count, summary.quarantined);
+  metrics.addMetric('FilesWritten', MetricUnit.Count, summary.rawFiles.length);
+  metrics.addMetric('BytesWritten', MetricUnit.Bytes, summary.bytes);
+  metrics.addMetric('CatalogFailures', MetricUnit.Count, summary.catalogFailures);
+  if (summary.acceptToWriteMs) {
+    metrics.addMetric('AcceptToWriteLatencyMax', MetricUnit.Milliseconds, summary.acceptToWriteMs.max);
+    metrics.addMetric('AcceptToWriteLatencyAvg', MetricUnit.Milliseconds, summary.acceptToWriteMs.avg);
+  }
+  logger.info('Batch written', {
+    records: summary.records,
+    written: summary.written,
+    quarantined: summary.quarantined,
+    files: [...summary.rawFiles, ...summary.quarantineFiles].map((f) => `s3://${f.bucket}/${f.key}`),
+  });
+}
+
+// Powertools decodes the base64 keys, values and headers and flattens the topic-partition groups; values
+// stay text (no deserializer configured) so the core sees undecodable JSON as such and can quarantine it.
+const consume = kafkaConsumer<string | undefined, string | null>(async (event) => {
+  dependencies ??= buildDependencies();
+  record(
+    await sinkBatch(
+      event.records.map((r) => ({
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        key: r.key,
+        value: r.value,
+        originalValue: r.originalValue,
+        headers: r.headers,
+      })),
+      dependencies,
+    ),
+  );
+});
+
+/**
+ * MSK event source mapping entry point. A thrown error (an object that could not be written) fails the
+ * invocation and the mapping retries the whole batch; see README "the lake" for why not partial responses.
+ */
+export async function handler(event: MSKEvent, context: Context): Promise<void> {
+  logger.addContext(context);
+  try {
+    await consume(event as Parameters<typeof consume>[0], context);
+  } catch (error) {
+    metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
+    logger.error('Batch failed; the event source mapping will retry it', error as Error);
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
