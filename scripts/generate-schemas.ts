@@ -4,16 +4,27 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATASETS, type DatasetDefinition, iotSensorEvents, rawColumns, recordJsonSchema } from '../schemas';
+import {
+  DATASETS,
+  type DatasetDefinition,
+  iotSensorEvents,
+  MONEY_PRECISION,
+  MONEY_SCALE,
+  rawColumns,
+  recordJsonSchema,
+} from '../schemas';
 
 export const GENERATED_DIR = join(__dirname, '..', 'schemas', 'generated');
+
+/** How the curated zone stores `money` fields (DECIMAL(precision, scale)). */
+const MONEY_DECIMAL = { precision: MONEY_PRECISION, scale: MONEY_SCALE };
 
 export function generatedSchemaFiles(): Record<string, string> {
   const all: readonly DatasetDefinition[] = [...DATASETS, iotSensorEvents];
   return Object.fromEntries(
     all.map((d) => [
       `${d.name}.schema.json`,
-      `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d) }, null, 2)}\n`,
+      `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d), 'x-money': MONEY_DECIMAL }, null, 2)}\n`,
     ]),
   );
 }

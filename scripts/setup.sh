@@ -30,3 +30,11 @@ if [ ! -x .venv/bin/python ] || ! fresh venv requirements.txt; then
 fi
 
 # Further steps (Kafka from Maven Central, Spark jars, Airflow venv) are added below by their areas.
+
+if [ ! -d .cache/spark-jars ] || ! fresh spark-jars glue-scripts/spark-jars.pom.xml; then
+  step "Spark jars (Delta Lake, s3a) from Maven Central into .cache/spark-jars"
+  rm -rf .cache/spark-jars
+  mvn -q -B -f glue-scripts/spark-jars.pom.xml -Dmaven.repo.local="$ROOT/.cache/m2" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ROOT/.cache/spark-jars"
+  mark spark-jars glue-scripts/spark-jars.pom.xml
+fi
