@@ -5,4 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx tsc --noEmit -p tsconfig.json
 npx biome check .
+# One real Kafka broker and AWS emulator on free ports for every test runner below; always stopped on exit.
+SERVICES_DIR=.local/test-run-$$
+trap 'npx tsx localstack/services.ts stop --dir "$SERVICES_DIR" || true; rm -rf "$SERVICES_DIR"' EXIT
+SERVICES_ENV=$(npx tsx localstack/services.ts start --dir "$SERVICES_DIR" --kafka-port free --aws-port free --fresh --print-env)
+eval "$SERVICES_ENV"
 npx jest --ci

@@ -1,0 +1,55 @@
+import { CreateDatabaseCommand, GlueClient } from '@aws-sdk/client-glue';
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  HeadBucketCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { EnvironmentConfig } from '../../lib/config/environments';
+import { bucketName, glueDatabaseName, LAKE_ZONES } from '../../lib/config/lake';
+
+/** What every client of the local emulator uses: emulators accept any key pair. */
+export function emulatorClientConfig(endpoint: string, region: string) {
+  return { endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+}
+
+/**
+ * Creates the lake in the emulator from the definitions the CDK stacks use (lib/config/lake.ts): one
+ * bucket per zone and the Glue database. Idempotent.
+ */
+export async function provisionLake(
+  env: EnvironmentConfig,
+  endpoint: string,
+): Promise<{ buckets: string[]; database: string }> {
+  const s3 = new S3Client(emulatorClientConfig(endpoint, env.region));
+  const glue = new GlueClient(emulatorClientConfig(endpoint, env.region));
+  try {
+    const buckets = LAKE_ZONES.map((zone) => bucketName(env, zone));
+    for (const bucket of buckets) {
+      const exists = await s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) {
+        // us-east-1 is the one region that rejects an explicit location constraint.
+        const location = env.region as BucketLocationConstraint;
+        const configuration = env.region === 'us-east-1' ? undefined : { LocationConstraint: location };
+        await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: configuration }));
+      }
+    }
+    const database = glueDatabaseName(env);
+    await glue
+      .send(
+        new CreateDatabaseCommand({
+          DatabaseInput: { Name: database, Description: 'Lakehouse catalog (local)' },
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== 'AlreadyExistsException') throw error;
+      });
+    return { buckets, database };
+  } finally {
+    s3.destroy();
+    glue.destroy();
+  }
+}

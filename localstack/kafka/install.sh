@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Resolves the Kafka server and its runtime dependencies (plus the reload4j logging binding) from Maven
+# Central into .cache/kafka/<version>/libs, with Maven's download cache in .cache/m2. Skips when present.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' localstack/kafka/pom.xml)
+LIBS=.cache/kafka/$VERSION/libs
+if [ -f "$LIBS/.complete" ]; then
+  exit 0
+fi
+for tool in java mvn; do
+  command -v "$tool" >/dev/null || { echo "Kafka needs '$tool' (Debian: apt-get install openjdk-17-jdk-headless maven)" >&2; exit 1; }
+done
+printf '\033[1m==> Kafka %s from Maven Central into %s (about 60 jars, ~40 MB)\033[0m\n' "$VERSION" "$LIBS"
+rm -rf "$LIBS"
+# -B without -q: Maven prints each artifact as it downloads, which is the progress shown.
+mvn -B -f localstack/kafka/pom.xml -Dmaven.repo.local="$PWD/.cache/m2" \
+  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/$LIBS" |
+  grep --line-buffered -E '^(Downloaded from|\[ERROR\]|\[INFO\] BUILD)' || true
+[ -f "$LIBS/kafka_2.13-$VERSION.jar" ] || { echo "Kafka download failed (see Maven output above)" >&2; exit 1; }
+touch "$LIBS/.complete"
+echo "Kafka $VERSION: $(ls "$LIBS" | wc -l) jars in $LIBS"

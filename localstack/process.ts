@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+
+/** Host processes of the local platform (broker, emulator): spawning, readiness, stopping. */
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Ends the whole process group and resolves once the process is gone. */
+  stop(): Promise<void>;
+}
+
+/** A port the OS reports free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+/** Throws a readable error when something already listens on the port (usually a platform left running). */
+export function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', () =>
+      reject(
+        new Error(
+          `Port ${port} (${what}) is already in use. Another instance may be running: ` +
+            '`npx tsx localstack/services.ts status`; or choose another port.',
+        ),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Starts a command in its own process group with stdout and stderr appended to logFile. The child is
+ * unref'd so it can outlive a CLI that started it; callers stop it with the returned handle or
+ * `stopProcess(pid)`.
+ */
+export function spawnService(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv },
+): ServiceProcess & { child: ChildProcess } {
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  child.unref();
+  if (child.pid === undefined) {
+    throw new Error(`Could not start ${name} (${command}): is it installed? Run bash scripts/setup.sh`);
+  }
+  const pid = child.pid;
+  return { name, pid, logFile: options.logFile, child, stop: () => stopProcess(pid) };
+}
+
+/** SIGTERM to the process group, SIGKILL after graceMs, resolves when the leader has exited. */
+export async function stopProcess(pid: number, graceMs = 15_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  const killed = await waitFor(() => !isAlive(pid), { timeoutMs: graceMs, intervalMs: 50 }).then(
+    () => true,
+    () => false,
+  );
+  if (!killed) {
+    signal('SIGKILL');
+    await waitFor(() => !isAlive(pid), { timeoutMs: 5_000, intervalMs: 50, what: `process ${pid} to exit` });
+  }
+}
+
+/**
+ * Polls until check() returns true (or a truthy value). `abort` is polled too: when it returns a message,
+ * waiting stops with that error (e.g. the process being waited for has exited).
+ */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs: number; intervalMs?: number; what?: string; abort?: () => string | undefined },
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    const aborted = options.abort?.();
+    if (aborted) throw new Error(aborted);
+    try {
+      const result = await check();
+      if (result) return result as NonNullable<T>;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(
+        `Timed out after ${options.timeoutMs} ms waiting for ${options.what ?? 'condition'}${cause}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+  }
+}
+
+/** The last lines of a log file, for error messages. */
+export function tail(file: string, lines = 20): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Error for a service whose process exited while we waited for it to become ready. */
+export function exitedMessage(service: ServiceProcess): string | undefined {
+  return isAlive(service.pid)
+    ? undefined
+    : `${service.name} exited during startup. Last lines of ${service.logFile}:\n${tail(service.logFile)}`;
+}

@@ -1,0 +1,231 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { environmentConfig } from '../lib/config/environments';
+import { topicSpecs } from '../lib/config/topics';
+import { DATASETS } from '../schemas';
+import { type AwsEmulator, startMoto } from './emulator/moto';
+import { provisionLake } from './emulator/provision';
+import { type KafkaBroker, startKafka } from './kafka/broker';
+import { ensureTopics } from './kafka/topics';
+import { freePort, isAlive, stopProcess } from './process';
+
+/**
+ * The real local services of the platform: one Kafka broker and one AWS emulator, started as host
+ * processes, with the topics and the lake created from the same definitions the CDK uses.
+ * Programmatic: `startServices(options)`. Humans: `npx tsx localstack/services.ts start|stop|status`.
+ */
+
+const ROOT = resolve(__dirname, '..');
+export const DEFAULT_DIR = join(ROOT, '.local');
+
+export type EmulatorKind = 'moto' | 'localstack';
+
+export interface ServicesOptions {
+  /** Folder for data and logs (default .local); kafka/ and aws/ live inside. */
+  readonly dir?: string;
+  /** A port, or 'free' for any free port. Defaults: LAKEHOUSE_KAFKA_PORT or 9092. */
+  readonly kafkaPort?: number | 'free';
+  /** A port, or 'free'. Defaults: LAKEHOUSE_AWS_PORT or 4566. */
+  readonly awsPort?: number | 'free';
+  /** Start the broker (default true). */
+  readonly kafka?: boolean;
+  /** Start the AWS emulator (default true). */
+  readonly aws?: boolean;
+  /** Default: LAKEHOUSE_EMULATOR or 'moto'. */
+  readonly emulator?: EmulatorKind;
+  /** Wipe the folder's previous data first. */
+  readonly fresh?: boolean;
+  /** Progress lines (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+export interface Services {
+  readonly kafka?: KafkaBroker;
+  readonly aws?: AwsEmulator;
+  /** Variables the platform's processes and tests read: KAFKA_BROKERS, AWS_ENDPOINT_URL, AWS_* credentials. */
+  readonly env: Record<string, string>;
+  /** Stops everything this call started and waits until the processes are gone. */
+  stop(): Promise<void>;
+}
+
+interface StateFile {
+  readonly pids: { name: string; pid: number; marker: string }[];
+  readonly env: Record<string, string>;
+}
+
+const LOCAL = environmentConfig('local');
+const stateFile = (dir: string) => join(dir, 'services.json');
+
+async function port(value: number | 'free' | undefined, variable: string, fallback: number): Promise<number> {
+  if (value === 'free') return freePort();
+  return value ?? Number(process.env[variable] ?? fallback);
+}
+
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+export async function startServices(options: ServicesOptions = {}): Promise<Services> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dir = resolve(options.dir ?? DEFAULT_DIR);
+  if (options.fresh) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const emulator =
+    options.emulator ?? ((process.env.LAKEHOUSE_EMULATOR as EmulatorKind | undefined) || 'moto');
+
+  const started: (KafkaBroker | AwsEmulator)[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((service) => service.stop()));
+    rmSync(stateFile(dir), { force: true });
+  };
+  try {
+    const [kafka, aws] = await Promise.all([
+      options.kafka === false ? undefined : startBroker(),
+      options.aws === false ? undefined : startEmulator(),
+    ]);
+    const env: Record<string, string> = {};
+    if (kafka) env.KAFKA_BROKERS = kafka.brokers.join(',');
+    if (aws) {
+      Object.assign(env, {
+        AWS_ENDPOINT_URL: aws.endpoint,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: LOCAL.region,
+      });
+    }
+    const state: StateFile = {
+      pids: started.map((s) => ({
+        name: s.name,
+        pid: s.pid,
+        marker: s.name === 'Kafka' ? 'kafka.Kafka' : emulator,
+      })),
+      env,
+    };
+    writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
+    return { kafka, aws, env, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  async function startBroker(): Promise<KafkaBroker> {
+    const free = options.kafkaPort === 'free';
+    const kafkaPort = await port(options.kafkaPort, 'LAKEHOUSE_KAFKA_PORT', 9092);
+    const t0 = performance.now();
+    log(`Kafka: starting on 127.0.0.1:${kafkaPort} (data in ${join(dir, 'kafka')})`);
+    const broker = await startKafka({
+      dir: join(dir, 'kafka'),
+      port: kafkaPort,
+      controllerPort: free ? await freePort() : undefined,
+    });
+    started.push(broker);
+    log(`Kafka: ready in ${seconds(t0)}`);
+    const topics = await ensureTopics(broker.brokers, topicSpecs(LOCAL, DATASETS));
+    log(
+      `Kafka: topics created [${topics.created.join(', ')}], already present [${topics.existing.join(', ')}]`,
+    );
+    return broker;
+  }
+
+  async function startEmulator(): Promise<AwsEmulator> {
+    if (emulator !== 'moto')
+      throw new Error(`Unknown LAKEHOUSE_EMULATOR "${emulator}" (use moto or localstack)`);
+    const awsPort = await port(options.awsPort, 'LAKEHOUSE_AWS_PORT', 4566);
+    const t0 = performance.now();
+    log(`AWS emulator (${emulator}): starting on 127.0.0.1:${awsPort}`);
+    const aws = await startMoto({ dir: join(dir, 'aws'), port: awsPort });
+    started.push(aws);
+    log(`AWS emulator (${emulator}): ready in ${seconds(t0)}`);
+    const lake = await provisionLake(LOCAL, aws.endpoint);
+    log(`AWS emulator: buckets [${lake.buckets.join(', ')}], Glue database ${lake.database}`);
+    return aws;
+  }
+}
+
+function readState(dir: string): StateFile | undefined {
+  const file = stateFile(dir);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StateFile) : undefined;
+}
+
+/** True when pid is alive and still the process we started (pids get reused after a reboot). */
+function isOurs(entry: StateFile['pids'][number]): boolean {
+  if (!isAlive(entry.pid)) return false;
+  const cmdline = `/proc/${entry.pid}/cmdline`;
+  return !existsSync(cmdline) || readFileSync(cmdline, 'utf8').includes(entry.marker);
+}
+
+/** Stops services a previous `start` (possibly another process) left running in dir. */
+export async function stopServices(dir = DEFAULT_DIR): Promise<string[]> {
+  const state = readState(resolve(dir));
+  const running = (state?.pids ?? []).filter(isOurs);
+  await Promise.all(running.map((entry) => stopProcess(entry.pid)));
+  rmSync(stateFile(resolve(dir)), { force: true });
+  return running.map((entry) => entry.name);
+}
+
+export function servicesStatus(dir = DEFAULT_DIR): { name: string; pid: number; running: boolean }[] {
+  return (readState(resolve(dir))?.pids ?? []).map((entry) => ({ ...entry, running: isOurs(entry) }));
+}
+
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dir: { type: 'string' },
+      'kafka-port': { type: 'string' },
+      'aws-port': { type: 'string' },
+      fresh: { type: 'boolean' },
+      'print-env': { type: 'boolean' },
+    },
+  });
+  const dir = values.dir ?? DEFAULT_DIR;
+  const portArg = (value: string | undefined) =>
+    value === 'free' ? 'free' : value ? Number(value) : undefined;
+  switch (positionals[0]) {
+    case 'start': {
+      const services = await startServices({
+        dir,
+        kafkaPort: portArg(values['kafka-port']),
+        awsPort: portArg(values['aws-port']),
+        fresh: values.fresh,
+      });
+      for (const [name, value] of Object.entries(services.env)) {
+        // stdout carries only the exports (for eval); humans read the same on stderr.
+        if (values['print-env']) process.stdout.write(`export ${name}=${shellQuote(value)}\n`);
+        else process.stderr.write(`  ${name}=${value}\n`);
+      }
+      process.stderr.write(
+        `Running in the background; stop with: npx tsx localstack/services.ts stop --dir ${dir}\n`,
+      );
+      break;
+    }
+    case 'stop': {
+      const stopped = await stopServices(dir);
+      process.stderr.write(stopped.length ? `Stopped ${stopped.join(', ')}\n` : 'Nothing running\n');
+      break;
+    }
+    case 'status': {
+      const status = servicesStatus(dir);
+      if (status.length === 0) process.stdout.write('Nothing started\n');
+      for (const s of status)
+        process.stdout.write(`${s.name}: pid ${s.pid} ${s.running ? 'running' : 'not running'}\n`);
+      const env = readState(resolve(dir))?.env ?? {};
+      for (const [name, value] of Object.entries(env)) process.stdout.write(`  ${name}=${value}\n`);
+      break;
+    }
+    default:
+      process.stderr.write(
+        'Usage: npx tsx localstack/services.ts start|stop|status [--dir D] [--kafka-port N|free] [--aws-port N|free] [--fresh] [--print-env]\n',
+      );
+      process.exitCode = 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  });
+}
