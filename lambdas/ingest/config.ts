@@ -1,0 +1,85 @@
+import { environmentConfig } from '../../lib/config/environments';
+import { type BrokerSource, parseBrokerList } from '../shared/kafka/brokers';
+import type { KafkaAuth, ProducerOptions } from '../shared/kafka/producer';
+
+/** Names of the ingest Lambda's environment variables (the CDK stack imports these; never repeat them). */
+export const ENV = {
+  /** Comma-separated host:port list; plaintext. Set locally; takes precedence over MSK_CLUSTER_ARN. */
+  kafkaBrokers: 'KAFKA_BROKERS',
+  /** ARN of the MSK cluster; its IAM bootstrap brokers are looked up once per cold start. */
+  mskClusterArn: 'MSK_CLUSTER_ARN',
+  /** Largest accepted request body in bytes (environmentConfig(env).ingest.maxBodyBytes). */
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  /** Most records per batch request (environmentConfig(env).ingest.maxBatchRecords). */
+  maxBatchRecords: 'MAX_BATCH_RECORDS',
+  /** Read by Powertools itself. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** Set by the Lambda runtime; the region of the IAM auth token. */
+  region: 'AWS_REGION',
+} as const;
+
+export const DEFAULT_SERVICE_NAME = 'ingest';
+export const DEFAULT_METRICS_NAMESPACE = 'Lakehouse';
+
+export interface IngestLimits {
+  readonly maxBodyBytes: number;
+  readonly maxBatchRecords: number;
+}
+
+export interface IngestConfig {
+  readonly limits: IngestLimits;
+  readonly kafka: Omit<ProducerOptions, 'brokers'> & { readonly brokerSource: BrokerSource };
+}
+
+/**
+ * Connect and request timeouts and the overall deadline of one produce: a dead broker gives a 503 after
+ * about 3 s, well inside the ingest Lambda's timeout (10 s in every environment).
+ */
+export const KAFKA_TIMEOUTS = {
+  connectTimeoutMs: 1_000,
+  requestTimeoutMs: 2_500,
+  deadlineMs: 3_000,
+} as const;
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const defaults = environmentConfig('local').ingest;
+  const brokers = parseBrokerList(env[ENV.kafkaBrokers] ?? '');
+  const clusterArn = env[ENV.mskClusterArn];
+  let brokerSource: BrokerSource;
+  let auth: KafkaAuth;
+  if (brokers.length > 0) {
+    brokerSource = { kind: 'static', brokers };
+    auth = { mechanism: 'plaintext' };
+  } else if (clusterArn) {
+    const region = env[ENV.region];
+    if (!region) throw new Error(`${ENV.region} is required with ${ENV.mskClusterArn}`);
+    brokerSource = { kind: 'msk', clusterArn };
+    auth = { mechanism: 'aws-iam', region };
+  } else {
+    throw new Error(`Set ${ENV.kafkaBrokers} (local) or ${ENV.mskClusterArn} (AWS)`);
+  }
+  return {
+    limits: {
+      maxBodyBytes: positiveInt(env, ENV.maxBodyBytes, defaults.maxBodyBytes),
+      maxBatchRecords: positiveInt(env, ENV.maxBatchRecords, defaults.maxBatchRecords),
+    },
+    kafka: {
+      clientId: env[ENV.serviceName] ?? DEFAULT_SERVICE_NAME,
+      brokerSource,
+      auth,
+      compression: 'none',
+      ...KAFKA_TIMEOUTS,
+    },
+  };
+}

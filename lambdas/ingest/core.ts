@@ -1,0 +1,338 @@
+/**
+ * The ingest API as a pure function of (request, registry, producer, clock, limits): no AWS types, no
+ * environment, no globals. The Lambda handler and the local platform adapt their requests to it.
+ */
+import {
+  type DatasetRegistry,
+  ENVELOPE_CONTENT_TYPE,
+  type Envelope,
+  type FieldError,
+  HEADER_CONTENT_TYPE,
+  HEADER_DATASET,
+  HEADER_SCHEMA_VERSION,
+  type RegisteredDataset,
+} from '../../schemas';
+import {
+  acceptedMessage,
+  batchRouteOf,
+  HEALTH_ROUTE,
+  OPENAPI_ROUTE,
+  openApiDocument,
+  validationErrorMessage,
+  WELCOME_MESSAGE,
+} from '../../schemas/openapi';
+import type { KafkaMessage, KafkaProducer } from '../shared/kafka/producer';
+import type { IngestLimits } from './config';
+import { type BodyProblem, parseJsonBody } from './request-body';
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Header names lower-cased. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | null;
+  readonly isBase64Encoded: boolean;
+  /** Carried into every record's metadata (the API Gateway request id on AWS). */
+  readonly requestId: string;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** What happened to the records of one request, for metrics and logs. */
+export interface IngestOutcome {
+  readonly dataset: string;
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Time from send to acknowledgement, when something was sent. */
+  readonly produceMs?: number;
+  /** Why Kafka failed, when it did (the response is then 503). */
+  readonly produceError?: unknown;
+}
+
+export interface IngestResult {
+  readonly response: HttpResponse;
+  readonly outcome?: IngestOutcome;
+}
+
+export interface IngestDependencies {
+  readonly registry: DatasetRegistry;
+  readonly producer: KafkaProducer;
+  /** Epoch milliseconds; ingest time and produce latency come from it. */
+  readonly clock: () => number;
+  readonly limits: IngestLimits;
+  /** How long a /health answer is reused, so probes cannot hammer the cluster. */
+  readonly healthCacheMs?: number;
+}
+
+export type IngestCore = (request: HttpRequest) => Promise<IngestResult>;
+
+type RouteHandler = (request: HttpRequest) => Promise<IngestResult>;
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+function reply(statusCode: number, body: unknown, headers: Record<string, string> = {}): IngestResult {
+  return { response: { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) } };
+}
+
+/** FastAPI's `loc` starts with "body"; the registry's validators report paths inside the record. */
+const inBody = (errors: readonly FieldError[], prefix: readonly (string | number)[] = []) =>
+  errors.map((e) => ({ loc: ['body', ...prefix, ...e.loc], msg: e.msg, type: e.type }));
+
+function problemReply(problem: BodyProblem, title: string): IngestResult {
+  if (typeof problem.detail === 'string') return reply(problem.statusCode, { detail: problem.detail });
+  const detail = inBody(problem.detail);
+  const message =
+    problem.statusCode === 422
+      ? validationErrorMessage(detail.length, title)
+      : 'Request body is not valid JSON';
+  return reply(problem.statusCode, { message, detail });
+}
+
+const unavailable = () =>
+  reply(503, { detail: 'Kafka is unavailable; nothing was ingested. Retry later.' }, { 'retry-after': '1' });
+
+export function createIngestCore(deps: IngestDependencies): IngestCore {
+  const { registry, producer, clock, limits } = deps;
+  const healthCacheMs = deps.healthCacheMs ?? 5_000;
+  let health: { at: number; ok: Promise<boolean> } | undefined;
+  let openapiBody: string | undefined;
+
+  /** Keeps declared fields only: unknown fields are ignored, as pydantic did, and never reach Kafka. */
+  function declaredFields(
+    dataset: RegisteredDataset,
+    record: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(dataset.definition.fields)) if (name in record) out[name] = record[name];
+    return out;
+  }
+
+  function message(
+    dataset: RegisteredDataset,
+    record: Record<string, unknown>,
+    request: HttpRequest,
+    now: number,
+  ) {
+    const { definition } = dataset;
+    const envelope: Envelope = {
+      data: declaredFields(dataset, record),
+      metadata: {
+        dataset: definition.name,
+        schema_version: definition.schemaVersion,
+        ingest_time: new Date(now).toISOString(),
+        request_id: request.requestId,
+      },
+    };
+    return {
+      key: String(record[definition.idField]),
+      value: JSON.stringify(envelope),
+      headers: {
+        [HEADER_SCHEMA_VERSION]: String(definition.schemaVersion),
+        [HEADER_CONTENT_TYPE]: ENVELOPE_CONTENT_TYPE,
+        [HEADER_DATASET]: definition.name,
+      },
+    } satisfies KafkaMessage;
+  }
+
+  async function produce(dataset: RegisteredDataset, messages: KafkaMessage[]) {
+    const started = clock();
+    try {
+      await producer.send(dataset.topic, messages);
+      return { ok: true as const, produceMs: clock() - started };
+    } catch (produceError) {
+      return { ok: false as const, produceError };
+    }
+  }
+
+  function single(dataset: RegisteredDataset): RouteHandler {
+    const { definition } = dataset;
+    return async (request) => {
+      const parsed = parseJsonBody(
+        request.body,
+        request.isBase64Encoded,
+        request.headers['content-type'],
+        limits.maxBodyBytes,
+      );
+      if (!parsed.ok)
+        return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
+      const result = dataset.validate(parsed.value);
+      if (!result.ok) {
+        const detail = inBody(result.errors);
+        return {
+          ...reply(422, { message: validationErrorMessage(detail.length, definition.title), detail }),
+          outcome: rejected(definition.name, 1),
+        };
+      }
+      const sent = await produce(dataset, [message(dataset, result.record, request, clock())]);
+      if (!sent.ok) {
+        return {
+          ...unavailable(),
+          outcome: { dataset: definition.name, accepted: 0, rejected: 0, produceError: sent.produceError },
+        };
+      }
+      return {
+        ...reply(200, {
+          message: acceptedMessage(definition),
+          [definition.idField]: result.record[definition.idField],
+        }),
+        outcome: { dataset: definition.name, accepted: 1, rejected: 0, produceMs: sent.produceMs },
+      };
+    };
+  }
+
+  function batch(dataset: RegisteredDataset): RouteHandler {
+    const { definition } = dataset;
+    const batchTitle = `${definition.title}Batch`;
+    return async (request) => {
+      const parsed = parseJsonBody(
+        request.body,
+        request.isBase64Encoded,
+        request.headers['content-type'],
+        limits.maxBodyBytes,
+      );
+      if (!parsed.ok) return problemReply(parsed.problem, batchTitle);
+      const records = batchRecords(parsed.value, limits.maxBatchRecords);
+      if (!Array.isArray(records)) {
+        return reply(422, { message: validationErrorMessage(1, batchTitle), detail: inBody([records]) });
+      }
+      const now = clock();
+      const messages: KafkaMessage[] = [];
+      const results: Record<string, unknown>[] = [];
+      const allErrors: ReturnType<typeof inBody> = [];
+      records.forEach((input, index) => {
+        const result = dataset.validate(input);
+        if (result.ok) {
+          messages.push(message(dataset, result.record, request, now));
+          results.push({
+            index,
+            status: 'accepted',
+            [definition.idField]: result.record[definition.idField],
+          });
+        } else {
+          const detail = inBody(result.errors, ['records', index]);
+          allErrors.push(...detail);
+          results.push({
+            index,
+            status: 'rejected',
+            message: validationErrorMessage(detail.length, definition.title),
+            detail,
+          });
+        }
+      });
+      const accepted = messages.length;
+      const rejectedCount = records.length - accepted;
+      if (accepted === 0) {
+        return {
+          ...reply(422, {
+            message: validationErrorMessage(allErrors.length, batchTitle),
+            detail: allErrors,
+            results,
+          }),
+          outcome: rejected(definition.name, rejectedCount),
+        };
+      }
+      const sent = await produce(dataset, messages);
+      if (!sent.ok) {
+        return {
+          ...unavailable(),
+          outcome: {
+            dataset: definition.name,
+            accepted: 0,
+            rejected: rejectedCount,
+            produceError: sent.produceError,
+          },
+        };
+      }
+      return {
+        ...reply(rejectedCount === 0 ? 200 : 207, {
+          message: `${accepted} of ${records.length} records ingested`,
+          accepted,
+          rejected: rejectedCount,
+          results,
+        }),
+        outcome: { dataset: definition.name, accepted, rejected: rejectedCount, produceMs: sent.produceMs },
+      };
+    };
+  }
+
+  async function healthCheck(): Promise<IngestResult> {
+    const now = clock();
+    if (!health || now - health.at >= healthCacheMs) health = { at: now, ok: producer.ping() };
+    const ok = await health.ok;
+    return ok
+      ? reply(200, { status: 'healthy', kafka_status: 'connected' })
+      : reply(503, { status: 'degraded', kafka_status: 'disconnected' });
+  }
+
+  const routes = new Map<string, Map<string, RouteHandler>>([
+    ['/', new Map([['GET', async () => reply(200, { message: WELCOME_MESSAGE })]])],
+    [HEALTH_ROUTE, new Map([['GET', healthCheck]])],
+    [
+      OPENAPI_ROUTE,
+      new Map([
+        [
+          'GET',
+          async () => {
+            openapiBody ??= JSON.stringify(
+              openApiDocument(
+                registry.datasets.map((d) => d.definition),
+                limits,
+              ),
+            );
+            return { response: { statusCode: 200, headers: { ...JSON_HEADERS }, body: openapiBody } };
+          },
+        ],
+      ]),
+    ],
+  ]);
+  for (const dataset of registry.datasets) {
+    routes.set(dataset.definition.route, new Map([['POST', single(dataset)]]));
+    routes.set(batchRouteOf(dataset.definition), new Map([['POST', batch(dataset)]]));
+  }
+
+  return async (request) => {
+    // Trailing slash accepted on every route (FastAPI redirected; API clients rarely follow a POST redirect).
+    const path =
+      request.path.length > 1 && request.path.endsWith('/') ? request.path.slice(0, -1) : request.path;
+    const methods = routes.get(path);
+    if (!methods) return reply(404, { detail: 'Not Found' });
+    const route = methods.get(request.method.toUpperCase());
+    if (!route)
+      return reply(405, { detail: 'Method Not Allowed' }, { allow: [...methods.keys()].join(', ') });
+    return route(request);
+  };
+}
+
+function rejected(dataset: string, count: number): IngestOutcome {
+  return { dataset, accepted: 0, rejected: count };
+}
+
+/** The records of a batch body `{"records": [...]}`, or the one error that makes it no batch at all. */
+function batchRecords(body: unknown, maxRecords: number): unknown[] | FieldError {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { loc: [], msg: 'Input should be an object with a "records" list', type: 'dict_type' };
+  }
+  const records = (body as { records?: unknown }).records;
+  if (records === undefined) return { loc: ['records'], msg: 'Field required', type: 'missing' };
+  if (!Array.isArray(records))
+    return { loc: ['records'], msg: 'Input should be a valid list', type: 'list_type' };
+  if (records.length === 0) {
+    return {
+      loc: ['records'],
+      msg: 'List should have at least 1 item after validation, not 0',
+      type: 'too_short',
+    };
+  }
+  if (records.length > maxRecords) {
+    return {
+      loc: ['records'],
+      msg: `List should have at most ${maxRecords} items after validation, not ${records.length}`,
+      type: 'too_long',
+    };
+  }
+  return records;
+}
