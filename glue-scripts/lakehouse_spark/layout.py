@@ -1,0 +1,25 @@
+"""Where each job reads and writes, from the zone URIs it is given (CDK composes them from
+lib/config/lake.ts; the quarantine URI already includes the `curated` prefix)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def table_uri(zone_uri: str, name: str) -> str:
+    return f"{zone_uri.rstrip('/')}/{name}"
+
+
+def bookmark_uri(state_uri: str, job: str, dataset: str) -> str:
+    """Where a job remembers what it has processed (see curate / gold)."""
+    return f"{state_uri.rstrip('/')}/bookmarks/{job}/{dataset}"
+
+
+def run_summary_uri(state_uri: str, job: str, dataset: str, run_id: str) -> str:
+    """The run summary the DAG's data-quality gate reads."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_.:+" else "_" for ch in run_id)
+    return f"{state_uri.rstrip('/')}/runs/{job}/{dataset}/{safe}.json"
+
+
+def default_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")

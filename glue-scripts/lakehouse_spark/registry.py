@@ -1,0 +1,98 @@
+"""Dataset definitions as the Spark jobs see them, loaded from the generated JSON schema
+(schemas/generated/<dataset>.schema.json, written by `npm run schemas` from the TypeScript registry).
+Nothing here restates a field: names, kinds, requirements, ranges and known values all come from the file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+# Raw-zone logical types (x-raw-columns) to Spark types.
+_RAW_TYPES = {
+    "string": T.StringType(),
+    "double": T.DoubleType(),
+    "timestamp": T.TimestampType(),
+    "int32": T.IntegerType(),
+    "int64": T.LongType(),
+}
+
+LOCAL_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "generated"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    required: bool
+    min_length: int | None
+    minimum: float | None
+    known_values: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    id_field: str
+    event_time_field: str
+    schema_version: int
+    fields: tuple[Field, ...]
+    # (name, logical type, nullable, source) of every raw-zone column: record fields, then metadata.
+    raw_columns: tuple[tuple[str, str, bool, str], ...]
+    money_precision: int
+    money_scale: int
+
+    @property
+    def metadata_columns(self) -> list[str]:
+        return [name for name, _, _, source in self.raw_columns if source == "metadata"]
+
+    @property
+    def required_metadata_columns(self) -> list[str]:
+        return [n for n, _, nullable, source in self.raw_columns if source == "metadata" and not nullable]
+
+    def raw_schema(self) -> T.StructType:
+        """Schema the raw Parquet is read with. Every column is nullable here: required-ness is a
+        data-quality rule (quarantine with a reason), not a read failure."""
+        return T.StructType([T.StructField(n, _RAW_TYPES[t], True) for n, t, _, _ in self.raw_columns])
+
+    def money_type(self) -> T.DecimalType:
+        return T.DecimalType(self.money_precision, self.money_scale)
+
+
+def parse_dataset(schema: dict) -> Dataset:
+    required = set(schema.get("required", []))
+    fields = tuple(
+        Field(
+            name=name,
+            kind=prop["x-kind"],
+            required=name in required,
+            min_length=prop.get("minLength"),
+            minimum=prop.get("minimum"),
+            known_values=tuple(prop["x-known-values"]) if "x-known-values" in prop else None,
+        )
+        for name, prop in schema["properties"].items()
+    )
+    return Dataset(
+        name=schema["x-dataset"],
+        id_field=schema["x-id-field"],
+        event_time_field=schema["x-event-time-field"],
+        schema_version=schema["x-schema-version"],
+        fields=fields,
+        raw_columns=tuple((c["name"], c["type"], c["nullable"], c["source"]) for c in schema["x-raw-columns"]),
+        money_precision=schema["x-money"]["precision"],
+        money_scale=schema["x-money"]["scale"],
+    )
+
+
+def load_dataset(spark: SparkSession, dataset: str, schema_dir: str | None = None) -> Dataset:
+    """Reads `<schema_dir>/<dataset>.schema.json`; schema_dir may be a local folder or an s3:// prefix
+    (on Glue / EMR the files are deployed next to the scripts), read through Spark's file systems."""
+    base = schema_dir.rstrip("/") if schema_dir else str(LOCAL_SCHEMA_DIR)
+    path = f"{base}/{dataset}.schema.json"
+    if "://" not in path:
+        return parse_dataset(json.loads(Path(path).read_text()))
+    text = spark.read.text(path, wholetext=True).first()[0]
+    return parse_dataset(json.loads(text))

@@ -1,0 +1,111 @@
+"""Where a job runs: AWS Glue (awsglue importable), a cluster that launched us via spark-submit
+(EMR Serverless), or a plain Python process (local mode against AWS_ENDPOINT_URL). Entry points call
+`job_args` and `spark_session` and nothing else environment-specific."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+REQUIRED = object()
+
+LOCAL_JARS_DIR = Path(__file__).resolve().parents[2] / ".cache" / "spark-jars"
+
+# Settings every run needs, wherever it runs (UTC is the lake's time zone: dates and hours are UTC).
+RUNTIME_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+}
+
+
+def _glue_available() -> bool:
+    try:
+        import awsglue  # noqa: F401  (present only on Glue)
+    except ImportError:
+        return False
+    return True
+
+
+def job_args(spec: dict[str, object], argv: list[str] | None = None) -> dict[str, str | None]:
+    """Parses `--name value` arguments: Glue's getResolvedOptions on Glue (it has no optional arguments,
+    so only those present are asked for), argparse elsewhere. `spec` maps names to defaults or REQUIRED."""
+    argv = sys.argv if argv is None else argv
+    if _glue_available():
+        from awsglue.utils import getResolvedOptions
+
+        present = [k for k in spec if f"--{k}" in argv]
+        missing = [k for k, d in spec.items() if d is REQUIRED and k not in present]
+        if missing:
+            raise SystemExit(f"missing job arguments: {', '.join('--' + k for k in missing)}")
+        resolved = getResolvedOptions(argv, present)
+        return {k: resolved.get(k, None if d is REQUIRED else d) for k, d in spec.items()}
+    parser = argparse.ArgumentParser()
+    for name, default in spec.items():
+        if default is REQUIRED:
+            parser.add_argument(f"--{name}", required=True)
+        else:
+            parser.add_argument(f"--{name}", default=default)
+    return vars(parser.parse_known_args(argv[1:])[0])
+
+
+def _local_session(app_name: str) -> SparkSession:
+    """Local mode: Delta and s3a jars from .cache/spark-jars (fetched by scripts/setup.sh, never resolved
+    at run time); s3:// and s3a:// both go to AWS_ENDPOINT_URL (path-style) so that the same URIs as on AWS
+    work against the emulator."""
+    jars_dir = Path(os.environ.get("SPARK_JARS_DIR", LOCAL_JARS_DIR))
+    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
+    if not jars:
+        raise SystemExit(f"no jars in {jars_dir}: run scripts/setup.sh")
+    b = (
+        SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+        .appName(app_name)
+        .config("spark.jars", ",".join(jars))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))
+        .config("spark.default.parallelism", "4")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.hadoop.fs.s3.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem")
+        .config("spark.hadoop.fs.s3a.path.style.access", "true")
+        .config(
+            "spark.hadoop.fs.s3a.aws.credentials.provider",
+            "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
+        )
+        # The emulator does not need (or keep) what these buy on AWS.
+        .config("spark.hadoop.fs.s3a.change.detection.mode", "none")
+        .config("spark.hadoop.fs.s3a.committer.magic.enabled", "false")
+    )
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        b = b.config("spark.hadoop.fs.s3a.endpoint", endpoint).config(
+            "spark.hadoop.fs.s3a.connection.ssl.enabled", str(endpoint.startswith("https")).lower()
+        )
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        b = b.config("spark.hadoop.fs.s3a.endpoint.region", region)
+    return b.getOrCreate()
+
+
+def spark_session(app_name: str) -> SparkSession:
+    if _glue_available():
+        from awsglue.context import GlueContext
+        from pyspark.context import SparkContext
+
+        spark = GlueContext(SparkContext.getOrCreate()).spark_session
+    elif "PYSPARK_GATEWAY_PORT" in os.environ:
+        # Launched by spark-submit (EMR Serverless): the cluster's configuration already has Delta.
+        spark = SparkSession.builder.appName(app_name).getOrCreate()
+    else:
+        spark = _local_session(app_name)
+    for key, value in RUNTIME_CONF.items():
+        spark.conf.set(key, value)
+    return spark
