@@ -44,6 +44,8 @@ export interface EnvironmentConfig {
     /** Requests per day per API key in the default usage plan. */
     readonly quotaPerDay: number;
     readonly waf: boolean;
+    /** Requests per 5 minutes per client IP before the WAF rate-based rule blocks (when waf is on). */
+    readonly wafRateLimitPer5Min: number;
   };
   readonly sink: {
     readonly memoryMb: number;
@@ -52,6 +54,9 @@ export interface EnvironmentConfig {
     readonly maxBatchingWindowSeconds: number;
     readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
     readonly maxRetryAttempts: number;
+    /** Provisioned pollers of each Kafka event source mapping (retries and partial batch responses need them). */
+    readonly minPollers: number;
+    readonly maxPollers: number;
   };
   readonly lake: {
     /** Days after which raw objects move to Infrequent Access. */
@@ -64,6 +69,21 @@ export interface EnvironmentConfig {
     readonly goldMinGroupCount: number;
   };
   readonly logRetentionDays: number;
+  /** NAT gateways of the VPC (one per AZ where an AZ outage must not cut egress). */
+  readonly natGateways: number;
+  readonly processing: {
+    readonly glueWorkerType: 'G.1X' | 'G.2X';
+    readonly glueWorkers: number;
+    readonly jobTimeoutMinutes: number;
+    /** Largest EMR Serverless capacity the application may scale to. */
+    readonly emrMaxVcpu: number;
+    readonly emrMaxMemoryGb: number;
+  };
+  readonly orchestration: {
+    readonly airflowVersion: string;
+    readonly environmentClass: 'mw1.micro' | 'mw1.small' | 'mw1.medium' | 'mw1.large';
+    readonly maxWorkers: number;
+  };
   /**
    * Whether `cdk destroy` may delete data. Data is deleted only when this is true AND the deploy passes
    * `-c confirmDestroyData=<env name>` (the double opt-in); otherwise buckets, tables and logs are retained.
@@ -107,6 +127,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 100_000,
       throttleBurst: 100_000,
       quotaPerDay: 100_000_000,
+      wafRateLimitPer5Min: 100_000,
       waf: false,
     },
     sink: {
@@ -116,6 +137,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       maxBatchingWindowSeconds: 1,
       startingPosition: 'TRIM_HORIZON',
       maxRetryAttempts: 10,
+      minPollers: 1,
+      maxPollers: 1,
     },
     lake: {
       rawInfrequentAccessDays: 30,
@@ -125,6 +148,15 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       goldMinGroupCount: 5,
     },
     logRetentionDays: 7,
+    natGateways: 1,
+    processing: {
+      glueWorkerType: 'G.1X',
+      glueWorkers: 2,
+      jobTimeoutMinutes: 60,
+      emrMaxVcpu: 8,
+      emrMaxMemoryGb: 32,
+    },
+    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.micro', maxWorkers: 1 },
     allowDataDestruction: true,
     alarms: commonAlarms,
   },
@@ -145,6 +177,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 200,
       throttleBurst: 400,
       quotaPerDay: 1_000_000,
+      wafRateLimitPer5Min: 10_000,
       waf: false,
     },
     sink: {
@@ -154,6 +187,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       maxBatchingWindowSeconds: 1,
       startingPosition: 'TRIM_HORIZON',
       maxRetryAttempts: 10,
+      minPollers: 1,
+      maxPollers: 2,
     },
     lake: {
       rawInfrequentAccessDays: 30,
@@ -163,6 +198,15 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       goldMinGroupCount: 5,
     },
     logRetentionDays: 14,
+    natGateways: 1,
+    processing: {
+      glueWorkerType: 'G.1X',
+      glueWorkers: 2,
+      jobTimeoutMinutes: 60,
+      emrMaxVcpu: 16,
+      emrMaxMemoryGb: 64,
+    },
+    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.micro', maxWorkers: 1 },
     allowDataDestruction: true,
     alarms: commonAlarms,
   },
@@ -188,6 +232,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 1_000,
       throttleBurst: 2_000,
       quotaPerDay: 10_000_000,
+      wafRateLimitPer5Min: 50_000,
       waf: true,
     },
     sink: {
@@ -197,6 +242,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       maxBatchingWindowSeconds: 1,
       startingPosition: 'TRIM_HORIZON',
       maxRetryAttempts: 20,
+      minPollers: 1,
+      maxPollers: 4,
     },
     lake: {
       rawInfrequentAccessDays: 30,
@@ -206,6 +253,15 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       goldMinGroupCount: 10,
     },
     logRetentionDays: 90,
+    natGateways: 3,
+    processing: {
+      glueWorkerType: 'G.1X',
+      glueWorkers: 4,
+      jobTimeoutMinutes: 60,
+      emrMaxVcpu: 64,
+      emrMaxMemoryGb: 256,
+    },
+    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.small', maxWorkers: 4 },
     allowDataDestruction: false,
     alarms: commonAlarms,
   },
@@ -231,6 +287,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 5_000,
       throttleBurst: 10_000,
       quotaPerDay: 100_000_000,
+      wafRateLimitPer5Min: 100_000,
       waf: true,
     },
     sink: {
@@ -240,6 +297,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       maxBatchingWindowSeconds: 1,
       startingPosition: 'TRIM_HORIZON',
       maxRetryAttempts: 50,
+      minPollers: 2,
+      maxPollers: 10,
     },
     lake: {
       rawInfrequentAccessDays: 30,
@@ -249,6 +308,15 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       goldMinGroupCount: 20,
     },
     logRetentionDays: 365,
+    natGateways: 3,
+    processing: {
+      glueWorkerType: 'G.2X',
+      glueWorkers: 10,
+      jobTimeoutMinutes: 60,
+      emrMaxVcpu: 200,
+      emrMaxMemoryGb: 800,
+    },
+    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.medium', maxWorkers: 10 },
     allowDataDestruction: false,
     alarms: commonAlarms,
   },
