@@ -135,10 +135,23 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
     const aws = await startMoto({ dir: join(dir, 'aws'), port: awsPort });
     started.push(aws);
     log(`AWS emulator (${emulator}): ready in ${seconds(t0)}`);
-    const lake = await provisionLake(LOCAL, aws.endpoint);
-    log(`AWS emulator: buckets [${lake.buckets.join(', ')}], Glue database ${lake.database}`);
+    await provisionAws(aws.endpoint, log);
     return aws;
   }
+}
+
+/** Creates the dataset topics (lib/config/topics.ts) on a running broker; idempotent. */
+export async function provisionTopics(brokers: string[], log: (line: string) => void): Promise<void> {
+  const topics = await ensureTopics(brokers, topicSpecs(LOCAL, DATASETS));
+  log(
+    `Kafka: topics created [${topics.created.join(', ')}], already present [${topics.existing.join(', ')}]`,
+  );
+}
+
+/** Creates the lake buckets and Glue database (lib/config/lake.ts) in a running emulator; idempotent. */
+export async function provisionAws(endpoint: string, log: (line: string) => void): Promise<void> {
+  const lake = await provisionLake(LOCAL, endpoint);
+  log(`AWS emulator: buckets [${lake.buckets.join(', ')}], Glue database ${lake.database}`);
 }
 
 function readState(dir: string): StateFile | undefined {
@@ -178,6 +191,8 @@ async function main(argv: string[]): Promise<void> {
       'aws-port': { type: 'string' },
       fresh: { type: 'boolean' },
       'print-env': { type: 'boolean' },
+      brokers: { type: 'string' },
+      endpoint: { type: 'string' },
     },
   });
   const dir = values.dir ?? DEFAULT_DIR;
@@ -201,6 +216,13 @@ async function main(argv: string[]): Promise<void> {
       );
       break;
     }
+    case 'provision': {
+      // For services run elsewhere (e.g. the Docker compose profile): topics and lake only.
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      await provisionTopics((values.brokers ?? '127.0.0.1:9092').split(','), log);
+      await provisionAws(values.endpoint ?? 'http://127.0.0.1:4566', log);
+      break;
+    }
     case 'stop': {
       const stopped = await stopServices(dir);
       process.stderr.write(stopped.length ? `Stopped ${stopped.join(', ')}\n` : 'Nothing running\n');
@@ -217,7 +239,14 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       process.stderr.write(
-        'Usage: npx tsx localstack/services.ts start|stop|status [--dir D] [--kafka-port N|free] [--aws-port N|free] [--fresh] [--print-env]\n',
+        [
+          'Usage: npx tsx localstack/services.ts <command>',
+          '  start  [--dir D] [--kafka-port N|free] [--aws-port N|free] [--fresh] [--print-env]',
+          '  stop   [--dir D]',
+          '  status [--dir D]',
+          '  provision [--brokers host:port] [--endpoint URL]   topics and lake on services run elsewhere',
+          '',
+        ].join('\n'),
       );
       process.exitCode = 2;
   }
