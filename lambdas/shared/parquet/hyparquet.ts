@@ -13,6 +13,8 @@ export const hyparquetEncoder: ParquetEncoder = {
         name: element.name,
         data: values[i] as unknown[],
         nullable: element.repetition_type === 'OPTIONAL',
+        // INT64 columns are instants and offsets that mostly increase: deltas pack into a few bits each.
+        ...(element.type === 'INT64' && { encoding: 'DELTA_BINARY_PACKED' as const }),
       })),
       schema: [
         { name: 'root', num_children: columns.length },
