@@ -43,6 +43,22 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly sinkDuration = new Histogram({
+    name: 'lakehouse_sink_invocation_duration_seconds',
+    help: 'Duration of sink handler invocations by the local event source mapping, by topic.',
+    labelNames: ['topic'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly sinkBatchSize = new Histogram({
+    name: 'lakehouse_sink_batch_records',
+    help: 'Records per sink handler invocation, by topic.',
+    labelNames: ['topic'] as const,
+    buckets: [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000],
+    registers: [this.registry],
+  });
+
   readonly sinkRecords = new Counter({
     name: 'lakehouse_sink_records_total',
     help: 'Records delivered to the sink handler and committed, by topic.',

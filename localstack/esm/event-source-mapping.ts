@@ -1,31 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MSKEvent } from 'aws-lambda';
-import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
+import { mskEvent } from '../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../lib/config/environments';
-import type { PlatformMetrics } from '../api/metrics';
 import { lambdaContext } from '../api/proxy-event';
 import { type BackoffPolicy, deliver, outcomeOf } from './delivery';
 
 export type MskHandler = (event: MSKEvent, context: Context) => Promise<unknown>;
 
-/** Builds the MSK event for one partition's records (the sink area's builder, shared with its tests). */
-export type MskEventBuilder = (
-  topic: string,
-  partition: number,
-  messages: readonly KafkaMessage[],
-  source: { readonly eventSourceArn: string; readonly bootstrapServers: string },
-) => MSKEvent;
-
 export interface EventSourceMappingOptions {
   readonly brokers: readonly string[];
   readonly topics: readonly string[];
   readonly handler: MskHandler;
-  readonly buildEvent: MskEventBuilder;
   /** batchSize, maxBatchingWindowSeconds, startingPosition and timeoutSeconds, as the CDK configures them. */
   readonly sink: EnvironmentConfig['sink'];
   /** Consumer group of topic T is `<groupPrefix>-<T>`: one group per topic, as one mapping per topic. */
   readonly groupPrefix: string;
-  readonly metrics?: PlatformMetrics;
+  /** Reports every invocation's outcome and the records each commit covers (metrics, tests). */
+  readonly onInvocation?: (invocation: Invocation) => void;
+  readonly onCommit?: (topic: string, records: number) => void;
   readonly backoff?: BackoffPolicy;
   readonly log?: (message: string) => void;
 }
@@ -33,9 +26,16 @@ export interface EventSourceMappingOptions {
 export interface EventSourceMapping {
   /** Finishes the invocation in flight, commits it, and leaves the group. */
   stop(): Promise<void>;
-  /** Messages not yet committed by the group, per topic (log end minus committed offset, summed). */
-  lag(): Promise<Record<string, number>>;
 }
+
+export interface Invocation {
+  readonly topic: string;
+  readonly outcome: 'success' | 'partial' | 'error';
+  readonly records: number;
+  readonly durationMs: number;
+}
+
+export const groupOf = (groupPrefix: string, topic: string) => `${groupPrefix}-${topic}`;
 
 /** Lambda caps a synchronous invocation payload at 6 MB; a fetch never returns more per partition. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -67,22 +67,32 @@ export async function startEventSourceMapping(
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const windowMs = options.sink.maxBatchingWindowSeconds * 1000;
   const timeoutMs = options.sink.timeoutSeconds * 1000;
-  const groupOf = (topic: string) => `${options.groupPrefix}-${topic}`;
   const consumers: Consumer[] = [];
+  const readiness: Promise<void>[] = [];
   let stopping = false;
 
   const admin: Admin = kafka.admin();
   await admin.connect();
+  const metadata = await admin
+    .fetchTopicMetadata({ topics: [...options.topics] })
+    .finally(() => admin.disconnect());
 
   for (const topic of options.topics) {
-    const partitions =
-      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 1;
+    // Every partition is consumed concurrently, as the mapping's pollers do.
+    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 1;
     const consumer = kafka.consumer({
-      groupId: groupOf(topic),
+      groupId: groupOf(options.groupPrefix, topic),
       minBytes: MAX_PAYLOAD_BYTES,
       maxWaitTimeInMs: Math.max(windowMs, 10),
       maxBytesPerPartition: MAX_PAYLOAD_BYTES,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    // Ready means the group has its partitions (the broker delays a new group's first join by ~3 s).
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: options.sink.startingPosition === 'TRIM_HORIZON' });
@@ -97,25 +107,36 @@ export async function startEventSourceMapping(
           batchSize: options.sink.batchSize,
           shouldContinue,
           invoke: async (messages) => {
-            const event = options.buildEvent(topic, partition, messages, source);
+            const event = mskEvent(
+              messages.map((m) => ({ ...m, topic, partition, headers: m.headers ?? {} })),
+              source,
+            );
             const context = lambdaContext('sink', timeoutMs, randomUUID());
+            const started = performance.now();
+            const report = (outcome: Invocation['outcome']) =>
+              options.onInvocation?.({
+                topic,
+                outcome,
+                records: messages.length,
+                durationMs: performance.now() - started,
+              });
             try {
               const outcome = outcomeOf(
                 await options.handler(event, context),
                 messages.map((m) => ({ offset: m.offset, partition })),
               );
-              options.metrics?.sinkInvocations.inc({ topic, outcome: outcome.ok ? 'success' : 'partial' });
+              report(outcome.ok ? 'success' : 'partial');
               return outcome;
             } catch (error) {
               log(`sink handler failed on ${topic}[${partition}]: ${(error as Error).stack ?? error}`);
-              options.metrics?.sinkInvocations.inc({ topic, outcome: 'error' });
+              report('error');
               return { ok: false, retryFrom: messages[0]?.offset ?? '0' };
             }
           },
           commit: async (nextOffset, count) => {
             await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
             resolveOffset((BigInt(nextOffset) - 1n).toString());
-            options.metrics?.sinkRecords.inc({ topic }, count);
+            options.onCommit?.(topic, count);
           },
           wait: async (ms) => {
             const until = Date.now() + ms;
@@ -132,37 +153,46 @@ export async function startEventSourceMapping(
       },
     });
     consumers.push(consumer);
+    readiness.push(joined);
   }
-
-  async function lag(): Promise<Record<string, number>> {
-    const result: Record<string, number> = {};
-    for (const topic of options.topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId: groupOf(topic), topics: [topic] });
-      let total = 0;
-      for (const end of ends) {
-        const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-        // -1: nothing committed yet, so everything from the log start is still to do.
-        const from = BigInt(done) < 0n ? BigInt(end.low) : BigInt(done);
-        const partitionLag = Number(BigInt(end.high) - from);
-        options.metrics?.consumerLag.set({ topic, partition: String(end.partition) }, partitionLag);
-        total += partitionLag;
-      }
-      result[topic] = total;
-    }
-    return result;
-  }
-  options.metrics?.addProbe(async () => {
-    if (!stopping) await lag();
-  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(readiness),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('sink consumers did not join their groups within 60 s')),
+        60_000,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 
   return {
-    lag,
     async stop() {
       stopping = true;
       // disconnect() waits for the batch in flight, which stops at its next invocation boundary.
       await Promise.all(consumers.map((c) => c.disconnect()));
-      await admin.disconnect();
     },
   };
+}
+
+/**
+ * Messages each group has not committed yet, per topic and partition: log end offset minus committed
+ * offset (from the log start when the group has committed nothing).
+ */
+export async function consumerLag(
+  admin: Admin,
+  groupPrefix: string,
+  topics: readonly string[],
+): Promise<{ topic: string; partition: number; lag: number }[]> {
+  const result: { topic: string; partition: number; lag: number }[] = [];
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: groupOf(groupPrefix, topic), topics: [topic] });
+    for (const end of ends) {
+      const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+      const from = BigInt(done) < 0n ? BigInt(end.low) : BigInt(done);
+      result.push({ topic, partition: end.partition, lag: Number(BigInt(end.high) - from) });
+    }
+  }
+  return result;
 }

@@ -18,6 +18,12 @@ export interface SendOptions extends Partial<RecordFactoryOptions> {
   readonly datasets?: readonly string[];
   /** Requests in flight at most. */
   readonly concurrency?: number;
+  /**
+   * Retries of a request answered 429/502/503/504 or not answered at all, with exponential backoff from
+   * 200 ms, as a well-behaved producer does (default 5). A retried record may reach the raw zone twice
+   * (the first attempt can have been written before the answer was lost): the raw zone is at-least-once.
+   */
+  readonly retries?: number;
   /** Called about four times a second and at the end. */
   readonly onProgress?: (tally: SendTally) => void;
 }
@@ -43,11 +49,15 @@ export interface SendTally {
   rejected: number;
   failed: number;
   requests: number;
+  /** Requests sent again after a retryable answer. */
+  retried: number;
   /** HTTP status → requests. */
   readonly statuses: Record<string, number>;
   readonly startedAt: number;
   elapsedMs: number;
 }
+
+const RETRYABLE = new Set(['429', '502', '503', '504', 'network-error']);
 
 interface RecordResult {
   readonly index: number;
@@ -81,6 +91,7 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
     rejected: 0,
     failed: 0,
     requests: 0,
+    retried: 0,
     statuses: {},
     startedAt: Date.now(),
     elapsedMs: 0,
@@ -123,22 +134,28 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
     const counts = tally.byDataset[dataset] as DatasetTally;
     counts.sent += records.length;
     tally.sent += records.length;
-    let status = 'network-error';
+    const retries = options.retries ?? 5;
     let results: readonly RecordResult[] | undefined;
-    try {
-      const response = await fetch(`${options.apiUrl}${routes.get(dataset)}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      status = String(response.status);
-      const text = await response.text();
-      results = perRecordResults(response.status, text, records.length, options.route);
-    } catch {
-      results = undefined;
+    for (let attempt = 0; ; attempt += 1) {
+      let status = 'network-error';
+      try {
+        const response = await fetch(`${options.apiUrl}${routes.get(dataset)}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        status = String(response.status);
+        const text = await response.text();
+        results = perRecordResults(response.status, text, records.length, options.route);
+      } catch {
+        results = undefined;
+      }
+      tally.requests += 1;
+      tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
+      if (results || attempt >= retries || !RETRYABLE.has(status)) break;
+      tally.retried += 1;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
     }
-    tally.requests += 1;
-    tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
     if (!results) {
       counts.failed += records.length;
       tally.failed += records.length;
@@ -184,6 +201,7 @@ export function progressLine(tally: SendTally, total: number): string {
   const fmt = (n: number) => n.toLocaleString('en-US');
   return (
     `sent ${fmt(tally.sent)}/${fmt(total)} · accepted ${fmt(tally.accepted)} · rejected ${fmt(tally.rejected)}` +
-    `${tally.failed ? ` · FAILED ${fmt(tally.failed)}` : ''} · ${fmt(rate)} rec/s · ${seconds.toFixed(1)} s`
+    `${tally.failed ? ` · FAILED ${fmt(tally.failed)}` : ''}${tally.retried ? ` · ${fmt(tally.retried)} requests retried` : ''}` +
+    ` · ${fmt(rate)} rec/s · ${seconds.toFixed(1)} s`
   );
 }

@@ -1,0 +1,259 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { environmentConfig } from '../lib/config/environments';
+import { bucketName, QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX } from '../lib/config/lake';
+import { DATASETS } from '../schemas';
+import { progressLine, type SendTally, sendRecords } from './generator/send';
+import { countDelta, countJsonLines, countParquet, type ZoneCount } from './lake/inventory';
+import { latenciesMs, percentile, RawZoneWatcher } from './lake/raw-watcher';
+import { type Pipeline, startPipeline } from './pipeline';
+import { waitFor } from './process';
+import { DEFAULT_DIR, type Services, startServices } from './services';
+import { runLocalSpark } from './spark-step';
+
+/**
+ * `npm start`: the whole pipeline on this machine. Starts the broker and the AWS emulator (host
+ * processes), the local API (real ingest handler) and the local event source mapping (real sink
+ * handler); sends a default batch through the generator; waits until every accepted record is in raw
+ * Parquet; runs the local Spark job when there is one; prints a summary; then keeps running until Ctrl-C
+ * (or exits with --once). Stopping ends every process it started.
+ */
+
+const LOCAL = environmentConfig('local');
+/** Broker log, lake and logs of `npm start` (tests and other tools use their own folders under .local). */
+const PLATFORM_DIR = join(DEFAULT_DIR, 'platform');
+const USAGE = `Usage: npm start -- [--once] [--count N] [--rate R] [--invalid SHARE] [--duplicates SHARE]
+                  [--keep-data] [--no-spark] [--wait-seconds S]
+  --once          exit after the summary: status 0 only if every accepted record reached raw Parquet
+  --count N       records the generator sends (default 20000), --rate R per second (default 5000)
+  --keep-data     keep .local/platform/ (broker log, lake) from the previous run instead of starting fresh
+  --no-spark      skip the local Spark job
+Ports: LAKEHOUSE_API_PORT (8000), LAKEHOUSE_KAFKA_PORT (9092), LAKEHOUSE_AWS_PORT (4566).`;
+
+const bold = (text: string) => (process.stderr.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const step = (line: string) => say(bold(`==> ${line}`));
+const fmt = (n: number) => n.toLocaleString('en-US');
+const ms = (n: number | undefined) => (n === undefined ? 'n/a' : `${fmt(Math.round(n))} ms`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      once: { type: 'boolean', default: false },
+      count: { type: 'string', default: '20000' },
+      rate: { type: 'string', default: '5000' },
+      invalid: { type: 'string', default: '0.02' },
+      duplicates: { type: 'string', default: '0.01' },
+      'keep-data': { type: 'boolean', default: false },
+      'no-spark': { type: 'boolean', default: false },
+      'wait-seconds': { type: 'string', default: '120' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    say(USAGE);
+    return 0;
+  }
+  const count = Number(values.count);
+  const rate = Number(values.rate);
+
+  let services: Services | undefined;
+  let pipeline: Pipeline | undefined;
+  let watcher: RawZoneWatcher | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      step('Stopping');
+      await watcher?.stop();
+      await pipeline?.stop();
+      await services?.stop();
+      say('Stopped: API, event source mapping, Kafka and the AWS emulator are down.');
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`\n${signal} received`);
+    shutdown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const t0 = Date.now();
+    step(
+      `Services: Kafka (KRaft) and the AWS emulator${values['keep-data'] ? '' : ' (fresh data in .local/platform/)'}`,
+    );
+    services = await startServices({ dir: PLATFORM_DIR, fresh: !values['keep-data'] });
+
+    step('Local API and event source mapping (the real ingest and sink handlers)');
+    pipeline = await startPipeline({ services: services.env });
+    const apiUrl = pipeline.api.url;
+    await waitFor(async () => (await fetch(`${apiUrl}/health`)).status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `${apiUrl}/health to report Kafka connected`,
+    });
+    say(`API ${apiUrl} healthy (Kafka connected) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const s3 = new S3Client({});
+    watcher = new RawZoneWatcher(s3, pipeline.rawBucket, DATASETS);
+    watcher.start();
+
+    step(`Generator: ${fmt(count)} records at ${fmt(rate)}/s through the batch routes`);
+    const live = process.stderr.isTTY;
+    const tally = await sendRecords({
+      apiUrl,
+      rate,
+      count,
+      route: 'batch',
+      batchSize: LOCAL.ingest.maxBatchRecords,
+      invalidShare: Number(values.invalid),
+      duplicateShare: Number(values.duplicates),
+      onProgress: (t) => {
+        if (live) process.stderr.write(`\r\x1b[2K${progressLine(t, count)}`);
+      },
+    });
+    say(`${live ? '\r\x1b[2K' : ''}${progressLine(tally, count)}`);
+
+    step('Waiting until every accepted record is in raw Parquet');
+    const arrival = await waitForArrival(watcher, tally, Number(values['wait-seconds']) * 1000);
+
+    step('Spark');
+    const spark = values['no-spark'] ? 'skipped (--no-spark)' : await runLocalSpark(services.env, say);
+
+    const zones = await inventory(s3, pipeline);
+    printSummary(tally, arrival, zones, spark, apiUrl);
+    if (values.once) {
+      await shutdown();
+      return arrival.missing === 0 && tally.failed === 0 ? 0 : 1;
+    }
+    say(
+      `\nRunning. API ${apiUrl} (metrics at ${apiUrl}/metrics), Kafka ${services.env.KAFKA_BROKERS}, ` +
+        `AWS emulator ${services.env.AWS_ENDPOINT_URL}.\n` +
+        `Send more with: npm run generate -- --rate 1000 --count 10000 --api ${apiUrl}\nCtrl-C stops everything.`,
+    );
+    await new Promise<never>(() => {});
+    return 0;
+  } catch (error) {
+    say(`\nnpm start failed: ${(error as Error).message}`);
+    await shutdown();
+    return 1;
+  }
+}
+
+interface Arrival {
+  readonly expected: number;
+  readonly arrived: number;
+  readonly missing: number;
+  /** Rows beyond the expected count of an id: a redelivery that was not overwritten. */
+  readonly extra: number;
+  readonly latencies: number[];
+  /** Accepted records per second from the first accept to the last record visible in raw Parquet. */
+  readonly throughput: number;
+}
+
+/** Waits until the raw zone holds every record the API accepted in this run (by id, duplicates counted). */
+async function waitForArrival(
+  watcher: RawZoneWatcher,
+  tally: SendTally,
+  timeoutMs: number,
+): Promise<Arrival> {
+  const expected = new Map<string, number>();
+  for (const d of Object.values(tally.byDataset)) {
+    for (const id of d.acceptedIds) expected.set(id, (expected.get(id) ?? 0) + 1);
+  }
+  const measure = async (): Promise<Arrival> => {
+    await watcher.poll();
+    const rows = (await watcher.rows()).filter((r) => expected.has(r.id));
+    const seen = new Map<string, number>();
+    for (const r of rows) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
+    let arrived = 0;
+    let extra = 0;
+    for (const [id, want] of expected) {
+      const got = seen.get(id) ?? 0;
+      arrived += Math.min(got, want);
+      extra += Math.max(0, got - want);
+    }
+    const first = Math.min(...rows.map((r) => r.ingestTime));
+    const last = Math.max(...rows.map((r) => r.visibleAt));
+    return {
+      expected: tally.accepted,
+      arrived,
+      missing: tally.accepted - arrived,
+      extra,
+      latencies: latenciesMs(rows),
+      throughput: rows.length > 0 ? (arrived / Math.max(1, last - first)) * 1000 : 0,
+    };
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const arrival = await measure();
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r\x1b[2Kin raw Parquet: ${fmt(arrival.arrived)}/${fmt(arrival.expected)}`);
+    }
+    if (arrival.missing <= 0 || Date.now() > deadline) {
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+      return arrival;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function inventory(s3: S3Client, pipeline: Pipeline): Promise<Record<string, ZoneCount>> {
+  const [raw, sinkQuarantine, curated, gold, curatedQuarantine] = await Promise.all([
+    countParquet(s3, pipeline.rawBucket),
+    countJsonLines(s3, pipeline.quarantineBucket, `${QUARANTINE_SINK_PREFIX}/`),
+    countDelta(s3, bucketName(LOCAL, 'curated')),
+    countDelta(s3, bucketName(LOCAL, 'gold')),
+    countDelta(s3, pipeline.quarantineBucket, `${QUARANTINE_CURATED_PREFIX}/`),
+  ]);
+  return {
+    'raw (Parquet)': raw,
+    'quarantine, sink (JSON lines)': sinkQuarantine,
+    'curated (Delta)': curated,
+    'quarantine, curated (Delta)': curatedQuarantine,
+    'gold (Delta)': gold,
+  };
+}
+
+function printSummary(
+  tally: SendTally,
+  arrival: Arrival,
+  zones: Record<string, ZoneCount>,
+  spark: string,
+  apiUrl: string,
+): void {
+  const duplicates = Object.values(tally.byDataset).reduce((n, d) => n + d.duplicates, 0);
+  const lines = [
+    '',
+    bold('Summary'),
+    `  sent        ${fmt(tally.sent)} records in ${fmt(tally.requests)} requests, ${(tally.elapsedMs / 1000).toFixed(1)} s`,
+    `  accepted    ${fmt(tally.accepted)} (of which ${fmt(duplicates)} deliberate duplicates)`,
+    `  rejected    ${fmt(tally.rejected)} by the API (422, invalid records)`,
+    ...(tally.failed
+      ? [`  FAILED      ${fmt(tally.failed)} records got no answer (${JSON.stringify(tally.statuses)})`]
+      : []),
+    `  quarantined ${fmt(zones['quarantine, sink (JSON lines)']?.rows ?? 0)} by the sink`,
+    `  in raw      ${fmt(arrival.arrived)} of ${fmt(arrival.expected)} accepted records` +
+      (arrival.missing ? `  — ${fmt(arrival.missing)} MISSING` : ' — all arrived') +
+      (arrival.extra ? `, ${fmt(arrival.extra)} redelivered duplicates` : ''),
+    `  accept → Parquet latency  p50 ${ms(percentile(arrival.latencies, 50))}  p99 ${ms(percentile(arrival.latencies, 99))}  max ${ms(percentile(arrival.latencies, 100))}`,
+    `  throughput  ${fmt(Math.round(arrival.throughput))} records/s end to end (first accept to last record in raw)`,
+    `  spark       ${spark}`,
+    '  zone                           files       rows',
+    ...Object.entries(zones).map(
+      ([zone, c]) => `  ${zone.padEnd(29)}${fmt(c.files).padStart(7)}${fmt(c.rows).padStart(11)}`,
+    ),
+    `  metrics     ${apiUrl}/metrics`,
+  ];
+  say(lines.join('\n'));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    say(error.stack ?? String(error));
+    process.exit(1);
+  },
+);
