@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hyparquetEncoder } from '../../lambdas/shared/parquet';
+import { type PutObject, sinkBatch } from '../../lambdas/sink/core';
+import { mskEvent } from '../../lambdas/sink/msk-event';
+import { createRegistry } from '../../schemas';
+import { envelope, message, transaction } from './support';
+
+/** PySpark (local mode, the Glue 5 Spark version) reads the sink's Parquet with the same values as DuckDB. */
+const SPARK_READ = `
+import json, sys
+from pyspark.sql import SparkSession, functions as F
+spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+df = spark.read.parquet(sys.argv[1])
+types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+rows = df.orderBy("_kafka_offset").select(
+    "transaction_id", "amount", "merchant_id", "_kafka_offset", "_schema_version",
+    F.date_format("timestamp", "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").alias("ts"),
+    F.date_format("_ingest_time", "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").alias("ingest")).collect()
+print(json.dumps({"types": types, "rows": [r.asDict() for r in rows]}))
+spark.stop()
+`;
+
+it('is read by pyspark with microsecond UTC timestamps and exact values', async () => {
+  const files: PutObject[] = [];
+  await sinkBatch(
+    Object.values(
+      mskEvent(
+        [
+          message(1, envelope(transaction('a', '2024-01-15T10:30:00.123456', 125.5))),
+          message(
+            2,
+            envelope(transaction('b', '2024-01-15T12:45:59.000001+02:00', -0.01), {
+              ingest_time: '2024-01-15T10:46:00Z',
+            }),
+          ),
+        ],
+        { bootstrapServers: 'b' },
+      ).records,
+    ).flatMap((records) =>
+      records.map((r) => ({
+        ...r,
+        key: null,
+        value: Buffer.from(r.value, 'base64').toString(),
+        headers: [],
+      })),
+    ),
+    {
+      registry: createRegistry(),
+      encoder: hyparquetEncoder,
+      writer: { put: async (o) => void files.push(o) },
+      catalog: { registerPartitions: async () => {} },
+      clock: Date.now,
+      settings: { rawBucket: 'raw', quarantineBucket: 'quarantine', glueDatabase: 'lake' },
+    },
+  );
+  expect(files).toHaveLength(1);
+  const dir = mkdtempSync(join(tmpdir(), 'sink-spark-'));
+  try {
+    const path = join(dir, 'part.parquet');
+    writeFileSync(path, files[0]?.body ?? new Uint8Array());
+    const output = execFileSync('.venv/bin/python', ['-c', SPARK_READ, path], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const { types, rows } = JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+    expect(types).toMatchObject({
+      timestamp: 'timestamp',
+      amount: 'double',
+      _ingest_time: 'timestamp',
+      _kafka_offset: 'bigint',
+      _kafka_partition: 'int',
+      _schema_version: 'int',
+      _kafka_timestamp: 'timestamp',
+    });
+    expect(rows).toEqual([
+      {
+        transaction_id: 'a',
+        amount: 125.5,
+        merchant_id: null,
+        _kafka_offset: 1,
+        _schema_version: 1,
+        ts: '2024-01-15T10:30:00.123456Z',
+        ingest: '2024-01-15T10:31:00.000001Z',
+      },
+      {
+        transaction_id: 'b',
+        amount: -0.01,
+        merchant_id: null,
+        _kafka_offset: 2,
+        _schema_version: 1,
+        ts: '2024-01-15T10:45:59.000001Z',
+        ingest: '2024-01-15T10:46:00.000000Z',
+      },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);
