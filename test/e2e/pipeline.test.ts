@@ -1,0 +1,203 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { consumerLag } from '../../localstack/esm/event-source-mapping';
+import { RecordFactory } from '../../localstack/generator/records';
+import { sendRecords } from '../../localstack/generator/send';
+import { getBytes, listObjects, readParquetRows } from '../../localstack/lake/objects';
+import { RawZoneWatcher } from '../../localstack/lake/raw-watcher';
+import { type Pipeline, startPipeline } from '../../localstack/pipeline';
+import { waitFor } from '../../localstack/process';
+import { DATASETS, financialTransactions, insuranceClaims, parseTimestampMicros } from '../../schemas';
+import { batchRouteOf } from '../../schemas/openapi';
+import { awsClientConfig, createTestBucket, kafkaBrokers, testKafka, uniqueName } from '../support/services';
+
+/**
+ * The whole local pipeline against the real test broker and emulator: HTTP → local API → real ingest
+ * handler → Kafka → local event source mapping (own process) → real sink handler → raw Parquet in S3,
+ * read back with hyparquet. Buckets and consumer groups are unique to this file.
+ */
+jest.setTimeout(180_000);
+
+let pipeline: Pipeline;
+let watcher: RawZoneWatcher;
+let s3: S3Client;
+
+beforeAll(async () => {
+  s3 = new S3Client(awsClientConfig());
+  const [rawBucket, quarantineBucket] = await Promise.all([
+    createTestBucket('raw'),
+    createTestBucket('quar'),
+  ]);
+  pipeline = await startPipeline({
+    services: {
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      AWS_ENDPOINT_URL: awsClientConfig().endpoint,
+      AWS_REGION: awsClientConfig().region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+    apiPort: 0,
+    rawBucket,
+    quarantineBucket,
+    glueDatabase: uniqueName('e2e').replace(/-/g, '_'),
+    groupPrefix: uniqueName('e2e-sink'),
+  });
+  watcher = new RawZoneWatcher(s3, rawBucket, DATASETS);
+  watcher.start();
+});
+
+afterAll(async () => {
+  await watcher?.stop();
+  await pipeline?.stop();
+  s3?.destroy();
+});
+
+async function post(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${pipeline.api.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** Waits until every id is in a raw object; returns the raw rows' ids (one entry per row). */
+async function waitForIds(ids: readonly string[], timeoutMs: number): Promise<Map<string, number>> {
+  const wanted = new Set(ids);
+  let counts = new Map<string, number>();
+  await waitFor(
+    async () => {
+      await watcher.poll();
+      counts = new Map();
+      for (const row of await watcher.rows()) {
+        if (wanted.has(row.id)) counts.set(row.id, (counts.get(row.id) ?? 0) + 1);
+      }
+      return counts.size === wanted.size;
+    },
+    { timeoutMs, intervalMs: 50, what: `${wanted.size} records in raw Parquet (have ${counts.size})` },
+  );
+  return counts;
+}
+
+it('lands posted records in raw Parquet with the values sent, within 5 s', async () => {
+  const factory = new RecordFactory({ invalidShare: 0, duplicateShare: 0, runId: uniqueName('v') });
+  const transactions = Array.from({ length: 50 }, () => factory.next(financialTransactions.name).body);
+  const claim = factory.next(insuranceClaims.name).body;
+
+  const batch = await post(batchRouteOf(financialTransactions), { records: transactions });
+  const single = await post(`${insuranceClaims.route}/`, claim);
+  const acceptedAt = Date.now();
+  expect(batch.status).toBe(200);
+  expect(single).toEqual({ status: 200, json: expect.objectContaining({ claim_id: claim.claim_id }) });
+
+  const ids = [...transactions.map((t) => String(t.transaction_id)), String(claim.claim_id)];
+  await waitForIds(ids, 5_000);
+  expect(Date.now() - acceptedAt).toBeLessThan(5_000);
+
+  // Compare every column of every record with what was sent.
+  const keys = new Set((await watcher.rows()).filter((r) => ids.includes(r.id)).map((r) => r.key));
+  const rows = (
+    await Promise.all([...keys].map((key) => readParquetRows(s3, pipeline.rawBucket, key)))
+  ).flat();
+  const byId = new Map(rows.map((r) => [String(r.transaction_id ?? r.claim_id), r]));
+  const micros = (text: unknown) => Number((parseTimestampMicros(String(text)) as bigint) / 1000n);
+  for (const sent of transactions) {
+    const row = byId.get(String(sent.transaction_id)) as Record<string, unknown>;
+    expect(row).toMatchObject({
+      account_id: sent.account_id,
+      amount: sent.amount,
+      currency: sent.currency,
+      transaction_type: sent.transaction_type,
+      merchant_id: sent.merchant_id ?? null,
+      category: sent.category ?? null,
+      _kafka_topic: 'raw_financial_transactions',
+      _schema_version: financialTransactions.schemaVersion,
+    });
+    expect((row.timestamp as Date).getTime()).toBe(micros(sent.timestamp));
+    expect(typeof row._request_id).toBe('string');
+    expect((row._ingest_time as Date).getTime()).toBeLessThanOrEqual(acceptedAt);
+  }
+  const claimRow = byId.get(String(claim.claim_id)) as Record<string, unknown>;
+  expect(claimRow).toMatchObject({
+    policy_number: claim.policy_number,
+    claim_amount: claim.claim_amount,
+    claim_type: claim.claim_type,
+    claim_status: claim.claim_status,
+    customer_id: claim.customer_id,
+    _kafka_topic: 'raw_insurance_claims',
+  });
+  expect((claimRow.incident_date as Date).toISOString().slice(0, 10)).toBe(claim.incident_date);
+});
+
+it('keeps rejected records out of the lake entirely', async () => {
+  const runId = uniqueName('rej');
+  const factory = new RecordFactory({ invalidShare: 0, duplicateShare: 0, runId });
+  const good = Array.from({ length: 20 }, () => factory.next(insuranceClaims.name).body);
+  const bad: Record<string, unknown>[] = [
+    { ...factory.next(insuranceClaims.name).body, claim_amount: -5 },
+    { ...factory.next(insuranceClaims.name).body, timestamp: 'not a time' },
+    { ...factory.next(insuranceClaims.name).body, customer_id: undefined },
+  ];
+  const response = await post(batchRouteOf(insuranceClaims), { records: [...good, ...bad] });
+  expect(response.status).toBe(207);
+  expect(response.json).toMatchObject({ accepted: 20, rejected: 3 });
+  const single = await post(insuranceClaims.route, bad[0]);
+  expect(single.status).toBe(422);
+
+  // Once the good records of the same request are in, the bad ones would have been too.
+  await waitForIds(
+    good.map((g) => String(g.claim_id)),
+    5_000,
+  );
+  const badIds = bad.map((b) => String(b.claim_id));
+  const rawIds = new Set((await watcher.rows()).map((r) => r.id));
+  expect(badIds.filter((id) => rawIds.has(id))).toEqual([]);
+  for (const object of await listObjects(s3, pipeline.quarantineBucket)) {
+    const text = Buffer.from(await getBytes(s3, pipeline.quarantineBucket, object.key)).toString('utf8');
+    for (const id of badIds) expect(text).not.toContain(id);
+  }
+});
+
+it('loses and duplicates nothing when the sink consumer is killed and restarted mid-stream', async () => {
+  const count = 6_000;
+  const killAfter = 2_000;
+  let killed: Promise<void> | undefined;
+  const sending = sendRecords({
+    apiUrl: pipeline.api.url,
+    rate: 2_000,
+    count,
+    route: 'batch',
+    batchSize: 250,
+    invalidShare: 0,
+    duplicateShare: 0,
+    runId: uniqueName('kill'),
+    onProgress: (tally) => {
+      // SIGKILL mid-stream, while records are flowing and an invocation is likely in flight.
+      if (!killed && tally.accepted >= killAfter) killed = pipeline.stopSink('kill');
+    },
+  });
+  const tally = await sending;
+  expect(tally.failed).toBe(0);
+  expect(killed).toBeDefined();
+  await killed;
+  expect(pipeline.sink).toBeUndefined();
+  await pipeline.startSink();
+
+  const ids = Object.values(tally.byDataset).flatMap((d) => d.acceptedIds);
+  expect(ids).toHaveLength(count);
+  await waitForIds(ids, 60_000);
+  // Everything consumed and committed, then one last look at the union of raw files.
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => (await consumerLag(admin, pipeline.groupPrefix, pipeline.topics)).every((p) => p.lag === 0),
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the sink consumer groups to catch up' },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const counts = await waitForIds(ids, 1_000);
+  const duplicated = [...counts].filter(([, n]) => n > 1);
+  expect(duplicated).toEqual([]);
+  expect(counts.size).toBe(count);
+});
