@@ -43,6 +43,9 @@ export const KAFKA_TIMEOUTS = {
   deadlineMs: 3_000,
 } as const;
 
+/** Largest combined send of concurrent requests (see coalescing.ts); a 1 MB batch request still goes alone. */
+export const COALESCE_MAX_BYTES = 900_000;
+
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
@@ -78,7 +81,7 @@ export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       clientId: env[ENV.serviceName] ?? DEFAULT_SERVICE_NAME,
       brokerSource,
       auth,
-      compression: 'none',
+      compression: 'gzip',
       ...KAFKA_TIMEOUTS,
     },
   };

@@ -9,8 +9,14 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
 import { brokerResolver } from '../shared/kafka/brokers';
+import { coalescingProducer } from '../shared/kafka/coalescing';
 import { kafkajsProducer } from '../shared/kafka/kafkajs';
-import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, readIngestConfig } from './config';
+import {
+  COALESCE_MAX_BYTES,
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_SERVICE_NAME,
+  readIngestConfig,
+} from './config';
 import { createIngestCore, type HttpRequest, type IngestCore, type IngestOutcome } from './core';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
@@ -28,8 +34,11 @@ function ingestCore(): IngestCore {
     const { brokerSource, ...producerOptions } = config.kafka;
     core = createIngestCore({
       registry: createRegistry(),
-      producer: kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) =>
-        logger.warn(msg),
+      producer: coalescingProducer(
+        kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) =>
+          logger.warn(msg),
+        ),
+        { maxBytes: COALESCE_MAX_BYTES, deadlineMs: producerOptions.deadlineMs },
       ),
       clock: Date.now,
       limits: config.limits,

@@ -5,9 +5,12 @@ import {
   mskIamToken,
   type ProducerOptions,
   withDeadline,
-} from './producer';
+} from '../../lambdas/shared/kafka/producer';
 
 /**
+ * Benchmark comparator, not used by the Lambdas (see the ingest report: ESM-only with import.meta.url
+ * WebAssembly loading that a CommonJS Lambda bundle and Jest cannot load, a larger bundle, and an
+ * idempotent producer that fails concurrent sends with OUT_OF_ORDER_SEQUENCE_NUMBER).
  * @platformatic/kafka producer: idempotent, acks=all, connected once and reused across invocations.
  * Pure JavaScript (its snappy/lz4 codecs are WebAssembly), no native build. Keys are partitioned with the
  * Java client's murmur2 (compatibilityPartitioner), like kafkajs' DefaultPartitioner, so a record id
