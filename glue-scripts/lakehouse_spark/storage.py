@@ -20,10 +20,17 @@ def write_json(uri: str, doc: dict) -> None:
         Path(uri).write_bytes(body)
 
 
-def read_json(uri: str) -> dict:
+def read_json(uri: str) -> dict | None:
+    """The document, or None when there is none yet."""
     u = urlparse(uri)
     if u.scheme in ("s3", "s3a"):
         import boto3
 
-        return json.loads(boto3.client("s3").get_object(Bucket=u.netloc, Key=u.path.lstrip("/"))["Body"].read())
-    return json.loads(Path(uri).read_text())
+        client = boto3.client("s3")
+        try:
+            body = client.get_object(Bucket=u.netloc, Key=u.path.lstrip("/"))["Body"].read()
+        except client.exceptions.NoSuchKey:
+            return None
+        return json.loads(body)
+    path = Path(uri)
+    return json.loads(path.read_text()) if path.exists() else None
