@@ -41,3 +41,10 @@ if [ ! -d .cache/spark-jars ] || ! fresh spark-jars glue-scripts/spark-jars.pom.
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ROOT/.cache/spark-jars"
   mark spark-jars glue-scripts/spark-jars.pom.xml
 fi
+
+if [ ! -x .venv-airflow/bin/python ] || ! fresh airflow test/dags/requirements.txt test/dags/constraints.txt; then
+  step "Airflow virtualenv (.venv-airflow) for the DAG integrity test"
+  python3 -m venv .venv-airflow
+  .venv-airflow/bin/pip install --disable-pip-version-check -q -r test/dags/requirements.txt -c test/dags/constraints.txt
+  mark airflow test/dags/requirements.txt test/dags/constraints.txt
+fi

@@ -11,3 +11,7 @@ trap 'npx tsx localstack/services.ts stop --dir "$SERVICES_DIR" || true; rm -rf 
 SERVICES_ENV=$(npx tsx localstack/services.ts start --dir "$SERVICES_DIR" --kafka-port free --aws-port free --fresh --print-env)
 eval "$SERVICES_ENV"
 npx jest --ci
+# Python tests (pytest): the Spark jobs in local mode against the same emulator, then the DAG integrity test
+# on MWAA's Airflow. Any non-zero exit fails the suite, pytest's 5 ("no tests collected") included.
+.venv/bin/python -m pytest -q -p no:cacheprovider test/spark
+.venv-airflow/bin/python -m pytest -q -p no:cacheprovider test/dags

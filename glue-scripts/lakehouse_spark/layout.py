@@ -16,9 +16,8 @@ def bookmark_uri(state_uri: str, job: str, dataset: str) -> str:
 
 
 def run_summary_uri(state_uri: str, job: str, dataset: str, run_id: str) -> str:
-    """The run summary the DAG's data-quality gate reads."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_.:+" else "_" for ch in run_id)
-    return f"{state_uri.rstrip('/')}/runs/{job}/{dataset}/{safe}.json"
+    """The run summary the DAG's data-quality gate reads (dags/lakehouse_pipeline.py: run_summary_key)."""
+    return f"{state_uri.rstrip('/')}/runs/{job}/{dataset}/{run_id}.json"
 
 
 def default_run_id() -> str:

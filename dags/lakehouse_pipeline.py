@@ -1,0 +1,149 @@
+"""MWAA DAGs of the lakehouse (SPEC §8).
+
+- `lakehouse_pipeline`: per dataset, raw_to_curated -> data-quality gate -> curated_to_gold (Glue jobs),
+  with retries. The gate reads the run summary raw_to_curated wrote and fails the run (without retrying)
+  when the rejected share exceeds the data-quality objective.
+- `lakehouse_maintenance`: weekly OPTIMIZE / Z-order / VACUUM of every table of every dataset.
+
+Everything environment-specific comes from `lakehouse_dag_config.json`, which CDK writes next to this
+file from lib/config (path overridable with LAKEHOUSE_DAG_CONFIG):
+
+    {"datasets": ["financial_transactions", ...],
+     "glue_jobs": {"raw_to_curated": "<job>", "curated_to_gold": "<job>", "maintenance": "<job>"},
+     "state_uri": "s3://<scripts-bucket>/state",
+     "max_rejected_share": 0.001,
+     "schedule": "@hourly",
+     "region": "<aws region>"}
+
+The Glue jobs carry the bucket URIs as default arguments; the DAG passes only the dataset, the run id
+and the action.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+from airflow import DAG
+from airflow.exceptions import AirflowFailException
+from airflow.operators.python import PythonOperator
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+from airflow.utils.task_group import TaskGroup
+
+CONFIG_PATH = Path(os.environ.get("LAKEHOUSE_DAG_CONFIG", Path(__file__).with_name("lakehouse_dag_config.json")))
+# One id per DAG run, safe in an S3 key; raw_to_curated writes its summary under it, the gate reads it.
+RUN_ID = "{{ ts_nodash }}"
+
+DEFAULT_ARGS = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+}
+
+
+def load_config(path: Path = CONFIG_PATH) -> dict:
+    return json.loads(path.read_text())
+
+
+def run_summary_key(state_uri: str, dataset: str, run_id: str) -> tuple[str, str]:
+    """Bucket and key of raw_to_curated's run summary (glue-scripts/lakehouse_spark/layout.py)."""
+    u = urlparse(f"{state_uri.rstrip('/')}/runs/raw_to_curated/{dataset}/{run_id}.json")
+    return u.netloc, u.path.lstrip("/")
+
+
+def check_rejected_share(summary: dict, max_share: float) -> str:
+    """Fails the run (no retry: rerunning does not make bad data good) above the quality objective."""
+    read, rejected = summary["rows_read"], summary["rows_quarantined"]
+    share = rejected / read if read else 0.0
+    message = f"{summary['dataset']}: {rejected} of {read} rows quarantined ({share:.4%}, objective {max_share:.4%})"
+    if share > max_share:
+        raise AirflowFailException(f"data-quality gate failed: {message}; reasons {summary.get('reasons')}")
+    return message
+
+
+def quality_gate(dataset: str, state_uri: str, max_share: float, run_id: str, region: str | None) -> str:
+    bucket, key = run_summary_key(state_uri, dataset, run_id)
+    summary = json.loads(S3Hook(region_name=region).read_key(key, bucket))
+    return check_rejected_share(summary, max_share)
+
+
+def glue_job(task_id: str, job_name: str, region: str | None, args: dict[str, str]) -> GlueJobOperator:
+    return GlueJobOperator(
+        task_id=task_id,
+        job_name=job_name,
+        script_args=args,
+        region_name=region,
+        wait_for_completion=True,
+        verbose=True,
+        stop_job_run_on_kill=True,
+    )
+
+
+def build_pipeline(cfg: dict) -> DAG:
+    with DAG(
+        dag_id="lakehouse_pipeline",
+        description="raw -> curated (quality gate) -> gold, per dataset",
+        schedule=cfg.get("schedule", "@hourly"),
+        start_date=datetime(2024, 1, 1),
+        catchup=False,
+        # The jobs' bookmarks assume one run per dataset at a time.
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        dagrun_timeout=timedelta(hours=2),
+        tags=["lakehouse"],
+    ) as dag:
+        jobs, region = cfg["glue_jobs"], cfg.get("region")
+        for dataset in cfg["datasets"]:
+            with TaskGroup(group_id=dataset):
+                curate = glue_job(
+                    "raw_to_curated",
+                    jobs["raw_to_curated"],
+                    region,
+                    {"--dataset": dataset, "--run_id": RUN_ID},
+                )
+                gate = PythonOperator(
+                    task_id="quality_gate",
+                    python_callable=quality_gate,
+                    op_kwargs={
+                        "dataset": dataset,
+                        "state_uri": cfg["state_uri"],
+                        "max_share": float(cfg["max_rejected_share"]),
+                        "run_id": RUN_ID,
+                        "region": region,
+                    },
+                    retries=1,
+                )
+                gold = glue_job("curated_to_gold", jobs["curated_to_gold"], region, {"--dataset": dataset})
+                curate >> gate >> gold
+    return dag
+
+
+def build_maintenance(cfg: dict) -> DAG:
+    with DAG(
+        dag_id="lakehouse_maintenance",
+        description="weekly OPTIMIZE (Z-order by record id) and VACUUM of every Delta table",
+        schedule="@weekly",
+        start_date=datetime(2024, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["lakehouse"],
+    ) as dag:
+        for dataset in cfg["datasets"]:
+            glue_job(
+                f"maintain_{dataset}",
+                cfg["glue_jobs"]["maintenance"],
+                cfg.get("region"),
+                {"--dataset": dataset, "--action": "optimize"},
+            )
+    return dag
+
+
+_config = load_config()
+pipeline = build_pipeline(_config)
+maintenance = build_maintenance(_config)
