@@ -1,0 +1,62 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { DATASETS, type DatasetDefinition } from '../schemas';
+import { environmentConfig } from './config/environments';
+import { LakehouseSolutionsChecks } from './nag';
+import {
+  DataStack,
+  IngestionStack,
+  NetworkStack,
+  ObservabilityStack,
+  ProcessingStack,
+  StreamingStack,
+} from './stacks/stacks';
+
+/** Behaviour flags the app relies on (kept here so `cdk synth` and the tests build the same app). */
+export const FEATURE_FLAGS = {
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+  '@aws-cdk/aws-iam:minimizePolicies': true,
+  '@aws-cdk/core:enablePartitionLiterals': true,
+  '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
+  '@aws-cdk/aws-apigateway:disableCloudWatchRole': false,
+} as const;
+
+export interface LakehouseOptions {
+  readonly env: string;
+  /** `-c confirmDestroyData=<env>`: the second half of the opt-in to deleting data (see environments.ts). */
+  readonly confirmDestroyData?: string;
+  readonly datasets?: readonly DatasetDefinition[];
+}
+
+/** The whole platform of one environment, as stacks that only compose constructs. */
+export function buildLakehouse(app: App, options: LakehouseOptions) {
+  const config = environmentConfig(options.env);
+  if (config.name === 'local')
+    throw new Error('The local environment is not deployed with CDK (see localstack/).');
+  const common = {
+    config,
+    confirmDestroyData: options.confirmDestroyData,
+    datasets: options.datasets ?? DATASETS,
+  };
+  const network = new NetworkStack(app, 'Network', common);
+  const data = new DataStack(app, 'Data', common);
+  const streaming = new StreamingStack(app, 'Streaming', { ...common, network: network.network });
+  const ingestion = new IngestionStack(app, 'Ingestion', {
+    ...common,
+    network: network.network,
+    streaming: streaming.streaming,
+    data,
+  });
+  const processing = new ProcessingStack(app, 'Processing', { ...common, network: network.network, data });
+  const observability = new ObservabilityStack(app, 'Observability', {
+    ...common,
+    data,
+    ingestion,
+    processing,
+  });
+  Validations.of(app).addPlugins(new LakehouseSolutionsChecks(app, { verbose: true }));
+  return { config, network, data, streaming, ingestion, processing, observability };
+}
+
+export function newApp(context: Record<string, unknown> = {}, outdir?: string): App {
+  return new App({ context: { ...FEATURE_FLAGS, ...context }, outdir });
+}

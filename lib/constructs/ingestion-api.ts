@@ -1,0 +1,148 @@
+import {
+  aws_apigateway as apigw,
+  type aws_ec2 as ec2,
+  aws_logs as logs,
+  type RemovalPolicy,
+} from 'aws-cdk-lib';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, ENV } from '../../lambdas/ingest/config';
+import type { DatasetDefinition } from '../../schemas';
+import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
+import type { EnvironmentConfig } from '../config/environments';
+import { acknowledge } from '../nag';
+import { lakehouseFunction } from './lambda-function';
+import type { Streaming } from './streaming';
+import { ApiFirewall } from './waf';
+
+export interface IngestionApiProps {
+  readonly config: EnvironmentConfig;
+  readonly datasets: readonly DatasetDefinition[];
+  readonly streaming: Streaming;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export const INGEST_SERVICE_NAME = 'ingest';
+export const API_STAGE_NAME = 'v1';
+
+/**
+ * The HTTP API of SPEC §4: a REST API with one resource per route of the registry (single-record and
+ * batch POSTs behind API keys and a usage plan; GET /, /health, /openapi.json open), stage throttling,
+ * JSON access logs, X-Ray, a 404 for unknown routes, WAF where configured; the ingest Lambda behind it.
+ */
+export class IngestionApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly handler: NodejsFunction;
+  readonly firewall?: ApiFirewall;
+
+  constructor(scope: Construct, id: string, props: IngestionApiProps) {
+    super(scope, id);
+    const { config, streaming } = props;
+    this.handler = lakehouseFunction(this, 'Handler', {
+      entry: 'lambdas/ingest/handler.ts',
+      memoryMb: config.ingest.memoryMb,
+      timeoutSeconds: config.ingest.timeoutSeconds,
+      vpc: props.vpc,
+      subnets: props.subnets,
+      securityGroups: [streaming.clientSecurityGroup],
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy: props.removalPolicy,
+      environment: {
+        [ENV.mskClusterArn]: streaming.clusterArn,
+        [ENV.maxBodyBytes]: String(config.ingest.maxBodyBytes),
+        [ENV.maxBatchRecords]: String(config.ingest.maxBatchRecords),
+        [ENV.serviceName]: INGEST_SERVICE_NAME,
+        [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE,
+        [ENV.logLevel]: 'INFO',
+      },
+    });
+    streaming.grantProduce(
+      this.handler,
+      streaming.topics.map((t) => t.name),
+    );
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: config.logRetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${config.prefix}-ingest`,
+      description: 'Lakehouse ingestion API (SPEC §4)',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: config.ingest.throttleRatePerSecond,
+        throttlingBurstLimit: config.ingest.throttleBurst,
+      },
+    });
+    this.api.addGatewayResponse('UnknownRoute', {
+      // API Gateway answers unknown paths and methods as a missing IAM token (403); the API says 404.
+      type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      statusCode: '404',
+      templates: { 'application/json': '{"detail": "Not Found"}' },
+    });
+
+    const integration = new apigw.LambdaIntegration(this.handler, { proxy: true });
+    const noAuthorizer = (method: apigw.Method, why: string) => {
+      acknowledge(method, 'AwsSolutions-APIG4', why);
+      acknowledge(method, 'AwsSolutions-COG4', why);
+    };
+    for (const route of ['/', HEALTH_ROUTE, OPENAPI_ROUTE]) {
+      noAuthorizer(
+        this.api.root.resourceForPath(route).addMethod('GET', integration),
+        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document); stage-throttled.',
+      );
+    }
+    for (const dataset of props.datasets) {
+      for (const route of [dataset.route, batchRouteOf(dataset)]) {
+        noAuthorizer(
+          this.api.root.resourceForPath(route).addMethod('POST', integration, { apiKeyRequired: true }),
+          'Producers authenticate with API keys bound to a usage plan (SPEC §4: API keys with usage plans, or IAM).',
+        );
+      }
+    }
+    acknowledge(
+      this.api,
+      'AwsSolutions-APIG2',
+      'The ingest Lambda validates bodies against the dataset registry to return the 422 detail list of SPEC §4; API Gateway models would answer 400 without it.',
+    );
+    acknowledge(
+      this.api,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'The account-level API Gateway logging role; this AWS managed policy is the documented one and grants only log delivery.',
+    );
+
+    const plan = this.api.addUsagePlan('UsagePlan', {
+      name: `${config.prefix}-producers`,
+      throttle: { rateLimit: config.ingest.throttleRatePerSecond, burstLimit: config.ingest.throttleBurst },
+      quota: { limit: config.ingest.quotaPerDay, period: apigw.Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    plan.addApiKey(this.api.addApiKey('ProducerKey', { apiKeyName: `${config.prefix}-producers` }));
+
+    if (!config.ingest.waf) {
+      acknowledge(
+        this.api.deploymentStage,
+        'AwsSolutions-APIG3',
+        `WAF is off in ${config.name} by configuration (ingest.waf); staging and prod run it.`,
+      );
+    } else {
+      this.firewall = new ApiFirewall(this, 'Firewall', {
+        name: `${config.prefix}-ingest`,
+        stageArn: this.api.deploymentStage.stageArn,
+        maxBodyBytes: config.ingest.maxBodyBytes,
+        rateLimitPer5Min: config.ingest.wafRateLimitPer5Min,
+      });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { aws_ec2 as ec2, aws_logs as logs, type RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments';
+
+const VPC_CIDR = '10.40.0.0/16';
+
+export interface NetworkProps {
+  readonly config: EnvironmentConfig;
+  readonly availabilityZones: string[];
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The VPC: private subnets in every AZ for MSK, the Lambdas, Glue, EMR Serverless and MWAA; NAT for the
+ * AWS APIs without an endpoint; an S3 gateway endpoint and interface endpoints for the APIs the data path
+ * calls on every batch (Glue catalog, MSK control plane, STS, KMS, CloudWatch Logs); flow logs.
+ */
+export class Network extends Construct {
+  readonly vpc: ec2.Vpc;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.config.logRetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
+      availabilityZones: props.availabilityZones,
+      natGateways: props.config.natGateways,
+      restrictDefaultSecurityGroup: false,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+    const endpoints = {
+      Glue: ec2.InterfaceVpcEndpointAwsService.GLUE,
+      Kafka: ec2.InterfaceVpcEndpointAwsService.KAFKA,
+      Sts: ec2.InterfaceVpcEndpointAwsService.STS,
+      Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    };
+    for (const [name, service] of Object.entries(endpoints)) {
+      const endpoint = this.vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, open: false });
+      endpoint.connections.allowFrom(ec2.Peer.ipv4(VPC_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    }
+  }
+
+  get privateSubnets(): ec2.SubnetSelection {
+    return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  }
+}

@@ -1,0 +1,204 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  aws_ec2 as ec2,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_mwaa as mwaa,
+  Stack,
+  type aws_s3 as s3,
+  aws_s3_deployment as s3deploy,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments';
+import { allowWildcards } from '../nag';
+import { REPO_ROOT } from './lambda-function';
+import { acknowledgeBucketDeployment, type Processing, SCRIPT_PREFIXES } from './processing';
+
+export interface OrchestrationProps {
+  readonly config: EnvironmentConfig;
+  readonly dagsBucket: s3.IBucket;
+  readonly scriptsBucket: s3.IBucket;
+  readonly lakeKey: kms.IKey;
+  readonly processing: Processing;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+}
+
+const DAGS_DIR = path.join(REPO_ROOT, 'dags');
+const REQUIREMENTS = 'requirements.txt';
+
+/** The name of an environment's MWAA environment. */
+export function mwaaEnvironmentName(config: EnvironmentConfig): string {
+  return `${config.prefix}-airflow`;
+}
+
+/**
+ * MWAA: the DAGs of dags/ (and its requirements.txt) deployed into the dags bucket, a private web server,
+ * a customer KMS key, and an execution role that may run exactly the lakehouse's Glue jobs and EMR
+ * Serverless application and read the jobs' run summaries for the quality gates.
+ */
+export class Orchestration extends Construct {
+  readonly environment: mwaa.CfnEnvironment;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: OrchestrationProps) {
+    super(scope, id);
+    const { config, processing } = props;
+    const { partition, region, account } = Stack.of(this);
+    const name = mwaaEnvironmentName(config);
+    const arn = (service: string, resource: string) =>
+      `arn:${partition}:${service}:${region}:${account}:${resource}`;
+
+    const dags = new s3deploy.BucketDeployment(this, 'Dags', {
+      sources: [s3deploy.Source.asset(DAGS_DIR, { exclude: [REQUIREMENTS, '**/__pycache__', '**/*.pyc'] })],
+      destinationBucket: props.dagsBucket,
+      destinationKeyPrefix: 'dags/',
+    });
+    const hasRequirements = fs.existsSync(path.join(DAGS_DIR, REQUIREMENTS));
+    const requirements = hasRequirements
+      ? new s3deploy.BucketDeployment(this, 'Requirements', {
+          sources: [s3deploy.Source.asset(DAGS_DIR, { exclude: ['*', `!${REQUIREMENTS}`] })],
+          destinationBucket: props.dagsBucket,
+        })
+      : undefined;
+
+    const key = new kms.Key(this, 'Key', {
+      alias: `alias/${config.prefix}-airflow`,
+      description: 'Encrypts the MWAA environment',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn('logs', '*') } },
+      }),
+    );
+
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.CompositePrincipal(
+        new iam.ServicePrincipal('airflow.amazonaws.com'),
+        new iam.ServicePrincipal('airflow-env.amazonaws.com'),
+      ),
+      description: 'MWAA execution role of the lakehouse',
+    });
+    const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    allow(['airflow:PublishMetrics'], [arn('airflow', `environment/${name}`)]);
+    allow(['s3:GetObject', 's3:GetObjectVersion'], [props.dagsBucket.arnForObjects('*')]);
+    allow(['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketVersioning'], [props.dagsBucket.bucketArn]);
+    allow(['s3:GetBucketPublicAccessBlock', 's3:GetAccountPublicAccessBlock'], ['*']);
+    allow(
+      [
+        'logs:CreateLogStream',
+        'logs:CreateLogGroup',
+        'logs:PutLogEvents',
+        'logs:GetLogEvents',
+        'logs:GetLogRecord',
+        'logs:GetLogGroupFields',
+        'logs:GetQueryResults',
+      ],
+      [arn('logs', `log-group:airflow-${name}-*`)],
+    );
+    allow(['logs:DescribeLogGroups', 'cloudwatch:PutMetricData'], ['*']);
+    allow(
+      [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+      ],
+      [`arn:${partition}:sqs:${region}:*:airflow-celery-*`],
+    );
+    key.grant(this.role, 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Encrypt');
+    props.lakeKey.grant(this.role, 'kms:Decrypt');
+    // The DAGs: run the Glue jobs and EMR Serverless job runs, read run summaries for the quality gates.
+    allow(
+      ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+      processing.jobNames.map((job) => arn('glue', `job/${job}`)),
+    );
+    const application = processing.emrApplication.attrArn;
+    allow(
+      ['emr-serverless:StartJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'],
+      [application, `${application}/jobruns/*`],
+    );
+    allow(['emr-serverless:GetApplication', 'emr-serverless:StartApplication'], [application]);
+    allow(['iam:PassRole'], [processing.emrJobRole.roleArn], {
+      StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' },
+    });
+    allow(['s3:GetObject'], [props.scriptsBucket.arnForObjects(`${SCRIPT_PREFIXES.state}/*`)]);
+    allow(['s3:ListBucket'], [props.scriptsBucket.bucketArn]);
+
+    allowWildcards(this.role, [
+      {
+        finding: /^Resource::.*dags.*\/\*$/,
+        reason: 'MWAA reads every object of its DAGs bucket (DAGs, requirements).',
+      },
+      {
+        finding: /^Resource::arn:[^:]+:logs:.*:log-group:airflow-.*-\*$/,
+        reason: 'MWAA names its log groups airflow-<environment>-<component>.',
+      },
+      {
+        finding: /^Resource::arn:[^:]+:sqs:[^:]+:\*:airflow-celery-\*$/,
+        reason:
+          "MWAA's Celery queues live in an AWS-owned account under generated names (documented execution-role policy).",
+      },
+      { finding: /\/jobruns\/\*$/, reason: 'Job runs of the lakehouse EMR Serverless application only.' },
+      {
+        finding: /^Resource::.*spark\/state\/\*$/,
+        reason: "Run summaries read by the DAGs' data-quality gates.",
+      },
+      {
+        finding: /^Resource::\*$/,
+        reason:
+          'MWAA checks the account public access block and publishes metrics; logs:DescribeLogGroups, s3:GetAccountPublicAccessBlock and cloudwatch:PutMetricData have no resource-level permissions.',
+      },
+    ]);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'Sg', {
+      vpc: props.vpc,
+      description: 'MWAA environment',
+    });
+    securityGroup.connections.allowInternally(ec2.Port.allTraffic(), 'MWAA components talk to each other');
+    // MWAA needs exactly two private subnets in different AZs.
+    const subnetIds = props.vpc.selectSubnets({ ...props.subnets, onePerAz: true }).subnetIds.slice(0, 2);
+    const logging = { enabled: true, logLevel: 'INFO' };
+
+    this.environment = new mwaa.CfnEnvironment(this, 'Environment', {
+      name,
+      airflowVersion: config.orchestration.airflowVersion,
+      environmentClass: config.orchestration.environmentClass,
+      maxWorkers: config.orchestration.maxWorkers,
+      executionRoleArn: this.role.roleArn,
+      kmsKey: key.keyArn,
+      sourceBucketArn: props.dagsBucket.bucketArn,
+      dagS3Path: 'dags',
+      requirementsS3Path: hasRequirements ? REQUIREMENTS : undefined,
+      webserverAccessMode: 'PRIVATE_ONLY',
+      networkConfiguration: { subnetIds, securityGroupIds: [securityGroup.securityGroupId] },
+      airflowConfigurationOptions: {
+        'lakehouse.environment': config.name,
+        'lakehouse.glue_job_prefix': `${config.prefix}-`,
+        'lakehouse.emr_application_id': processing.emrApplication.attrApplicationId,
+        'lakehouse.emr_job_role_arn': processing.emrJobRole.roleArn,
+        'lakehouse.scripts_bucket': props.scriptsBucket.bucketName,
+        'lakehouse.spark_jobs_uri': props.scriptsBucket.s3UrlForObject(SCRIPT_PREFIXES.jobs),
+        'lakehouse.spark_arguments': Stack.of(this).toJsonString(processing.jobArguments),
+      },
+      loggingConfiguration: {
+        dagProcessingLogs: logging,
+        schedulerLogs: logging,
+        taskLogs: logging,
+        webserverLogs: logging,
+        workerLogs: logging,
+      },
+    });
+    acknowledgeBucketDeployment(dags);
+    this.environment.node.addDependency(dags);
+    if (requirements) this.environment.node.addDependency(requirements);
+  }
+}

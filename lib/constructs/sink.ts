@@ -1,0 +1,166 @@
+import {
+  Duration,
+  type aws_ec2 as ec2,
+  aws_iam as iam,
+  type aws_kms as kms,
+  aws_lambda as lambda,
+  type RemovalPolicy,
+  Stack,
+  type aws_s3 as s3,
+} from 'aws-cdk-lib';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE } from '../../lambdas/ingest/config';
+import {
+  GLUE_DATABASE,
+  METRICS_NAMESPACE,
+  QUARANTINE_BUCKET,
+  RAW_BUCKET,
+  SERVICE_NAME,
+} from '../../lambdas/sink/config';
+import type { DatasetDefinition } from '../../schemas';
+import type { EnvironmentConfig } from '../config/environments';
+import { QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
+import type { TopicSpec } from '../config/topics';
+import { allowWildcards, objectsUnder } from '../nag';
+import { lakehouseFunction } from './lambda-function';
+import type { Streaming } from './streaming';
+
+export interface SinkProps {
+  readonly config: EnvironmentConfig;
+  readonly datasets: readonly DatasetDefinition[];
+  readonly topics: readonly TopicSpec[];
+  readonly streaming: Streaming;
+  readonly raw: s3.IBucket;
+  readonly quarantine: s3.IBucket;
+  readonly lakeKey: kms.IKey;
+  readonly glueDatabase: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export const SINK_SERVICE_NAME = 'sink';
+/** Where Lambda writes batches the mapping gave up on (the S3 on-failure destination's own key layout). */
+export const FAILED_BATCHES_PREFIX = 'aws/lambda';
+
+/** The consumer group of the sink on a topic; unique per mapping, stable across deploys. */
+export function sinkConsumerGroup(config: EnvironmentConfig, topic: string): string {
+  return `${config.prefix}-sink-${topic}`;
+}
+
+/**
+ * The sink: one MSK event source mapping per raw topic into the sink Lambda, which writes Parquet to the
+ * raw zone and rejects to the quarantine zone. Its role may write only those prefixes (no read, no delete)
+ * and register partitions of the raw tables. Batches that exhaust their retries land, whole, in the
+ * quarantine bucket (S3 on-failure destination) — never dropped.
+ */
+export class Sink extends Construct {
+  readonly handler: NodejsFunction;
+  readonly mappings: lambda.EventSourceMapping[] = [];
+
+  constructor(scope: Construct, id: string, props: SinkProps) {
+    super(scope, id);
+    const { config, streaming } = props;
+    this.handler = lakehouseFunction(this, 'Handler', {
+      entry: 'lambdas/sink/handler.ts',
+      memoryMb: config.sink.memoryMb,
+      timeoutSeconds: config.sink.timeoutSeconds,
+      vpc: props.vpc,
+      subnets: props.subnets,
+      securityGroups: [streaming.clientSecurityGroup],
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy: props.removalPolicy,
+      environment: {
+        [RAW_BUCKET]: props.raw.bucketName,
+        [QUARANTINE_BUCKET]: props.quarantine.bucketName,
+        [GLUE_DATABASE]: props.glueDatabase,
+        [SERVICE_NAME]: SINK_SERVICE_NAME,
+        [METRICS_NAMESPACE]: DEFAULT_METRICS_NAMESPACE,
+      },
+    });
+    const role = this.handler.role as iam.IRole;
+    const put = (bucket: s3.IBucket, prefixes: string[]) =>
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: prefixes.map((p) => bucket.arnForObjects(`${p}/*`)),
+        }),
+      );
+    put(
+      props.raw,
+      props.datasets.map((d) => d.name),
+    );
+    put(props.quarantine, [QUARANTINE_SINK_PREFIX, FAILED_BATCHES_PREFIX]);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.quarantine.bucketArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.lakeKey.keyArn],
+      }),
+    );
+    // What the event source mapping's pollers need in the VPC (they run as this role).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }),
+    );
+    allowWildcards(role, [
+      {
+        finding: objectsUnder(...props.datasets.map((d) => `${d.name}/`)),
+        reason: "Writes Parquet objects under its datasets' prefixes of the raw bucket only.",
+      },
+      {
+        finding: objectsUnder(`${QUARANTINE_SINK_PREFIX}/`, `${FAILED_BATCHES_PREFIX}/`),
+        reason:
+          'Writes rejected records (sink/) and failed batches (aws/lambda/, on-failure destination) only.',
+      },
+    ]);
+    const { partition, region, account } = Stack.of(this);
+    const glueArn = (resource: string) => `arn:${partition}:glue:${region}:${account}:${resource}`;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchCreatePartition'],
+        resources: [
+          glueArn('catalog'),
+          glueArn(`database/${props.glueDatabase}`),
+          ...props.datasets.map((d) => glueArn(`table/${props.glueDatabase}/${rawTableName(d.name)}`)),
+        ],
+      }),
+    );
+
+    const topics = props.topics.map((t) => t.name);
+    const groups = topics.map((t) => sinkConsumerGroup(config, t));
+    streaming.grantConsume(this.handler, topics, groups);
+    const onFailure: lambda.IEventSourceDlq = {
+      bind: () => ({ destination: props.quarantine.bucketArn }),
+    };
+    for (const [i, topic] of topics.entries()) {
+      this.mappings.push(
+        new lambda.EventSourceMapping(this, `Mapping-${topic}`, {
+          target: this.handler,
+          eventSourceArn: streaming.clusterArn,
+          kafkaTopic: topic,
+          kafkaConsumerGroupId: groups[i],
+          batchSize: config.sink.batchSize,
+          maxBatchingWindow: Duration.seconds(config.sink.maxBatchingWindowSeconds),
+          startingPosition: lambda.StartingPosition[config.sink.startingPosition],
+          retryAttempts: config.sink.maxRetryAttempts,
+          // The sink writes a batch's files under deterministic keys, so a whole-batch retry is idempotent;
+          // it reports no per-record failures (see lambdas/sink/handler.ts).
+          reportBatchItemFailures: false,
+          // No bisecting either: a half batch would write other keys than the whole batch it came from.
+          bisectBatchOnError: false,
+          onFailure,
+          provisionedPollerConfig: {
+            minimumPollers: config.sink.minPollers,
+            maximumPollers: config.sink.maxPollers,
+          },
+        }),
+      );
+    }
+  }
+}

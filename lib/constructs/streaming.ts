@@ -1,0 +1,197 @@
+import {
+  aws_ec2 as ec2,
+  Fn,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_logs as logs,
+  aws_msk as msk,
+  type RemovalPolicy,
+  Stack,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments';
+import type { TopicSpec } from '../config/topics';
+
+export interface StreamingProps {
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly topics: readonly TopicSpec[];
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** MSK's port for IAM-authenticated TLS clients. */
+export const MSK_IAM_PORT = 9098;
+
+/**
+ * The Kafka cluster of an environment: MSK Serverless (dev) or provisioned MSK over every AZ (staging,
+ * prod), IAM auth over TLS only, encrypted at rest with a customer key; the topics declared as
+ * AWS::MSK::Topic from one list; helpers granting IAM scoped to those topics and named consumer groups.
+ */
+export class Streaming extends Construct {
+  readonly clusterArn: string;
+  readonly clusterName: string;
+  /** Clients (the Lambdas, the event source mappings) join this group; the cluster admits only it. */
+  readonly clientSecurityGroup: ec2.SecurityGroup;
+  readonly clusterSecurityGroup: ec2.SecurityGroup;
+  readonly topics: readonly TopicSpec[];
+
+  constructor(scope: Construct, id: string, props: StreamingProps) {
+    super(scope, id);
+    const { config, vpc } = props;
+    this.clusterName = `${config.prefix}-kafka`;
+    this.topics = props.topics;
+    this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSg', {
+      vpc,
+      description: 'Kafka clients of the lakehouse cluster',
+    });
+    this.clusterSecurityGroup = new ec2.SecurityGroup(this, 'ClusterSg', {
+      vpc,
+      description: 'Lakehouse MSK cluster',
+      allowAllOutbound: false,
+    });
+    const iamTls = ec2.Port.tcp(MSK_IAM_PORT);
+    this.clusterSecurityGroup.addIngressRule(this.clientSecurityGroup, iamTls, 'IAM/TLS clients');
+    // Event source mappings poll from ENIs in the cluster's own security group.
+    this.clusterSecurityGroup.addIngressRule(
+      this.clusterSecurityGroup,
+      iamTls,
+      'event source mapping pollers',
+    );
+    this.clusterSecurityGroup.addEgressRule(
+      this.clusterSecurityGroup,
+      ec2.Port.allTcp(),
+      'brokers and pollers',
+    );
+    // Pollers call Lambda and STS over HTTPS (NAT or interface endpoints).
+    this.clusterSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs for pollers');
+    const subnetIds = vpc.selectSubnets(props.subnets).subnetIds;
+    const securityGroups = [this.clusterSecurityGroup.securityGroupId];
+
+    if (config.msk.mode === 'serverless') {
+      const cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
+        clusterName: this.clusterName,
+        clientAuthentication: { sasl: { iam: { enabled: true } } },
+        vpcConfigs: [{ subnetIds, securityGroups }],
+      });
+      cluster.applyRemovalPolicy(props.removalPolicy);
+      this.clusterArn = cluster.attrArn;
+    } else {
+      const { msk: settings } = config;
+      const key = new kms.Key(this, 'Key', {
+        alias: `alias/${config.prefix}-kafka`,
+        description: 'Encrypts the MSK broker volumes',
+        enableKeyRotation: true,
+      });
+      const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
+        retention: config.logRetentionDays,
+        removalPolicy: props.removalPolicy,
+      });
+      const configuration = new msk.CfnConfiguration(this, 'Configuration', {
+        name: `${config.prefix}-kafka`,
+        kafkaVersionsList: [settings.kafkaVersion],
+        serverProperties: [
+          'auto.create.topics.enable=false',
+          `default.replication.factor=${config.topics.replicationFactor}`,
+          `min.insync.replicas=${config.topics.minInsyncReplicas}`,
+          `num.partitions=${config.topics.partitions}`,
+          'unclean.leader.election.enable=false',
+        ].join('\n'),
+      });
+      const cluster = new msk.CfnCluster(this, 'Cluster', {
+        clusterName: this.clusterName,
+        kafkaVersion: settings.kafkaVersion,
+        numberOfBrokerNodes: settings.brokerCount,
+        brokerNodeGroupInfo: {
+          clientSubnets: subnetIds,
+          instanceType: settings.instanceType,
+          securityGroups,
+          storageInfo: { ebsStorageInfo: { volumeSize: settings.volumeSizeGiB } },
+        },
+        clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
+        encryptionInfo: {
+          encryptionAtRest: { dataVolumeKmsKeyId: key.keyArn },
+          encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+        },
+        configurationInfo: { arn: configuration.attrArn, revision: 1 },
+        enhancedMonitoring: 'PER_TOPIC_PER_PARTITION',
+        loggingInfo: {
+          brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } },
+        },
+      });
+      cluster.applyRemovalPolicy(props.removalPolicy);
+      this.clusterArn = cluster.attrArn;
+    }
+
+    for (const topic of props.topics) {
+      const resource = new msk.CfnTopic(this, `Topic-${topic.name}`, {
+        clusterArn: this.clusterArn,
+        topicName: topic.name,
+        partitionCount: topic.partitions,
+        replicationFactor: topic.replicationFactor,
+        configs: Fn.base64(JSON.stringify(topic.configs)),
+      });
+      resource.applyRemovalPolicy(props.removalPolicy);
+    }
+  }
+
+  /** `arn:aws:kafka:<region>:<account>:<kind>/<cluster name>/<cluster uuid>/<name>` */
+  private resourceArn(kind: 'topic' | 'group', name: string): string {
+    const { partition, region, account } = Stack.of(this);
+    const clusterUuid = Fn.select(2, Fn.split('/', this.clusterArn));
+    return `arn:${partition}:kafka:${region}:${account}:${kind}/${this.clusterName}/${clusterUuid}/${name}`;
+  }
+
+  topicArn(topic: string): string {
+    return this.resourceArn('topic', topic);
+  }
+
+  groupArn(group: string): string {
+    return this.resourceArn('group', group);
+  }
+
+  private grantCluster(grantee: iam.IGrantable, actions: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kafka:GetBootstrapBrokers',
+          'kafka:DescribeClusterV2',
+          'kafka:DescribeCluster',
+          ...actions,
+        ],
+        resources: [this.clusterArn],
+      }),
+    );
+  }
+
+  /** Idempotent produce to the given topics. */
+  grantProduce(grantee: iam.IGrantable, topics: readonly string[]): void {
+    this.grantCluster(grantee, ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently']);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        resources: topics.map((t) => this.topicArn(t)),
+      }),
+    );
+  }
+
+  /** Consume the given topics as the given consumer groups (what an event source mapping needs). */
+  grantConsume(grantee: iam.IGrantable, topics: readonly string[], groups: readonly string[]): void {
+    this.grantCluster(grantee, [
+      'kafka-cluster:Connect',
+      'kafka-cluster:DescribeClusterDynamicConfiguration',
+    ]);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        resources: topics.map((t) => this.topicArn(t)),
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resources: groups.map((g) => this.groupArn(g)),
+      }),
+    );
+  }
+}

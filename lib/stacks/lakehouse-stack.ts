@@ -1,0 +1,49 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments';
+
+export interface LakehouseStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  /** The environment name passed as `-c confirmDestroyData=<env>`, if any (second half of the opt-in). */
+  readonly confirmDestroyData?: string;
+}
+
+/** `<region>a`, `<region>b`, … : explicit AZ names, so synth needs no context lookup and no credentials. */
+export function availabilityZoneNames(config: EnvironmentConfig): string[] {
+  return Array.from({ length: config.availabilityZones }, (_, i) => `${config.region}${'abcdef'[i]}`);
+}
+
+/**
+ * What happens to data (buckets, catalog, logs) on `cdk destroy` or replacement: deleted only when the
+ * environment allows it AND the deploy confirms it with `-c confirmDestroyData=<env>`; retained otherwise.
+ */
+export function dataRemovalPolicy(config: EnvironmentConfig, confirmDestroyData?: string): RemovalPolicy {
+  if (confirmDestroyData !== undefined && confirmDestroyData !== config.name) {
+    throw new Error(`confirmDestroyData=${confirmDestroyData} does not name the environment ${config.name}`);
+  }
+  if (confirmDestroyData === config.name && !config.allowDataDestruction) {
+    throw new Error(`${config.name} does not allow data destruction (allowDataDestruction is false)`);
+  }
+  return confirmDestroyData === config.name ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+}
+
+/** Base of every stack: the environment's account/region, its prefix in the stack name, explicit AZs. */
+export class LakehouseStack extends Stack {
+  readonly config: EnvironmentConfig;
+  readonly dataRemovalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: LakehouseStackProps) {
+    super(scope, id, {
+      ...props,
+      env: { account: props.config.account, region: props.config.region },
+      stackName: `${props.config.prefix}-${id.toLowerCase()}`,
+      terminationProtection: !props.config.allowDataDestruction,
+    });
+    this.config = props.config;
+    this.dataRemovalPolicy = dataRemovalPolicy(props.config, props.confirmDestroyData);
+  }
+
+  override get availabilityZones(): string[] {
+    return availabilityZoneNames(this.config);
+  }
+}

@@ -1,0 +1,156 @@
+import type { Construct } from 'constructs';
+import type { DatasetDefinition } from '../../schemas';
+import { glueDatabaseName } from '../config/lake';
+import { topicSpecs } from '../config/topics';
+import { DataLake } from '../constructs/data-lake';
+import { GlueCatalog } from '../constructs/glue-catalog';
+import { IngestionApi } from '../constructs/ingestion-api';
+import { Network } from '../constructs/network';
+import { Observability } from '../constructs/observability';
+import { Orchestration } from '../constructs/orchestration';
+import { Processing } from '../constructs/processing';
+import { Sink } from '../constructs/sink';
+import { Streaming } from '../constructs/streaming';
+import { LakehouseStack, type LakehouseStackProps } from './lakehouse-stack';
+
+export class NetworkStack extends LakehouseStack {
+  readonly network: Network;
+  constructor(scope: Construct, id: string, props: LakehouseStackProps) {
+    super(scope, id, props);
+    this.network = new Network(this, 'Network', {
+      config: this.config,
+      availabilityZones: this.availabilityZones,
+      removalPolicy: this.dataRemovalPolicy,
+    });
+  }
+}
+
+export interface DataStackProps extends LakehouseStackProps {
+  readonly datasets: readonly DatasetDefinition[];
+}
+
+export class DataStack extends LakehouseStack {
+  readonly lake: DataLake;
+  readonly catalog: GlueCatalog;
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    this.lake = new DataLake(this, 'Lake', { config: this.config, removalPolicy: this.dataRemovalPolicy });
+    this.catalog = new GlueCatalog(this, 'Catalog', {
+      databaseName: glueDatabaseName(this.config),
+      datasets: props.datasets,
+      raw: this.lake.buckets.raw,
+      curated: this.lake.buckets.curated,
+      quarantine: this.lake.buckets.quarantine,
+      removalPolicy: this.dataRemovalPolicy,
+    });
+  }
+}
+
+export interface StreamingStackProps extends DataStackProps {
+  readonly network: Network;
+}
+
+export class StreamingStack extends LakehouseStack {
+  readonly streaming: Streaming;
+  constructor(scope: Construct, id: string, props: StreamingStackProps) {
+    super(scope, id, props);
+    this.streaming = new Streaming(this, 'Streaming', {
+      config: this.config,
+      vpc: props.network.vpc,
+      subnets: props.network.privateSubnets,
+      topics: topicSpecs(this.config, props.datasets),
+      removalPolicy: this.dataRemovalPolicy,
+    });
+  }
+}
+
+export interface IngestionStackProps extends StreamingStackProps {
+  readonly streaming: Streaming;
+  readonly data: DataStack;
+}
+
+/** The data path: API → ingest Lambda → MSK → sink Lambda → raw zone. */
+export class IngestionStack extends LakehouseStack {
+  readonly api: IngestionApi;
+  readonly sink: Sink;
+  constructor(scope: Construct, id: string, props: IngestionStackProps) {
+    super(scope, id, props);
+    const common = {
+      config: this.config,
+      datasets: props.datasets,
+      streaming: props.streaming,
+      vpc: props.network.vpc,
+      subnets: props.network.privateSubnets,
+      removalPolicy: this.dataRemovalPolicy,
+    };
+    this.api = new IngestionApi(this, 'Api', common);
+    this.sink = new Sink(this, 'Sink', {
+      ...common,
+      topics: props.streaming.topics,
+      raw: props.data.lake.buckets.raw,
+      quarantine: props.data.lake.buckets.quarantine,
+      lakeKey: props.data.lake.key,
+      glueDatabase: props.data.catalog.databaseName,
+    });
+  }
+}
+
+export interface ProcessingStackProps extends DataStackProps {
+  readonly network: Network;
+  readonly data: DataStack;
+}
+
+/** Spark (Glue jobs, EMR Serverless) and the MWAA environment that schedules it. */
+export class ProcessingStack extends LakehouseStack {
+  readonly processing: Processing;
+  readonly orchestration: Orchestration;
+  constructor(scope: Construct, id: string, props: ProcessingStackProps) {
+    super(scope, id, props);
+    const { buckets, key } = props.data.lake;
+    const network = { vpc: props.network.vpc, subnets: props.network.privateSubnets };
+    this.processing = new Processing(this, 'Processing', {
+      config: this.config,
+      datasets: props.datasets,
+      buckets,
+      lakeKey: key,
+      glueDatabase: props.data.catalog.databaseName,
+      ...network,
+    });
+    this.orchestration = new Orchestration(this, 'Orchestration', {
+      config: this.config,
+      dagsBucket: buckets.dags,
+      scriptsBucket: buckets.scripts,
+      lakeKey: key,
+      processing: this.processing,
+      ...network,
+    });
+  }
+}
+
+export interface ObservabilityStackProps extends LakehouseStackProps {
+  readonly data: DataStack;
+  readonly ingestion: IngestionStack;
+  readonly processing: ProcessingStack;
+}
+
+export class ObservabilityStack extends LakehouseStack {
+  readonly observability: Observability;
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id, props);
+    const { buckets, key } = props.data.lake;
+    const { processing } = props.processing;
+    this.observability = new Observability(this, 'Observability', {
+      config: this.config,
+      api: props.ingestion.api.api,
+      ingest: props.ingestion.api.handler,
+      sink: props.ingestion.sink.handler,
+      glueJobNames: processing.jobNames,
+      emrApplicationId: processing.emrApplication.attrApplicationId,
+      queryBuckets: [buckets.raw, buckets.curated, buckets.gold, buckets.quarantine],
+      resultsBucket: buckets.scripts,
+      lakeKey: key,
+      glueDatabase: props.data.catalog.databaseName,
+      removalPolicy: this.dataRemovalPolicy,
+    });
+  }
+}
