@@ -52,15 +52,16 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Starts a command in its own process group with stdout and stderr appended to logFile. The child is
- * unref'd so it can outlive a CLI that started it; callers stop it with the returned handle or
- * `stopProcess(pid)`.
+ * Starts a command in its own process group with stdout and stderr appended to logFile, stopped with the
+ * returned handle or `stopProcess(pid)`. Unless `detach` is set (a CLI that starts services and exits), a
+ * watchdog ends the group when this process dies without stopping it (a killed test run, a crash), so
+ * nothing is left behind.
  */
 export function spawnService(
   name: string,
   command: string,
   args: readonly string[],
-  options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv },
+  options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv; detach?: boolean },
 ): ServiceProcess & { child: ChildProcess } {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
@@ -76,7 +77,17 @@ export function spawnService(
     throw new Error(`Could not start ${name} (${command}): is it installed? Run bash scripts/setup.sh`);
   }
   const pid = child.pid;
+  if (!options.detach) watchOwner(pid);
   return { name, pid, logFile: options.logFile, child, stop: () => stopProcess(pid) };
+}
+
+function watchOwner(pid: number): void {
+  const script =
+    'while kill -0 "$1" && kill -0 "$2"; do sleep 1; done 2>/dev/null; kill -0 "$2" 2>/dev/null && kill -TERM -"$2"';
+  spawn('sh', ['-c', script, 'lakehouse-watchdog', String(process.pid), String(pid)], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
 }
 
 /** SIGTERM to the process group, SIGKILL after graceMs, resolves when the leader has exited. */

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { environmentConfig } from '../lib/config/environments';
 import { topicSpecs } from '../lib/config/topics';
 import { DATASETS } from '../schemas';
+import { startLocalStack } from './emulator/localstack';
 import { type AwsEmulator, startMoto } from './emulator/moto';
 import { provisionLake } from './emulator/provision';
 import { type KafkaBroker, startKafka } from './kafka/broker';
@@ -36,6 +37,8 @@ export interface ServicesOptions {
   readonly emulator?: EmulatorKind;
   /** Wipe the folder's previous data first. */
   readonly fresh?: boolean;
+  /** Keep the services running after this process exits (the CLI's `start`); stop them with stopServices. */
+  readonly detach?: boolean;
   /** Progress lines (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -60,6 +63,13 @@ const stateFile = (dir: string) => join(dir, 'services.json');
 async function port(value: number | 'free' | undefined, variable: string, fallback: number): Promise<number> {
   if (value === 'free') return freePort();
   return value ?? Number(process.env[variable] ?? fallback);
+}
+
+async function freePortOtherThan(taken: number): Promise<number> {
+  for (;;) {
+    const candidate = await freePort();
+    if (candidate !== taken) return candidate;
+  }
 }
 
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -115,24 +125,22 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
     const broker = await startKafka({
       dir: join(dir, 'kafka'),
       port: kafkaPort,
-      controllerPort: free ? await freePort() : undefined,
+      controllerPort: free ? await freePortOtherThan(kafkaPort) : undefined,
+      detach: options.detach,
     });
     started.push(broker);
     log(`Kafka: ready in ${seconds(t0)}`);
-    const topics = await ensureTopics(broker.brokers, topicSpecs(LOCAL, DATASETS));
-    log(
-      `Kafka: topics created [${topics.created.join(', ')}], already present [${topics.existing.join(', ')}]`,
-    );
+    await provisionTopics(broker.brokers, log);
     return broker;
   }
 
   async function startEmulator(): Promise<AwsEmulator> {
-    if (emulator !== 'moto')
-      throw new Error(`Unknown LAKEHOUSE_EMULATOR "${emulator}" (use moto or localstack)`);
+    const start = { moto: startMoto, localstack: startLocalStack }[emulator];
+    if (!start) throw new Error(`Unknown LAKEHOUSE_EMULATOR "${emulator}" (use moto or localstack)`);
     const awsPort = await port(options.awsPort, 'LAKEHOUSE_AWS_PORT', 4566);
     const t0 = performance.now();
     log(`AWS emulator (${emulator}): starting on 127.0.0.1:${awsPort}`);
-    const aws = await startMoto({ dir: join(dir, 'aws'), port: awsPort });
+    const aws = await start({ dir: join(dir, 'aws'), port: awsPort, detach: options.detach });
     started.push(aws);
     log(`AWS emulator (${emulator}): ready in ${seconds(t0)}`);
     await provisionAws(aws.endpoint, log);
@@ -151,7 +159,7 @@ export async function provisionTopics(brokers: string[], log: (line: string) => 
 /** Creates the lake buckets and Glue database (lib/config/lake.ts) in a running emulator; idempotent. */
 export async function provisionAws(endpoint: string, log: (line: string) => void): Promise<void> {
   const lake = await provisionLake(LOCAL, endpoint);
-  log(`AWS emulator: buckets [${lake.buckets.join(', ')}], Glue database ${lake.database}`);
+  log(`AWS emulator: buckets [${lake.buckets.join(', ')}], Glue database ${lake.database} ${lake.catalog}`);
 }
 
 function readState(dir: string): StateFile | undefined {
@@ -205,6 +213,7 @@ async function main(argv: string[]): Promise<void> {
         kafkaPort: portArg(values['kafka-port']),
         awsPort: portArg(values['aws-port']),
         fresh: values.fresh,
+        detach: true,
       });
       for (const [name, value] of Object.entries(services.env)) {
         // stdout carries only the exports (for eval); humans read the same on stderr.

@@ -11,6 +11,8 @@ export interface EmulatorOptions {
   /** Port on 127.0.0.1 (default 4566, LocalStack's). */
   readonly port?: number;
   readonly readyTimeoutMs?: number;
+  /** Let the process outlive this one (see spawnService). */
+  readonly detach?: boolean;
 }
 
 export interface AwsEmulator extends ServiceProcess {
@@ -31,6 +33,7 @@ export async function startMoto(options: EmulatorOptions): Promise<AwsEmulator> 
   mkdirSync(dir, { recursive: true });
   const service = spawnService('moto', MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
     logFile: join(dir, 'moto.log'),
+    detach: options.detach,
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {

@@ -20,7 +20,7 @@ export function emulatorClientConfig(endpoint: string, region: string) {
 export async function provisionLake(
   env: EnvironmentConfig,
   endpoint: string,
-): Promise<{ buckets: string[]; database: string }> {
+): Promise<{ buckets: string[]; database: string; catalog: string }> {
   const s3 = new S3Client(emulatorClientConfig(endpoint, env.region));
   const glue = new GlueClient(emulatorClientConfig(endpoint, env.region));
   try {
@@ -38,16 +38,22 @@ export async function provisionLake(
       }
     }
     const database = glueDatabaseName(env);
-    await glue
+    const catalog = await glue
       .send(
         new CreateDatabaseCommand({
           DatabaseInput: { Name: database, Description: 'Lakehouse catalog (local)' },
         }),
       )
-      .catch((error: Error) => {
-        if (error.name !== 'AlreadyExistsException') throw error;
-      });
-    return { buckets, database };
+      .then(
+        () => 'created' as const,
+        (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+          if (error.name === 'AlreadyExistsException') return 'existing' as const;
+          // LocalStack's open-source edition has no Glue: the lake works, the catalog does not.
+          if (error.$metadata?.httpStatusCode === 501) return `unavailable (${error.message})`;
+          throw error;
+        },
+      );
+    return { buckets, database, catalog };
   } finally {
     s3.destroy();
     glue.destroy();

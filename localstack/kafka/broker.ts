@@ -31,6 +31,8 @@ export interface KafkaOptions {
   /** JVM heap ceiling (default 512m: the machine is shared). */
   readonly heap?: string;
   readonly readyTimeoutMs?: number;
+  /** Let the process outlive this one (see spawnService). */
+  readonly detach?: boolean;
 }
 
 export interface KafkaBroker extends ServiceProcess {
@@ -121,7 +123,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
     'Kafka',
     'java',
     [...javaArgs(options.heap ?? '512m'), 'kafka.Kafka', propertiesFile],
-    { logFile: join(dir, 'kafka.log') },
+    { logFile: join(dir, 'kafka.log'), detach: options.detach },
   );
   const brokers = [`127.0.0.1:${port}`];
   const broker: KafkaBroker = { ...service, brokers };

@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../../localstack/process';
 import { DEFAULT_DIR, type Services, startServices } from '../../localstack/services';
 
 /**
@@ -13,6 +14,7 @@ export default async function globalSetup(): Promise<void> {
   const needKafka = !process.env.KAFKA_BROKERS;
   const needAws = !process.env.AWS_ENDPOINT_URL;
   if (!needKafka && !needAws) return;
+  removeDeadRunsData();
   const dir = join(DEFAULT_DIR, `test-${process.pid}`);
   const services = await startServices({
     dir,
@@ -21,9 +23,21 @@ export default async function globalSetup(): Promise<void> {
     aws: needAws,
     kafkaPort: 'free',
     awsPort: 'free',
+  }).catch((error: Error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   });
   Object.assign(process.env, services.env);
   holder.lakehouseServices = { services, dir };
+}
+
+/** Data of earlier runs that were killed before their teardown (their processes died with them). */
+function removeDeadRunsData(): void {
+  if (!existsSync(DEFAULT_DIR)) return;
+  for (const entry of readdirSync(DEFAULT_DIR)) {
+    const pid = /^test-(\d+)$/.exec(entry)?.[1];
+    if (pid && !isAlive(Number(pid))) rmSync(join(DEFAULT_DIR, entry), { recursive: true, force: true });
+  }
 }
 
 export async function globalTeardown(): Promise<void> {
