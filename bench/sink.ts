@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import type { ColumnValues, ParquetEncoder } from '../lambdas/shared/parquet';
 import { hyparquetEncoder } from '../lambdas/shared/parquet';
-import { sinkBatch } from '../lambdas/sink/core';
+import { type SinkSummary, sinkBatch } from '../lambdas/sink/core';
+import { decodeMskEvent } from '../lambdas/sink/decode';
 import { mskEvent } from '../lambdas/sink/msk-event';
 import { createRegistry, financialTransactions, topicOf } from '../schemas';
 import type { ParquetColumn } from '../schemas/parquet';
@@ -68,22 +69,16 @@ const settings = { rawBucket: 'raw', quarantineBucket: 'quarantine', glueDatabas
 const registry = createRegistry();
 const noCatalog = { registerPartitions: async () => {} };
 
-/** The records the handler passes to the core: what Powertools' Kafka consumer decodes. */
-function decode(event: ReturnType<typeof batch>) {
-  return Object.values(event.records).flatMap((records) =>
-    records.map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp,
-      key: Buffer.from(r.key, 'base64').toString('utf8'),
-      value: Buffer.from(r.value, 'base64').toString('utf8'),
-      originalValue: r.value,
-      headers: r.headers.map((h) =>
-        Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(v).toString()])),
-      ),
-    })),
-  );
+/** Runs the core the way the handler does, decoding the event first. */
+function runSink(event: ReturnType<typeof batch>, encoder: ParquetEncoder): Promise<SinkSummary> {
+  return sinkBatch(decodeMskEvent(event), {
+    registry,
+    encoder,
+    writer: { put: async () => {} },
+    catalog: noCatalog,
+    clock: Date.now,
+    settings,
+  });
 }
 
 /** The column values the core hands to the encoder for a batch. */
@@ -95,14 +90,7 @@ async function columnsOf(size: number): Promise<{ columns: readonly ParquetColum
       return new Uint8Array();
     },
   };
-  await sinkBatch(decode(batch(size)), {
-    registry,
-    encoder: capture,
-    writer: { put: async () => {} },
-    catalog: noCatalog,
-    clock: Date.now,
-    settings,
-  });
+  await runSink(batch(size), capture);
   if (!captured) throw new Error('the batch produced no file');
   return captured;
 }
@@ -229,7 +217,7 @@ async function measureLibrary(library: Library): Promise<void> {
   }
 }
 
-/** The whole core path with the chosen encoder: decode, validate, build columns, encode, put (in memory). */
+/** The handler's whole path with the chosen encoder: decode, validate, build columns, encode, put (in memory). */
 async function measureSink(): Promise<void> {
   for (const size of SIZES) {
     const event = batch(size);
@@ -237,20 +225,13 @@ async function measureSink(): Promise<void> {
     let bytes = 0;
     for (let run = 0; run < RUNS + 2; run += 1) {
       const start = process.cpuUsage();
-      const summary = await sinkBatch(decode(event), {
-        registry,
-        encoder: hyparquetEncoder,
-        writer: { put: async () => {} },
-        catalog: noCatalog,
-        clock: Date.now,
-        settings,
-      });
+      const summary = await runSink(event, hyparquetEncoder);
       if (run >= 2) cpu.push(cpuMs(start));
       bytes = summary.bytes;
     }
     console.log(
       JSON.stringify({
-        path: 'sinkBatch (validate + columns + hyparquet-writer + put)',
+        path: 'handler core (decode + validate + columns + hyparquet-writer + put)',
         rows: size,
         cpuMs: Number(median(cpu).toFixed(1)),
         rowsPerSecondCpu: Math.round((size / median(cpu)) * 1000),

@@ -140,13 +140,19 @@ function invalidEnvelope(detail: string): Checked {
 }
 
 /** Decodes the ingest envelope `{data, metadata}` and re-validates the record against its dataset. */
-function check(record: KafkaRecord, dataset: DatasetDefinition, registry: DatasetRegistry): Checked {
-  if (record.value === null || record.value === undefined) {
+function check(
+  record: KafkaRecord,
+  dataset: DatasetDefinition,
+  registry: DatasetRegistry,
+  parseInstant: (text: string) => bigint | undefined,
+): Checked {
+  const { value } = record;
+  if (value === null || value === undefined) {
     return { ok: false, reason: 'missing_value', detail: 'The message has no value (tombstone)' };
   }
   let envelope: unknown;
   try {
-    envelope = JSON.parse(record.value);
+    envelope = JSON.parse(value);
   } catch (e) {
     return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
   }
@@ -160,7 +166,7 @@ function check(record: KafkaRecord, dataset: DatasetDefinition, registry: Datase
     );
   }
   const ingestMicros =
-    typeof metadata.ingest_time === 'string' ? parseTimestampMicros(metadata.ingest_time) : undefined;
+    typeof metadata.ingest_time === 'string' ? parseInstant(metadata.ingest_time) : undefined;
   if (ingestMicros === undefined) return invalidEnvelope('metadata.ingest_time is not an ISO-8601 date-time');
   if (typeof metadata.request_id !== 'string') return invalidEnvelope('metadata.request_id is not a string');
   const schemaVersion = metadata.schema_version;
@@ -193,7 +199,8 @@ const METADATA_READERS: Record<string, ColumnReader> = {
   _kafka_timestamp: (r) => BigInt(r.record.timestamp) * 1000n,
 };
 
-function fieldReader(name: string, kind: FieldKind): ColumnReader {
+function fieldReader(name: string, kind: FieldKind, isEventTime: boolean): ColumnReader {
+  if (isEventTime) return (r) => r.eventMicros;
   const parse = TIMESTAMP_PARSERS[kind];
   if (parse) return (r) => (typeof r.data[name] === 'string' ? parse(r.data[name] as string) : null);
   if (kind === 'json') return (r) => (r.data[name] == null ? null : JSON.stringify(r.data[name]));
@@ -218,8 +225,9 @@ function layoutOf(dataset: DatasetDefinition): DatasetLayout {
         if (!reader) throw new Error(`No value for metadata column ${column.name}`);
         return reader;
       }
-      // biome-ignore lint/style/noNonNullAssertion: field columns come from dataset.fields
-      return fieldReader(column.name, dataset.fields[column.name]!.kind);
+      const field = dataset.fields[column.name];
+      if (!field) throw new Error(`No field ${column.name} in ${dataset.name}`);
+      return fieldReader(column.name, field.kind, column.name === dataset.eventTimeField);
     });
     layout = { columns, readers };
     layouts.set(dataset, layout);
@@ -285,6 +293,12 @@ export async function sinkBatch(
   const { registry, settings } = deps;
   const valid: { dataset: DatasetDefinition; row: ValidRow }[] = [];
   const rejected: QuarantineLine[] = [];
+  // The records of one API request share their ingest time: parse each distinct value once.
+  const instants = new Map<string, bigint | undefined>();
+  const parseInstant = (text: string) => {
+    if (!instants.has(text)) instants.set(text, parseTimestampMicros(text));
+    return instants.get(text);
+  };
   for (const record of records) {
     const registered = registry.byTopic(record.topic);
     if (!registered) {
@@ -293,7 +307,7 @@ export async function sinkBatch(
       );
       continue;
     }
-    const checked = check(record, registered.definition, registry);
+    const checked = check(record, registered.definition, registry, parseInstant);
     if (checked.ok) valid.push({ dataset: registered.definition, row: checked.row });
     else rejected.push(quarantineLine(record, registered.definition.name, checked.reason, checked.detail));
   }
@@ -313,18 +327,15 @@ export async function sinkBatch(
   };
   const rawGroups = groupBy(valid, ({ dataset, row }) => {
     const { date, hour } = partitionOf(row.eventMicros);
-    return JSON.stringify([dataset.name, row.record.topic, row.record.partition, date, hour]);
+    return `${dataset.name}\n${row.record.topic}\n${row.record.partition}\n${date}\n${hour}`;
   });
-  for (const [groupKey, members] of rawGroups) {
-    const [datasetName, topic, partition, date, hour] = JSON.parse(groupKey) as [
-      string,
-      string,
-      number,
-      string,
-      string,
-    ];
+  for (const members of rawGroups.values()) {
     // biome-ignore lint/style/noNonNullAssertion: groups are never empty
-    const { columns, readers } = layoutOf(members[0]!.dataset);
+    const first = members[0]!;
+    const datasetName = first.dataset.name;
+    const { topic, partition } = first.row.record;
+    const { date, hour } = partitionOf(first.row.eventMicros);
+    const { columns, readers } = layoutOf(first.dataset);
     const rows = members.map((m) => m.row).sort((a, b) => byOffset(a.record, b.record));
     const recordsInFile = rows.map((r) => r.record);
     // biome-ignore lint/style/noNonNullAssertion: groups are never empty
@@ -345,22 +356,23 @@ export async function sinkBatch(
   }
   const rawFileCount = puts.length;
 
-  const quarantineGroups = groupBy(rejected, (line) =>
-    JSON.stringify([
-      line.dataset ?? UNKNOWN_DATASET,
-      line.topic,
-      line.partition,
-      line.kafka_timestamp.slice(0, 10),
-    ]),
+  const quarantineGroups = groupBy(
+    rejected,
+    (line) =>
+      `${line.dataset ?? UNKNOWN_DATASET}\n${line.topic}\n${line.partition}\n${line.kafka_timestamp.slice(0, 10)}`,
   );
-  for (const [groupKey, lines] of quarantineGroups) {
-    const [dataset, topic, partition, kafkaDate] = JSON.parse(groupKey) as [string, string, number, string];
+  for (const lines of quarantineGroups.values()) {
     lines.sort(byOffset);
     // biome-ignore lint/style/noNonNullAssertion: groups are never empty
-    const firstOffset = BigInt(lines[0]!.offset);
+    const { dataset, topic, partition, kafka_timestamp, offset } = lines[0]!;
+    const firstOffset = BigInt(offset);
     puts.push({
       bucket: settings.quarantineBucket,
-      key: quarantineObjectKey(dataset, kafkaDate, { topic, partition, firstOffset }),
+      key: quarantineObjectKey(dataset ?? UNKNOWN_DATASET, kafka_timestamp.slice(0, 10), {
+        topic,
+        partition,
+        firstOffset,
+      }),
       body: encoder.encode(lines.map((line) => `${JSON.stringify(line)}\n`).join('')),
       contentType: 'application/x-ndjson',
       metadata: { ...offsetRangeMetadata(lines), rows: String(lines.length) },

@@ -1,4 +1,3 @@
-import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GlueClient } from '@aws-sdk/client-glue';
@@ -9,6 +8,7 @@ import { hyparquetEncoder } from '../shared/parquet';
 import { glueCatalog, s3Writer } from './aws';
 import { sinkSettingsFromEnv } from './config';
 import { type SinkDependencies, type SinkSummary, sinkBatch } from './core';
+import { decodeMskEvent } from './decode';
 
 // Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
 const logger = new Logger();
@@ -48,27 +48,6 @@ function record(summary: SinkSummary): void {
   });
 }
 
-// Powertools decodes the base64 keys, values and headers and flattens the topic-partition groups; values
-// stay text (no deserializer configured) so the core sees undecodable JSON as such and can quarantine it.
-const consume = kafkaConsumer<string | undefined, string | null>(async (event) => {
-  dependencies ??= buildDependencies();
-  record(
-    await sinkBatch(
-      event.records.map((r) => ({
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        timestamp: r.timestamp,
-        key: r.key,
-        value: r.value,
-        originalValue: r.originalValue,
-        headers: r.headers,
-      })),
-      dependencies,
-    ),
-  );
-});
-
 /**
  * MSK event source mapping entry point. A thrown error (an object that could not be written) fails the
  * invocation and the mapping retries the whole batch; see README "the lake" for why not partial responses.
@@ -76,7 +55,8 @@ const consume = kafkaConsumer<string | undefined, string | null>(async (event) =
 export async function handler(event: MSKEvent, context: Context): Promise<void> {
   logger.addContext(context);
   try {
-    await consume(event as Parameters<typeof consume>[0], context);
+    dependencies ??= buildDependencies();
+    record(await sinkBatch(decodeMskEvent(event), dependencies));
   } catch (error) {
     metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
     logger.error('Batch failed; the event source mapping will retry it', error as Error);

@@ -1,15 +1,14 @@
-import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import { hyparquetEncoder } from '../../lambdas/shared/parquet';
 import type { SinkSettings } from '../../lambdas/sink/config';
 import {
   type CatalogRegistrar,
-  type KafkaRecord,
   type PutObject,
   type QuarantineLine,
   type RawPartition,
   type SinkDependencies,
   sinkBatch,
 } from '../../lambdas/sink/core';
+import { decodeMskEvent } from '../../lambdas/sink/decode';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import { createRegistry, iotSensorEvents, topicOf } from '../../schemas';
 import { DATASETS } from '../../schemas/registry';
@@ -57,24 +56,6 @@ function deps(
   };
 }
 
-/** Decodes an MSK event the way the handler does (Powertools' Kafka consumer), into the core's records. */
-async function decode(event: ReturnType<typeof mskEvent>): Promise<KafkaRecord[]> {
-  let records: KafkaRecord[] = [];
-  await kafkaConsumer<string | undefined, string | null>(async (consumed) => {
-    records = consumed.records.map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp,
-      key: r.key,
-      value: r.value,
-      originalValue: r.originalValue,
-      headers: r.headers,
-    }));
-  })(event as never, {} as never);
-  return records;
-}
-
 const rawFiles = (store: ReturnType<typeof memoryStore>) =>
   [...store.objects.values()].filter((o) => o.bucket === 'raw');
 const quarantineLines = (store: ReturnType<typeof memoryStore>): QuarantineLine[] =>
@@ -100,7 +81,7 @@ describe('MSK event decoding', () => {
     expect(partition0[0]?.value).toBe(Buffer.from(value).toString('base64'));
     expect(partition0[0]?.headers).toEqual([{ 'content-type': [...Buffer.from('application/json')] }]);
 
-    const records = await decode(event);
+    const records = decodeMskEvent(event);
     expect(records.map((r) => [r.partition, r.offset, r.key]).sort()).toEqual([
       [0, 3, 'ünïcode'],
       [0, 4, null],
@@ -125,7 +106,7 @@ describe('sinkBatch', () => {
       ],
       { bootstrapServers: 'b' },
     );
-    const summary = await sinkBatch(await decode(event), d);
+    const summary = await sinkBatch(decodeMskEvent(event), d);
 
     expect(summary.rawFiles.map((f) => f.key).sort()).toEqual([
       'financial_transactions/event_date=2024-01-15/event_hour=10/raw_financial_transactions+0+0000000000000000010.parquet',
@@ -167,7 +148,7 @@ describe('sinkBatch', () => {
   it('writes UTC-adjusted microsecond timestamps, snappy and dictionary-encoded', async () => {
     const d = deps();
     await sinkBatch(
-      await decode(
+      decodeMskEvent(
         mskEvent(
           Array.from({ length: 100 }, (_, i) =>
             message(i, envelope(transaction(`t${i}`, '2024-01-15T10:30:00'))),
@@ -212,9 +193,13 @@ describe('sinkBatch', () => {
       message(5, envelope(transaction('y', '2024-01-15T10:30:00'), { dataset: 'insurance_claims' })),
       message(6, 'hello', { topic: 'raw_nobody', partition: 2 }),
       message(7, envelope(transaction('ok-2', '2024-01-15T10:45:00'))),
+      message(8, 'replaced below by bytes that are not even base64'),
     ];
-    const summary = await sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), d);
-    expect(summary).toMatchObject({ records: 8, written: 2, quarantined: 6 });
+    const event = mskEvent(messages, { bootstrapServers: 'b' });
+    const corrupt = event.records[`${TOPIC}-0`]?.find((r) => r.offset === 8);
+    if (corrupt) corrupt.value = '!!not base64!!';
+    const summary = await sinkBatch(decodeMskEvent(event), d);
+    expect(summary).toMatchObject({ records: 9, written: 2, quarantined: 7 });
 
     const lines = quarantineLines(d.store);
     expect(lines.map((l) => [l.offset, l.reason, l.dataset])).toEqual([
@@ -223,6 +208,7 @@ describe('sinkBatch', () => {
       [3, 'missing_value', 'financial_transactions'],
       [4, 'invalid_envelope', 'financial_transactions'],
       [5, 'invalid_envelope', 'financial_transactions'],
+      [8, 'invalid_json', 'financial_transactions'],
       [6, 'unknown_topic', null],
     ]);
     expect(lines[0]?.detail).toEqual([
@@ -236,6 +222,8 @@ describe('sinkBatch', () => {
       value: '{not json',
       value_base64: Buffer.from('{not json').toString('base64'),
     });
+    // whatever arrives is kept exactly as delivered
+    expect(lines.find((l) => l.offset === 8)).toMatchObject({ value_base64: '!!not base64!!' });
     expect([...d.store.objects.keys()].filter((k) => k.startsWith('quarantine/')).sort()).toEqual([
       'quarantine/sink/financial_transactions/kafka_date=2024-01-15/raw_financial_transactions+0+0000000000000000001.jsonl',
       'quarantine/sink/unknown/kafka_date=2024-01-15/raw_nobody+2+0000000000000000006.jsonl',
@@ -253,20 +241,20 @@ describe('sinkBatch', () => {
       message(100 + i, envelope(transaction(`t${i}`, `2024-01-15T${i % 2 ? '10' : '11'}:00:00`))),
     );
     const once = deps();
-    await sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), once);
+    await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), once);
     const again = deps({ writer: once.store.writer });
-    await sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), again);
+    await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), again);
     const keys = [...once.store.objects.keys()].sort();
     expect(keys).toHaveLength(2);
 
     // A retry that the event source mapping cuts differently (first 3, then the rest) after a failed
     // attempt leaves no duplicate rows and loses none.
     const rebatched = deps();
-    await sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), rebatched);
-    await sinkBatch(await decode(mskEvent(messages.slice(0, 3), { bootstrapServers: 'b' })), {
+    await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), rebatched);
+    await sinkBatch(decodeMskEvent(mskEvent(messages.slice(0, 3), { bootstrapServers: 'b' })), {
       ...rebatched,
     });
-    await sinkBatch(await decode(mskEvent(messages.slice(3), { bootstrapServers: 'b' })), { ...rebatched });
+    await sinkBatch(decodeMskEvent(mskEvent(messages.slice(3), { bootstrapServers: 'b' })), { ...rebatched });
     const rows = await queryParquet(
       rawFiles(rebatched.store).map((f) => f.body),
       'SELECT _kafka_offset FROM read_parquet({files}) ORDER BY 1',
@@ -288,7 +276,7 @@ describe('sinkBatch', () => {
       },
     });
     const messages = [message(0, envelope(transaction('a', '2024-01-15T10:30:00'))), message(1, '{')];
-    await expect(sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), d)).rejects.toThrow(
+    await expect(sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), d)).rejects.toThrow(
       /Failed to write 1 of 2 objects .*raw_financial_transactions\+0\+0000000000000000001\.jsonl/,
     );
     expect(calls).toEqual([]);
@@ -301,7 +289,7 @@ describe('sinkBatch', () => {
       message(1, envelope(transaction('b', '2024-01-15T10:40:00'))),
       message(2, envelope(transaction('c', '2024-01-15T11:00:00'))),
     ];
-    await sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), deps({ catalog }));
+    await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), deps({ catalog }));
     expect(calls).toEqual([
       {
         dataset: 'financial_transactions',
@@ -317,7 +305,7 @@ describe('sinkBatch', () => {
       catalog: { registerPartitions: () => Promise.reject(new Error('Glue throttled')) },
       logger: { warn: (_message, extra) => warnings.push(extra) },
     });
-    const summary = await sinkBatch(await decode(mskEvent(messages, { bootstrapServers: 'b' })), failing);
+    const summary = await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), failing);
     expect(summary.catalogFailures).toBe(1);
     expect(summary.written).toBe(3);
     expect(rawFiles(failing.store)).toHaveLength(2);
@@ -347,7 +335,7 @@ describe('sinkBatch', () => {
       },
     });
     await sinkBatch(
-      await decode(
+      decodeMskEvent(
         mskEvent([message(0, value, { topic: topicOf(iotSensorEvents) })], { bootstrapServers: 'b' }),
       ),
       d,
