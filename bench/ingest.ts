@@ -274,16 +274,16 @@ async function main() {
     process.env.KAFKA_BROKERS = brokers.join(',');
   }
   try {
-    await ensureTopics(brokers, topicSpecs(environmentConfig('local'), DATASETS));
+    // The platform topics (the handler writes to them) and one for the client comparison, same settings.
     const topic = `bench_producers_${process.pid}`;
+    await ensureTopics(brokers, topicSpecs(environmentConfig('local'), [...DATASETS, { name: topic }]));
     const admin = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.ERROR }).admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
     try {
-      if (process.env.BENCH_SKIP_PRODUCERS !== '1') await compareProducers(brokers, topic);
+      if (process.env.BENCH_SKIP_PRODUCERS !== '1') await compareProducers(brokers, `raw_${topic}`);
       await benchHandler();
     } finally {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.deleteTopics({ topics: [`raw_${topic}`] }).catch(() => {});
       await admin.disconnect();
     }
   } finally {

@@ -138,6 +138,14 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     } satisfies KafkaMessage;
   }
 
+  const parseBody = (request: HttpRequest) =>
+    parseJsonBody(
+      request.body,
+      request.isBase64Encoded,
+      request.headers['content-type'],
+      limits.maxBodyBytes,
+    );
+
   async function produce(dataset: RegisteredDataset, messages: KafkaMessage[]) {
     const started = clock();
     try {
@@ -151,12 +159,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
   function single(dataset: RegisteredDataset): RouteHandler {
     const { definition } = dataset;
     return async (request) => {
-      const parsed = parseJsonBody(
-        request.body,
-        request.isBase64Encoded,
-        request.headers['content-type'],
-        limits.maxBodyBytes,
-      );
+      const parsed = parseBody(request);
       if (!parsed.ok)
         return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
       const result = dataset.validate(parsed.value);
@@ -188,12 +191,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     const { definition } = dataset;
     const batchTitle = `${definition.title}Batch`;
     return async (request) => {
-      const parsed = parseJsonBody(
-        request.body,
-        request.isBase64Encoded,
-        request.headers['content-type'],
-        limits.maxBodyBytes,
-      );
+      const parsed = parseBody(request);
       if (!parsed.ok) return problemReply(parsed.problem, batchTitle);
       const records = batchRecords(parsed.value, limits.maxBatchRecords);
       if (!Array.isArray(records)) {

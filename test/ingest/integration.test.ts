@@ -34,6 +34,9 @@ const options = (brokers: readonly string[]): ProducerOptions => ({
   deadlineMs: 3_000,
 });
 
+const coreFor = (producer: KafkaProducer, datasets?: DatasetDefinition[]) =>
+  createIngestCore({ registry: createRegistry(datasets), producer, clock: Date.now, limits: LIMITS });
+
 /** A copy of a platform dataset under a unique name, so its topic raw_<name> is this test's alone. */
 async function privateDataset(base: DatasetDefinition, partitions = 3): Promise<DatasetDefinition> {
   const dataset = { ...base, name: uniqueName('it').replace(/-/g, '_') };
@@ -97,12 +100,7 @@ describe.each([
 
   test('post → consume: the same record, key = id, envelope metadata and headers', async () => {
     const dataset = await privateDataset(financialTransactions);
-    const core = createIngestCore({
-      registry: createRegistry([dataset]),
-      producer,
-      clock: Date.now,
-      limits: LIMITS,
-    });
+    const core = coreFor(producer, [dataset]);
     const record = { ...exampleRecord(dataset), transaction_id: uniqueName('txn'), unknown_field: 'dropped' };
     const before = Date.now();
     const { response } = await core({ ...post(dataset.route, record), requestId: 'req-it-1' });
@@ -132,12 +130,7 @@ describe.each([
 
   test('a batch of 500 lands as 500 messages; equal keys share a partition', async () => {
     const dataset = await privateDataset(insuranceClaims);
-    const core = createIngestCore({
-      registry: createRegistry([dataset]),
-      producer,
-      clock: Date.now,
-      limits: LIMITS,
-    });
+    const core = coreFor(producer, [dataset]);
     const records = Array.from({ length: 500 }, (_, i) => ({
       ...exampleRecord(dataset),
       claim_id: `clm-${i % 50}`,
@@ -157,7 +150,7 @@ describe.each([
   });
 
   test('/health is 200 connected', async () => {
-    const core = createIngestCore({ registry: createRegistry(), producer, clock: Date.now, limits: LIMITS });
+    const core = coreFor(producer);
     const { response } = await core(get('/health'));
     expect([response.statusCode, JSON.parse(response.body)]).toEqual([
       200,
@@ -245,7 +238,7 @@ describe('a dead broker gives 503 within seconds, never a hang', () => {
     ['kafkajs + coalescing', productionProducer],
   ] as const)('%s: nothing listening on the port', async (_name, factory) => {
     const producer = factory([`127.0.0.1:${await freePort()}`]);
-    const core = createIngestCore({ registry: createRegistry(), producer, clock: Date.now, limits: LIMITS });
+    const core = coreFor(producer);
     try {
       for (const request of [
         post(financialTransactions.route, exampleRecord(financialTransactions)),
@@ -289,9 +282,7 @@ describe('a dead broker gives 503 within seconds, never a hang', () => {
       });
       await admin.disconnect();
       const producers = [kafkajsProducer(options(brokers)), productionProducer(brokers)];
-      const cores = producers.map((producer) =>
-        createIngestCore({ registry: createRegistry([dataset]), producer, clock: Date.now, limits: LIMITS }),
-      );
+      const cores = producers.map((producer) => coreFor(producer, [dataset]));
       try {
         for (const core of cores) {
           expect((await core(post(dataset.route, exampleRecord(dataset)))).response.statusCode).toBe(200);
