@@ -50,7 +50,10 @@ function record(summary: SinkSummary): void {
 
 /**
  * MSK event source mapping entry point. A thrown error (an object that could not be written) fails the
- * invocation and the mapping retries the whole batch; see README "the lake" for why not partial responses.
+ * invocation and the mapping retries the whole batch from the committed offsets, rewriting the same keys.
+ * No partial batch responses: a file holds one event hour, so offsets of a partition interleave across
+ * files, and a checkpoint at the lowest failed offset would rewrite later, already written rows under new
+ * names — duplicates.
  */
 export async function handler(event: MSKEvent, context: Context): Promise<void> {
   logger.addContext(context);

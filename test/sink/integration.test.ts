@@ -7,6 +7,7 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
+import { glueCatalog } from '../../lambdas/sink/aws';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink/config';
 import type { QuarantineLine } from '../../lambdas/sink/core';
 import { type ConsumedMessage, mskEvent } from '../../lambdas/sink/msk-event';
@@ -245,4 +246,13 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
   expect([...replayed.keys()].sort()).toEqual(keys);
   expect(await queryParquet([...replayed.values()], query)).toEqual(rows);
   expect((await objects(quarantineBucket)).size).toBe(2);
+
+  // A fresh container registering an existing partition again: Glue answers AlreadyExists, which is success.
+  await glueCatalog(glue, database, rawBucket).registerPartitions(financialTransactions.name, [
+    { date: '2024-03-01', hour: '09' },
+  ]);
+  const again = await glue.send(
+    new GetPartitionsCommand({ DatabaseName: database, TableName: rawTableName(financialTransactions.name) }),
+  );
+  expect(again.Partitions).toHaveLength(2);
 });
