@@ -11,6 +11,7 @@ import { PlatformMetrics } from './api/metrics';
 import { type LocalApi, type ProxyHandler, startLocalApi } from './api/server';
 import { consumerLag } from './esm/event-source-mapping';
 import { type SinkProcess, startSinkProcess } from './esm/sink-process';
+import { LATENCY_BUCKET_MS, LatencyHistogram } from './lake/latency';
 import { listObjects } from './lake/objects';
 
 /**
@@ -44,6 +45,8 @@ export interface Pipeline {
   readonly rawBucket: string;
   readonly quarantineBucket: string;
   readonly groupPrefix: string;
+  /** Accept-to-Parquet latency of every record the sink has written (lake/latency.ts). */
+  readonly latency: LatencyHistogram;
   /** The event source mapping process, while it runs. */
   readonly sink: SinkProcess | undefined;
   /**
@@ -104,6 +107,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const topics = DATASETS.map(topicOf);
   const brokers = (options.services.KAFKA_BROKERS ?? '').split(',');
   const groupPrefix = options.groupPrefix ?? `${LOCAL.prefix}-sink`;
+  const latency = new LatencyHistogram();
   const startSink = () =>
     startSinkProcess(
       { brokers, topics, groupPrefix, sink },
@@ -113,6 +117,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
             metrics.sinkInvocations.inc({ topic: message.topic, outcome: message.outcome });
             metrics.sinkDuration.observe({ topic: message.topic }, message.durationMs / 1000);
             metrics.sinkBatchSize.observe({ topic: message.topic }, message.records);
+            latency.merge(message.latency);
+            for (const [bucket, n] of Object.entries(message.latency.buckets)) {
+              const seconds = ((Number(bucket) + 0.5) * LATENCY_BUCKET_MS) / 1000;
+              for (let i = 0; i < n; i += 1) metrics.acceptToParquet.observe(seconds);
+            }
           } else if (message.type === 'commit') {
             metrics.sinkRecords.inc({ topic: message.topic }, message.records);
           }
@@ -142,6 +151,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     rawBucket,
     quarantineBucket,
     groupPrefix,
+    latency,
     get sink() {
       return sinkProcess;
     },

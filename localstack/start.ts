@@ -6,7 +6,8 @@ import { bucketName, QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX } from '.
 import { DATASETS } from '../schemas';
 import { progressLine, type SendTally, sendRecords } from './generator/send';
 import { countDelta, countJsonLines, countParquet, type ZoneCount } from './lake/inventory';
-import { latenciesMs, percentile, RawZoneWatcher } from './lake/raw-watcher';
+import { type LatencySnapshot, latencyPercentile, throughput } from './lake/latency';
+import { RawZone } from './lake/raw-zone';
 import { type Pipeline, startPipeline } from './pipeline';
 import { waitFor } from './process';
 import { DEFAULT_DIR, type Services, startServices } from './services';
@@ -58,16 +59,21 @@ async function main(): Promise<number> {
   const count = Number(values.count);
   const rate = Number(values.rate);
 
-  let services: Services | undefined;
-  let pipeline: Pipeline | undefined;
-  let watcher: RawZoneWatcher | undefined;
+  // Kept as promises so that a Ctrl-C during startup still stops whatever is coming up.
+  let services: Promise<Services> | undefined;
+  let pipeline: Promise<Pipeline> | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
       step('Stopping');
-      await watcher?.stop();
-      await pipeline?.stop();
-      await services?.stop();
+      await pipeline?.then(
+        (p) => p.stop(),
+        () => {},
+      );
+      await services?.then(
+        (s) => s.stop(),
+        () => {},
+      );
       say('Stopped: API, event source mapping, Kafka and the AWS emulator are down.');
     })();
     return stopping;
@@ -84,11 +90,13 @@ async function main(): Promise<number> {
     step(
       `Services: Kafka (KRaft) and the AWS emulator${values['keep-data'] ? '' : ' (fresh data in .local/platform/)'}`,
     );
-    services = await startServices({ dir: PLATFORM_DIR, fresh: !values['keep-data'] });
+    services = startServices({ dir: PLATFORM_DIR, fresh: !values['keep-data'] });
+    const { env } = await services;
 
     step('Local API and event source mapping (the real ingest and sink handlers)');
-    pipeline = await startPipeline({ services: services.env });
-    const apiUrl = pipeline.api.url;
+    pipeline = startPipeline({ services: env });
+    const { api, rawBucket } = await pipeline;
+    const apiUrl = api.url;
     await waitFor(async () => (await fetch(`${apiUrl}/health`)).status === 200, {
       timeoutMs: 30_000,
       intervalMs: 200,
@@ -97,8 +105,9 @@ async function main(): Promise<number> {
     say(`API ${apiUrl} healthy (Kafka connected) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const s3 = new S3Client({});
-    watcher = new RawZoneWatcher(s3, pipeline.rawBucket, DATASETS);
-    watcher.start();
+    const rawZone = new RawZone(s3, rawBucket, DATASETS);
+    const { latency } = await pipeline;
+    latency.drain();
 
     step(`Generator: ${fmt(count)} records at ${fmt(rate)}/s through the batch routes`);
     const live = process.stderr.isTTY;
@@ -117,20 +126,21 @@ async function main(): Promise<number> {
     say(`${live ? '\r\x1b[2K' : ''}${progressLine(tally, count)}`);
 
     step('Waiting until every accepted record is in raw Parquet');
-    const arrival = await waitForArrival(watcher, tally, Number(values['wait-seconds']) * 1000);
+    const arrival = await waitForArrival(rawZone, tally, Number(values['wait-seconds']) * 1000);
+    const latencies = latency.snapshot();
 
     step('Spark');
-    const spark = values['no-spark'] ? 'skipped (--no-spark)' : await runLocalSpark(services.env, say);
+    const spark = values['no-spark'] ? 'skipped (--no-spark)' : await runLocalSpark(env, say);
 
-    const zones = await inventory(s3, pipeline);
-    printSummary(tally, arrival, zones, spark, apiUrl);
+    const zones = await inventory(s3, await pipeline);
+    printSummary(tally, arrival, latencies, zones, spark, apiUrl);
     if (values.once) {
       await shutdown();
       return arrival.missing === 0 && tally.failed === 0 ? 0 : 1;
     }
     say(
-      `\nRunning. API ${apiUrl} (metrics at ${apiUrl}/metrics), Kafka ${services.env.KAFKA_BROKERS}, ` +
-        `AWS emulator ${services.env.AWS_ENDPOINT_URL}.\n` +
+      `\nRunning. API ${apiUrl} (metrics at ${apiUrl}/metrics), Kafka ${env.KAFKA_BROKERS}, ` +
+        `AWS emulator ${env.AWS_ENDPOINT_URL}.\n` +
         `Send more with: npm run generate -- --rate 1000 --count 10000 --api ${apiUrl}\nCtrl-C stops everything.`,
     );
     await new Promise<never>(() => {});
@@ -148,24 +158,17 @@ interface Arrival {
   readonly missing: number;
   /** Rows beyond the expected count of an id: a redelivery that was not overwritten. */
   readonly extra: number;
-  readonly latencies: number[];
-  /** Accepted records per second from the first accept to the last record visible in raw Parquet. */
-  readonly throughput: number;
 }
 
 /** Waits until the raw zone holds every record the API accepted in this run (by id, duplicates counted). */
-async function waitForArrival(
-  watcher: RawZoneWatcher,
-  tally: SendTally,
-  timeoutMs: number,
-): Promise<Arrival> {
+async function waitForArrival(rawZone: RawZone, tally: SendTally, timeoutMs: number): Promise<Arrival> {
   const expected = new Map<string, number>();
   for (const d of Object.values(tally.byDataset)) {
     for (const id of d.acceptedIds) expected.set(id, (expected.get(id) ?? 0) + 1);
   }
   const measure = async (): Promise<Arrival> => {
-    await watcher.poll();
-    const rows = (await watcher.rows()).filter((r) => expected.has(r.id));
+    await rawZone.poll();
+    const rows = (await rawZone.rows()).filter((r) => expected.has(r.id));
     const seen = new Map<string, number>();
     for (const r of rows) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
     let arrived = 0;
@@ -175,15 +178,11 @@ async function waitForArrival(
       arrived += Math.min(got, want);
       extra += Math.max(0, got - want);
     }
-    const first = Math.min(...rows.map((r) => r.ingestTime));
-    const last = Math.max(...rows.map((r) => r.visibleAt));
     return {
       expected: tally.accepted,
       arrived,
       missing: tally.accepted - arrived,
       extra,
-      latencies: latenciesMs(rows),
-      throughput: rows.length > 0 ? (arrived / Math.max(1, last - first)) * 1000 : 0,
     };
   };
   const deadline = Date.now() + timeoutMs;
@@ -220,6 +219,7 @@ async function inventory(s3: S3Client, pipeline: Pipeline): Promise<Record<strin
 function printSummary(
   tally: SendTally,
   arrival: Arrival,
+  latencies: LatencySnapshot,
   zones: Record<string, ZoneCount>,
   spark: string,
   apiUrl: string,
@@ -238,8 +238,9 @@ function printSummary(
     `  in raw      ${fmt(arrival.arrived)} of ${fmt(arrival.expected)} accepted records` +
       (arrival.missing ? `  — ${fmt(arrival.missing)} MISSING` : ' — all arrived') +
       (arrival.extra ? `, ${fmt(arrival.extra)} redelivered duplicates` : ''),
-    `  accept → Parquet latency  p50 ${ms(percentile(arrival.latencies, 50))}  p99 ${ms(percentile(arrival.latencies, 99))}  max ${ms(percentile(arrival.latencies, 100))}`,
-    `  throughput  ${fmt(Math.round(arrival.throughput))} records/s end to end (first accept to last record in raw)`,
+    `  accept → Parquet latency  p50 ${ms(latencyPercentile(latencies, 50))}  p99 ${ms(latencyPercentile(latencies, 99))}` +
+      `  max ${ms(latencyPercentile(latencies, 100))}  (${fmt(latencies.count)} records)`,
+    `  throughput  ${fmt(Math.round(throughput(latencies)))} records/s end to end (first accept to last write)`,
     `  spark       ${spark}`,
     '  zone                           files       rows',
     ...Object.entries(zones).map(

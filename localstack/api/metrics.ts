@@ -59,6 +59,13 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly acceptToParquet = new Histogram({
+    name: 'lakehouse_accept_to_parquet_seconds',
+    help: 'Per record: sink invocation that wrote it returned successfully minus its _ingest_time.',
+    buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
   readonly sinkRecords = new Counter({
     name: 'lakehouse_sink_records_total',
     help: 'Records delivered to the sink handler and committed, by topic.',

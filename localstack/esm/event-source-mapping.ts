@@ -4,7 +4,8 @@ import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../lib/config/environments';
 import { lambdaContext } from '../api/proxy-event';
-import { type BackoffPolicy, deliver, outcomeOf } from './delivery';
+import { envelopeIngestTimeMs, LatencyHistogram, type LatencySnapshot } from '../lake/latency';
+import { type BackoffPolicy, deliver, type InvocationOutcome, outcomeOf } from './delivery';
 
 export type MskHandler = (event: MSKEvent, context: Context) => Promise<unknown>;
 
@@ -33,6 +34,8 @@ export interface Invocation {
   readonly outcome: 'success' | 'partial' | 'error';
   readonly records: number;
   readonly durationMs: number;
+  /** Accept-to-Parquet latency of the records this invocation wrote (see lake/latency.ts). */
+  readonly latency: LatencySnapshot;
 }
 
 export const groupOf = (groupPrefix: string, topic: string) => `${groupPrefix}-${topic}`;
@@ -113,23 +116,34 @@ export async function startEventSourceMapping(
             );
             const context = lambdaContext('sink', timeoutMs, randomUUID());
             const started = performance.now();
-            const report = (outcome: Invocation['outcome']) =>
+            const report = (outcome: InvocationOutcome | undefined) => {
+              // Latency of what was written: the records before the first failure, none on an error.
+              const writtenAt = Date.now();
+              const latency = new LatencyHistogram();
+              const upTo = outcome === undefined ? -1n : outcome.ok ? undefined : BigInt(outcome.retryFrom);
+              for (const m of messages) {
+                if (upTo !== undefined && BigInt(m.offset) >= upTo) break;
+                const accepted = envelopeIngestTimeMs(m.value);
+                if (accepted !== undefined) latency.add(writtenAt - accepted, accepted, writtenAt);
+              }
               options.onInvocation?.({
                 topic,
-                outcome,
+                outcome: outcome === undefined ? 'error' : outcome.ok ? 'success' : 'partial',
                 records: messages.length,
                 durationMs: performance.now() - started,
+                latency: latency.snapshot(),
               });
+            };
             try {
               const outcome = outcomeOf(
                 await options.handler(event, context),
                 messages.map((m) => ({ offset: m.offset, partition })),
               );
-              report(outcome.ok ? 'success' : 'partial');
+              report(outcome);
               return outcome;
             } catch (error) {
               log(`sink handler failed on ${topic}[${partition}]: ${(error as Error).stack ?? error}`);
-              report('error');
+              report(undefined);
               return { ok: false, retryFrom: messages[0]?.offset ?? '0' };
             }
           },

@@ -3,7 +3,7 @@ import { consumerLag } from '../../localstack/esm/event-source-mapping';
 import { RecordFactory } from '../../localstack/generator/records';
 import { sendRecords } from '../../localstack/generator/send';
 import { getBytes, listObjects, readParquetRows } from '../../localstack/lake/objects';
-import { RawZoneWatcher } from '../../localstack/lake/raw-watcher';
+import { RawZone } from '../../localstack/lake/raw-zone';
 import { type Pipeline, startPipeline } from '../../localstack/pipeline';
 import { waitFor } from '../../localstack/process';
 import { DATASETS, financialTransactions, insuranceClaims, parseTimestampMicros } from '../../schemas';
@@ -18,7 +18,7 @@ import { awsClientConfig, createTestBucket, kafkaBrokers, testKafka, uniqueName 
 jest.setTimeout(180_000);
 
 let pipeline: Pipeline;
-let watcher: RawZoneWatcher;
+let rawZone: RawZone;
 let s3: S3Client;
 
 beforeAll(async () => {
@@ -41,12 +41,10 @@ beforeAll(async () => {
     glueDatabase: uniqueName('e2e').replace(/-/g, '_'),
     groupPrefix: uniqueName('e2e-sink'),
   });
-  watcher = new RawZoneWatcher(s3, rawBucket, DATASETS);
-  watcher.start();
+  rawZone = new RawZone(s3, rawBucket, DATASETS);
 });
 
 afterAll(async () => {
-  await watcher?.stop();
   await pipeline?.stop();
   s3?.destroy();
 });
@@ -66,9 +64,9 @@ async function waitForIds(ids: readonly string[], timeoutMs: number): Promise<Ma
   let counts = new Map<string, number>();
   await waitFor(
     async () => {
-      await watcher.poll();
+      await rawZone.poll();
       counts = new Map();
-      for (const row of await watcher.rows()) {
+      for (const row of await rawZone.rows()) {
         if (wanted.has(row.id)) counts.set(row.id, (counts.get(row.id) ?? 0) + 1);
       }
       return counts.size === wanted.size;
@@ -94,7 +92,7 @@ it('lands posted records in raw Parquet with the values sent, within 5 s', async
   expect(Date.now() - acceptedAt).toBeLessThan(5_000);
 
   // Compare every column of every record with what was sent.
-  const keys = new Set((await watcher.rows()).filter((r) => ids.includes(r.id)).map((r) => r.key));
+  const keys = new Set((await rawZone.rows()).filter((r) => ids.includes(r.id)).map((r) => r.key));
   const rows = (
     await Promise.all([...keys].map((key) => readParquetRows(s3, pipeline.rawBucket, key)))
   ).flat();
@@ -149,7 +147,7 @@ it('keeps rejected records out of the lake entirely', async () => {
     5_000,
   );
   const badIds = bad.map((b) => String(b.claim_id));
-  const rawIds = new Set((await watcher.rows()).map((r) => r.id));
+  const rawIds = new Set((await rawZone.rows()).map((r) => r.id));
   expect(badIds.filter((id) => rawIds.has(id))).toEqual([]);
   for (const object of await listObjects(s3, pipeline.quarantineBucket)) {
     const text = Buffer.from(await getBytes(s3, pipeline.quarantineBucket, object.key)).toString('utf8');
@@ -169,6 +167,9 @@ it('loses and duplicates nothing when the sink consumer is killed and restarted 
     batchSize: 250,
     invalidShare: 0,
     duplicateShare: 0,
+    // No client retries: a retried 503 can put a record in Kafka twice, which is the API's at-least-once
+    // contract, not the consumer's doing. Each accepted id is then in Kafka exactly once.
+    retries: 0,
     runId: uniqueName('kill'),
     onProgress: (tally) => {
       // SIGKILL mid-stream, while records are flowing and an invocation is likely in flight.
@@ -176,14 +177,14 @@ it('loses and duplicates nothing when the sink consumer is killed and restarted 
     },
   });
   const tally = await sending;
-  expect(tally.failed).toBe(0);
+  expect(tally.accepted).toBeGreaterThan(killAfter);
   expect(killed).toBeDefined();
   await killed;
   expect(pipeline.sink).toBeUndefined();
   await pipeline.startSink();
 
   const ids = Object.values(tally.byDataset).flatMap((d) => d.acceptedIds);
-  expect(ids).toHaveLength(count);
+  expect(ids).toHaveLength(tally.accepted);
   await waitForIds(ids, 60_000);
   // Everything consumed and committed, then one last look at the union of raw files.
   const admin = testKafka().admin();
@@ -199,5 +200,17 @@ it('loses and duplicates nothing when the sink consumer is killed and restarted 
   const counts = await waitForIds(ids, 1_000);
   const duplicated = [...counts].filter(([, n]) => n > 1);
   expect(duplicated).toEqual([]);
-  expect(counts.size).toBe(count);
+  expect(counts.size).toBe(tally.accepted);
+  // And no Kafka record is in two raw files, whatever the API did.
+  const keys = new Set((await rawZone.rows()).map((r) => r.key));
+  const coordinates = (
+    await Promise.all(
+      [...keys].map((key) =>
+        readParquetRows(s3, pipeline.rawBucket, key, ['_kafka_topic', '_kafka_partition', '_kafka_offset']),
+      ),
+    )
+  )
+    .flat()
+    .map((r) => `${r._kafka_topic}/${r._kafka_partition}/${r._kafka_offset}`);
+  expect(coordinates.length - new Set(coordinates).size).toBe(0);
 });
