@@ -269,8 +269,13 @@ async function main() {
     mkdirSync(dir, { recursive: true });
     const port = await freePort();
     console.log(`starting a broker on 127.0.0.1:${port} (set KAFKA_BROKERS to use a running one)`);
-    broker = await startKafka({ dir, port, controllerPort: await freePort(), fresh: true });
-    brokers = broker.brokers;
+    const started = await startKafka({ dir, port, controllerPort: await freePort(), fresh: true });
+    broker = started;
+    // An interrupted run must not leave its broker behind.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void started.stop().finally(() => process.exit(130)));
+    }
+    brokers = started.brokers;
     process.env.KAFKA_BROKERS = brokers.join(',');
   }
   try {

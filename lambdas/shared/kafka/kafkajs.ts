@@ -46,8 +46,12 @@ export function kafkajsProducer(
     logLevel: logLevel.WARN,
     logCreator:
       () =>
-      ({ namespace, log: entry }) =>
-        log(`kafkajs ${namespace}: ${entry.message}`),
+      ({ namespace, log: entry }) => {
+        // Bounded retries are the point (see above); kafkajs would say so at every cold start.
+        if (!entry.message.startsWith('Limiting retries for the idempotent producer')) {
+          log(`kafkajs ${namespace}: ${entry.message}`);
+        }
+      },
   });
   const producer: Producer = kafka.producer({
     idempotent: true,
