@@ -53,7 +53,7 @@ export async function startLocalStack(options: EmulatorOptions): Promise<AwsEmul
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitForEndpoint(endpoint, {
-      timeoutMs: options.readyTimeoutMs ?? 120_000,
+      timeoutMs: options.readyTimeoutMs ?? 180_000,
       abort: () => exitedMessage(service),
     });
   } catch (error) {

@@ -38,7 +38,7 @@ export async function startMoto(options: EmulatorOptions): Promise<AwsEmulator> 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitForEndpoint(endpoint, {
-      timeoutMs: options.readyTimeoutMs ?? 30_000,
+      timeoutMs: options.readyTimeoutMs ?? 120_000,
       abort: () => exitedMessage(service),
     });
   } catch (error) {

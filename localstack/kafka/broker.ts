@@ -129,7 +129,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
   const broker: KafkaBroker = { ...service, brokers };
   try {
     await waitForKafka(brokers, {
-      timeoutMs: options.readyTimeoutMs ?? 60_000,
+      timeoutMs: options.readyTimeoutMs ?? 180_000,
       abort: () => exitedMessage(service),
     });
   } catch (error) {

@@ -13,10 +13,10 @@ for tool in java mvn; do
 done
 printf '\033[1m==> Kafka %s from Maven Central into %s (about 60 jars, ~40 MB)\033[0m\n' "$VERSION" "$LIBS"
 rm -rf "$LIBS"
-# -B without -q: Maven prints each artifact as it downloads, which is the progress shown.
-mvn -B -f localstack/kafka/pom.xml -Dmaven.repo.local="$PWD/.cache/m2" \
+# Progress: one line per jar as Maven downloads it (pom and metadata downloads are not shown).
+mvn -B -Dstyle.color=never -f localstack/kafka/pom.xml -Dmaven.repo.local="$PWD/.cache/m2" \
   dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/$LIBS" |
-  grep --line-buffered -E '^(Downloaded from|\[ERROR\]|\[INFO\] BUILD)' || true
+  sed -un 's#^\[INFO\] Downloaded from [^:]*: .*/\([^/]*\.jar\) (\(.*\))#  \1 (\2)#p; /ERROR/p'
 [ -f "$LIBS/kafka_2.13-$VERSION.jar" ] || { echo "Kafka download failed (see Maven output above)" >&2; exit 1; }
 touch "$LIBS/.complete"
 echo "Kafka $VERSION: $(ls "$LIBS" | wc -l) jars in $LIBS"
