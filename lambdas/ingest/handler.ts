@@ -90,6 +90,7 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   const subsegment = segment?.addNewSubsegment('## ingest');
   if (subsegment) tracer.setSegment(subsegment);
   tracer.annotateColdStart();
+  metrics.captureColdStartMetric(); // emits once, on the first invocation
   try {
     const { response, outcome } = await ingestCore()(request);
     if (outcome) {
