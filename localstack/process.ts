@@ -73,6 +73,8 @@ export function spawnService(
   });
   closeSync(log);
   child.unref();
+  // A command that cannot start emits 'error' after returning; the missing pid below reports it instead.
+  child.on('error', () => {});
   if (child.pid === undefined) {
     throw new Error(`Could not start ${name} (${command}): is it installed? Run bash scripts/setup.sh`);
   }
@@ -145,8 +147,24 @@ export function tail(file: string, lines = 20): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/**
+ * Waits until `ready` resolves; `ready` gets an abort check that fails fast when the process exits. A
+ * service that never gets ready is stopped before the error propagates.
+ */
+export async function whenReady(
+  service: ServiceProcess,
+  ready: (abort: () => string | undefined) => Promise<void>,
+): Promise<void> {
+  try {
+    await ready(() => exitedMessage(service));
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+}
+
 /** Error for a service whose process exited while we waited for it to become ready. */
-export function exitedMessage(service: ServiceProcess): string | undefined {
+function exitedMessage(service: ServiceProcess): string | undefined {
   return isAlive(service.pid)
     ? undefined
     : `${service.name} exited during startup. Last lines of ${service.logFile}:\n${tail(service.logFile)}`;

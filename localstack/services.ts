@@ -88,10 +88,14 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
     rmSync(stateFile(dir), { force: true });
   };
   try {
-    const [kafka, aws] = await Promise.all([
+    // allSettled: when one fails, the other must finish starting before stop() can end it.
+    const [kafkaResult, awsResult] = await Promise.allSettled([
       options.kafka === false ? undefined : startBroker(),
       options.aws === false ? undefined : startEmulator(),
     ]);
+    if (kafkaResult.status === 'rejected') throw kafkaResult.reason;
+    if (awsResult.status === 'rejected') throw awsResult.reason;
+    const [kafka, aws] = [kafkaResult.value, awsResult.value];
     const env: Record<string, string> = {};
     if (kafka) env.KAFKA_BROKERS = kafka.brokers.join(',');
     if (aws) {

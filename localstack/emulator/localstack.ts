@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assertPortFree, exitedMessage, spawnService } from '../process';
+import { assertPortFree, spawnService, whenReady } from '../process';
 import { type AwsEmulator, type EmulatorOptions, waitForEndpoint } from './moto';
 
 /**
@@ -51,14 +51,8 @@ export async function startLocalStack(options: EmulatorOptions): Promise<AwsEmul
     },
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitForEndpoint(endpoint, {
-      timeoutMs: options.readyTimeoutMs ?? 180_000,
-      abort: () => exitedMessage(service),
-    });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
+  await whenReady(service, (abort) =>
+    waitForEndpoint(endpoint, { timeoutMs: options.readyTimeoutMs ?? 180_000, abort }),
+  );
   return { ...service, endpoint };
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assertPortFree, exitedMessage, type ServiceProcess, spawnService, waitFor } from '../process';
+import { assertPortFree, type ServiceProcess, spawnService, waitFor, whenReady } from '../process';
 
 const ROOT = resolve(__dirname, '../..');
 export const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
@@ -36,15 +36,9 @@ export async function startMoto(options: EmulatorOptions): Promise<AwsEmulator> 
     detach: options.detach,
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitForEndpoint(endpoint, {
-      timeoutMs: options.readyTimeoutMs ?? 120_000,
-      abort: () => exitedMessage(service),
-    });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
+  await whenReady(service, (abort) =>
+    waitForEndpoint(endpoint, { timeoutMs: options.readyTimeoutMs ?? 120_000, abort }),
+  );
   return { ...service, endpoint };
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { assertPortFree, exitedMessage, type ServiceProcess, spawnService, waitFor } from '../process';
+import { assertPortFree, type ServiceProcess, spawnService, waitFor, whenReady } from '../process';
 
 /**
  * A single-node Kafka (KRaft, combined broker and controller) running from the jars that
@@ -42,6 +42,11 @@ export interface KafkaBroker extends ServiceProcess {
 
 /** Installs the jars if missing (visible Maven progress). */
 export function ensureKafkaInstalled(): void {
+  try {
+    execFileSync('java', ['-version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('Kafka needs Java 17 or later on PATH (Debian: apt-get install openjdk-17-jre-headless)');
+  }
   if (!existsSync(join(KAFKA_LIBS, '.complete'))) {
     execFileSync('bash', [join(__dirname, 'install.sh')], { stdio: 'inherit' });
   }
@@ -127,15 +132,9 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
   );
   const brokers = [`127.0.0.1:${port}`];
   const broker: KafkaBroker = { ...service, brokers };
-  try {
-    await waitForKafka(brokers, {
-      timeoutMs: options.readyTimeoutMs ?? 180_000,
-      abort: () => exitedMessage(service),
-    });
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
+  await whenReady(service, (abort) =>
+    waitForKafka(brokers, { timeoutMs: options.readyTimeoutMs ?? 180_000, abort }),
+  );
   return broker;
 }
 
