@@ -41,6 +41,7 @@ export class IngestionApi extends Construct {
     super(scope, id);
     const { config, streaming } = props;
     this.handler = lakehouseFunction(this, 'Handler', {
+      functionName: `${config.prefix}-${INGEST_SERVICE_NAME}`,
       entry: 'lambdas/ingest/handler.ts',
       memoryMb: config.ingest.memoryMb,
       timeoutSeconds: config.ingest.timeoutSeconds,

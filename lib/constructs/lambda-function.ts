@@ -14,6 +14,8 @@ import { allowWildcards, ENI_AND_XRAY } from '../nag';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 export interface LakehouseFunctionProps {
+  /** e.g. lakehouse-prod-ingest (dashboards/ refers to the functions by name). */
+  readonly functionName: string;
   /** Path of the handler module, relative to the repository root (e.g. lambdas/ingest/handler.ts). */
   readonly entry: string;
   readonly memoryMb: number;
@@ -66,6 +68,7 @@ export function lakehouseFunction(
   ]);
   const fn = new NodejsFunction(scope, id, {
     role,
+    functionName: props.functionName,
     entry: path.join(REPO_ROOT, props.entry),
     handler: 'handler',
     projectRoot: REPO_ROOT,

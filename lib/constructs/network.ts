@@ -1,6 +1,7 @@
 import { aws_ec2 as ec2, aws_logs as logs, type RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments';
+import { acknowledge } from '../nag';
 
 const VPC_CIDR = '10.40.0.0/16';
 
@@ -41,6 +42,11 @@ export class Network extends Construct {
         },
       },
     });
+    acknowledge(
+      this.vpc,
+      'CloudFormation-Validate::W3010',
+      'AZ names come from the environment config so that synth needs no AZ lookup (offline, no credentials).',
+    );
     const endpoints = {
       Glue: ec2.InterfaceVpcEndpointAwsService.GLUE,
       Kafka: ec2.InterfaceVpcEndpointAwsService.KAFKA,

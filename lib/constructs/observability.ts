@@ -312,7 +312,7 @@ export class Observability extends Construct {
     );
     allowWildcards(grafanaRole, [
       {
-        finding: /^Resource::.*(raw|curated|gold|quarantine).*\/\*$/,
+        finding: /^Resource::[^/]*Lake(raw|curated|gold|quarantine)[^/]*\/\*$/,
         reason: 'Athena dashboards read (only read) any object of the lake zones they query.',
       },
       {

@@ -10,6 +10,7 @@ import {
   aws_s3_deployment as s3deploy,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { DatasetDefinition } from '../../schemas';
 import type { EnvironmentConfig } from '../config/environments';
 import { allowWildcards } from '../nag';
 import { REPO_ROOT } from './lambda-function';
@@ -21,12 +22,14 @@ export interface OrchestrationProps {
   readonly scriptsBucket: s3.IBucket;
   readonly lakeKey: kms.IKey;
   readonly processing: Processing;
+  readonly datasets: readonly DatasetDefinition[];
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
 }
 
 const DAGS_DIR = path.join(REPO_ROOT, 'dags');
 const REQUIREMENTS = 'requirements.txt';
+const DAG_CONFIG_FILE = 'lakehouse_dag_config.json';
 
 /** The name of an environment's MWAA environment. */
 export function mwaaEnvironmentName(config: EnvironmentConfig): string {
@@ -50,8 +53,20 @@ export class Orchestration extends Construct {
     const arn = (service: string, resource: string) =>
       `arn:${partition}:${service}:${region}:${account}:${resource}`;
 
+    // The DAGs read everything environment-specific from this file (see dags/lakehouse_pipeline.py).
+    const dagConfig = {
+      datasets: props.datasets.map((d) => d.name),
+      glue_jobs: processing.jobs,
+      state_uri: props.scriptsBucket.s3UrlForObject(SCRIPT_PREFIXES.state),
+      max_rejected_share: config.alarms.rejectedRatio,
+      schedule: '@hourly',
+      region,
+    };
     const dags = new s3deploy.BucketDeployment(this, 'Dags', {
-      sources: [s3deploy.Source.asset(DAGS_DIR, { exclude: [REQUIREMENTS, '**/__pycache__', '**/*.pyc'] })],
+      sources: [
+        s3deploy.Source.asset(DAGS_DIR, { exclude: [REQUIREMENTS, '**/__pycache__', '**/*.pyc'] }),
+        s3deploy.Source.jsonData(DAG_CONFIG_FILE, dagConfig),
+      ],
       destinationBucket: props.dagsBucket,
       destinationKeyPrefix: 'dags/',
     });
@@ -118,7 +133,7 @@ export class Orchestration extends Construct {
     props.lakeKey.grant(this.role, 'kms:Decrypt');
     // The DAGs: run the Glue jobs and EMR Serverless job runs, read run summaries for the quality gates.
     allow(
-      ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+      ['glue:GetJob', 'glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
       processing.jobNames.map((job) => arn('glue', `job/${job}`)),
     );
     const application = processing.emrApplication.attrArn;
@@ -180,15 +195,6 @@ export class Orchestration extends Construct {
       requirementsS3Path: hasRequirements ? REQUIREMENTS : undefined,
       webserverAccessMode: 'PRIVATE_ONLY',
       networkConfiguration: { subnetIds, securityGroupIds: [securityGroup.securityGroupId] },
-      airflowConfigurationOptions: {
-        'lakehouse.environment': config.name,
-        'lakehouse.glue_job_prefix': `${config.prefix}-`,
-        'lakehouse.emr_application_id': processing.emrApplication.attrApplicationId,
-        'lakehouse.emr_job_role_arn': processing.emrJobRole.roleArn,
-        'lakehouse.scripts_bucket': props.scriptsBucket.bucketName,
-        'lakehouse.spark_jobs_uri': props.scriptsBucket.s3UrlForObject(SCRIPT_PREFIXES.jobs),
-        'lakehouse.spark_arguments': Stack.of(this).toJsonString(processing.jobArguments),
-      },
       loggingConfiguration: {
         dagProcessingLogs: logging,
         schedulerLogs: logging,

@@ -72,7 +72,8 @@ export class Processing extends Construct {
   readonly glueRole: iam.Role;
   readonly emrJobRole: iam.Role;
   readonly emrApplication: emr.CfnApplication;
-  readonly jobNames: string[];
+  /** Glue job name per script of glue-scripts/ (raw_to_curated → lakehouse-prod-raw_to_curated). */
+  readonly jobs: Record<string, string> = {};
   /** Arguments every job run gets (zone URIs, schemas); the DAGs add --dataset. */
   readonly jobArguments: Record<string, string>;
 
@@ -169,11 +170,6 @@ export class Processing extends Construct {
     for (const role of [this.glueRole, this.emrJobRole]) {
       allowWildcards(role, [
         {
-          finding: /^Resource::.*(raw|curated|gold).*\/\*$/,
-          reason:
-            'Spark reads every raw object and rewrites whole Delta tables of the curated and gold zones.',
-        },
-        {
           finding: objectsUnder(
             `${QUARANTINE_CURATED_PREFIX}/`,
             'spark/',
@@ -182,6 +178,11 @@ export class Processing extends Construct {
           ),
           reason:
             'Curated quarantine table, the deployed scripts, job state and temporary files: prefix-scoped.',
+        },
+        {
+          finding: /^Resource::[^/]*Lake(raw|curated|gold)[^/]*\/\*$/,
+          reason:
+            'Spark reads every raw object and rewrites whole Delta tables of the curated and gold zones.',
         },
         {
           finding: new RegExp(`^Resource::arn:[^:]+:glue:[^:]+:[^:]+:table/${props.glueDatabase}/\\*$`),
@@ -199,7 +200,6 @@ export class Processing extends Construct {
       ]);
     }
 
-    this.jobNames = [];
     for (const script of sparkJobScripts()) {
       const name = glueJobName(config, script);
       const job = new glue.CfnJob(this, `Job-${script}`, {
@@ -233,7 +233,7 @@ export class Processing extends Construct {
       job.addDependency(securityConfiguration);
       // The library zip is referenced (so depended on) through --extra-py-files.
       for (const deployment of [jobs, schemas]) job.node.addDependency(deployment);
-      this.jobNames.push(name);
+      this.jobs[script] = name;
     }
 
     const emrSecurityGroup = new ec2.SecurityGroup(this, 'EmrSg', {
@@ -256,6 +256,10 @@ export class Processing extends Construct {
         securityGroupIds: [emrSecurityGroup.securityGroupId],
       },
     });
+  }
+
+  get jobNames(): string[] {
+    return Object.values(this.jobs);
   }
 
   /** Read raw, write curated/gold/quarantine(curated)/state, read scripts; the catalog database; the lake key. */

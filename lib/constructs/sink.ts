@@ -63,6 +63,7 @@ export class Sink extends Construct {
     super(scope, id);
     const { config, streaming } = props;
     this.handler = lakehouseFunction(this, 'Handler', {
+      functionName: `${config.prefix}-${SINK_SERVICE_NAME}`,
       entry: 'lambdas/sink/handler.ts',
       memoryMb: config.sink.memoryMb,
       timeoutSeconds: config.sink.timeoutSeconds,

@@ -122,6 +122,7 @@ export class ProcessingStack extends LakehouseStack {
       scriptsBucket: buckets.scripts,
       lakeKey: key,
       processing: this.processing,
+      datasets: props.datasets,
       ...network,
     });
   }
