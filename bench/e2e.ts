@@ -100,11 +100,11 @@ async function main(): Promise<void> {
         batchSize: environmentConfig('local').ingest.maxBatchRecords,
         concurrency: 64,
       });
-      // The sink reports every record it wrote; the lake is checked by id afterwards, off the clock.
-      await waitFor(() => pipeline.latency.count >= tally.accepted, {
+      // Done when the sink has committed everything in the topics; the lake is checked by id afterwards.
+      await waitFor(async () => (await pipeline.lag()) === 0, {
         timeoutMs: 300_000,
         intervalMs: 100,
-        what: `the sink to write all ${tally.accepted} accepted records`,
+        what: 'the sink consumer groups to catch up',
       });
       const latency = pipeline.latency.snapshot();
       const load1 = loadavg()[0] ?? 0;

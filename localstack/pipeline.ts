@@ -45,16 +45,18 @@ export interface Pipeline {
   readonly rawBucket: string;
   readonly quarantineBucket: string;
   readonly groupPrefix: string;
+  /** Records in the raw topics not yet committed by the sink consumer groups. */
+  lag(): Promise<number>;
   /** Accept-to-Parquet latency of every record the sink has written (lake/latency.ts). */
   readonly latency: LatencyHistogram;
-  /** The event source mapping process, while it runs. */
-  readonly sink: SinkProcess | undefined;
+  /** The event source mapping processes (one per topic), while they run. */
+  readonly sink: readonly SinkProcess[] | undefined;
   /**
-   * Stops the event source mapping process: 'stop' lets the invocation in flight finish and commit,
+   * Stops the event source mapping processes: 'stop' lets the invocation in flight finish and commit,
    * 'kill' (SIGKILL) ends it mid-batch like a crash.
    */
   stopSink(how?: 'stop' | 'kill'): Promise<void>;
-  /** Starts the event source mapping process again; it resumes at the committed offsets. */
+  /** Starts the event source mapping processes again; it resumes at the committed offsets. */
   startSink(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -108,9 +110,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const brokers = (options.services.KAFKA_BROKERS ?? '').split(',');
   const groupPrefix = options.groupPrefix ?? `${LOCAL.prefix}-sink`;
   const latency = new LatencyHistogram();
-  const startSink = () =>
+  // One process per topic, as on AWS each topic has its own event source mapping and its pollers run
+  // apart: the two datasets' sinks encode Parquet on separate cores.
+  const startSinkFor = (topic: string) =>
     startSinkProcess(
-      { brokers, topics, groupPrefix, sink },
+      { brokers, topics: [topic], groupPrefix, sink },
       {
         onMessage: (message) => {
           if (message.type === 'invocation') {
@@ -128,7 +132,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         },
       },
     );
-  let sinkProcess: SinkProcess | undefined = await startSink();
+  const startSinks = () => Promise.all(topics.map(startSinkFor));
+  let sinkProcesses: SinkProcess[] | undefined = await startSinks();
 
   // Gauges measured at scrape time: consumer lag (from the broker) and objects per lake bucket.
   const admin = new Kafka({ clientId: 'local-metrics', brokers, logLevel: logLevel.NOTHING }).admin();
@@ -152,19 +157,24 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     quarantineBucket,
     groupPrefix,
     latency,
+    lag: async () => (await consumerLag(admin, groupPrefix, topics)).reduce((total, p) => total + p.lag, 0),
     get sink() {
-      return sinkProcess;
+      return sinkProcesses;
     },
     async stopSink(how = 'stop') {
-      await (how === 'kill' ? sinkProcess?.kill() : sinkProcess?.stop());
-      sinkProcess = undefined;
+      await Promise.all((sinkProcesses ?? []).map((p) => (how === 'kill' ? p.kill() : p.stop())));
+      sinkProcesses = undefined;
     },
     async startSink() {
-      sinkProcess ??= await startSink();
+      sinkProcesses ??= await startSinks();
     },
     async stop() {
-      await Promise.allSettled([api.close(), sinkProcess?.stop(), admin.disconnect()]);
-      sinkProcess = undefined;
+      await Promise.allSettled([
+        api.close(),
+        ...(sinkProcesses ?? []).map((p) => p.stop()),
+        admin.disconnect(),
+      ]);
+      sinkProcesses = undefined;
       s3.destroy();
     },
   };

@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { consumerLag } from '../../localstack/esm/event-source-mapping';
 import { RecordFactory } from '../../localstack/generator/records';
 import { sendRecords } from '../../localstack/generator/send';
 import { getBytes, listObjects, readParquetRows } from '../../localstack/lake/objects';
@@ -8,7 +7,7 @@ import { type Pipeline, startPipeline } from '../../localstack/pipeline';
 import { waitFor } from '../../localstack/process';
 import { DATASETS, financialTransactions, insuranceClaims, parseTimestampMicros } from '../../schemas';
 import { batchRouteOf } from '../../schemas/openapi';
-import { awsClientConfig, createTestBucket, kafkaBrokers, testKafka, uniqueName } from '../support/services';
+import { awsClientConfig, createTestBucket, kafkaBrokers, uniqueName } from '../support/services';
 
 /**
  * The whole local pipeline against the real test broker and emulator: HTTP → local API → real ingest
@@ -187,16 +186,11 @@ it('loses and duplicates nothing when the sink consumer is killed and restarted 
   expect(ids).toHaveLength(tally.accepted);
   await waitForIds(ids, 60_000);
   // Everything consumed and committed, then one last look at the union of raw files.
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    await waitFor(
-      async () => (await consumerLag(admin, pipeline.groupPrefix, pipeline.topics)).every((p) => p.lag === 0),
-      { timeoutMs: 30_000, intervalMs: 100, what: 'the sink consumer groups to catch up' },
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  await waitFor(async () => (await pipeline.lag()) === 0, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    what: 'the sink consumer groups to catch up',
+  });
   const counts = await waitForIds(ids, 1_000);
   const duplicated = [...counts].filter(([, n]) => n > 1);
   expect(duplicated).toEqual([]);
