@@ -5,6 +5,9 @@ import { dirname } from 'node:path';
 
 /** Host processes of the local platform (broker, emulator): spawning, readiness, stopping. */
 
+/** The pid whose exit ends a service, or 'none'. */
+export type Owner = number | 'none';
+
 export interface ServiceProcess {
   readonly name: string;
   readonly pid: number;
@@ -53,15 +56,15 @@ export function isAlive(pid: number): boolean {
 
 /**
  * Starts a command in its own process group with stdout and stderr appended to logFile, stopped with the
- * returned handle or `stopProcess(pid)`. Unless `detach` is set (a CLI that starts services and exits), a
- * watchdog ends the group when this process dies without stopping it (a killed test run, a crash), so
- * nothing is left behind.
+ * returned handle or `stopProcess(pid)`. A watchdog ends the group when its owner (default: this process)
+ * dies without stopping it (a killed test run, a crash), so nothing is left behind; owner 'none' lets it
+ * run on (the CLI's `start` for humans).
  */
 export function spawnService(
   name: string,
   command: string,
   args: readonly string[],
-  options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv; detach?: boolean },
+  options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv; owner?: Owner },
 ): ServiceProcess & { child: ChildProcess } {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
@@ -79,14 +82,15 @@ export function spawnService(
     throw new Error(`Could not start ${name} (${command}): is it installed? Run bash scripts/setup.sh`);
   }
   const pid = child.pid;
-  if (!options.detach) watchOwner(pid);
+  const owner = options.owner ?? process.pid;
+  if (owner !== 'none') watchOwner(owner, pid);
   return { name, pid, logFile: options.logFile, child, stop: () => stopProcess(pid) };
 }
 
-function watchOwner(pid: number): void {
+function watchOwner(owner: number, pid: number): void {
   const script =
     'while kill -0 "$1" && kill -0 "$2"; do sleep 1; done 2>/dev/null; kill -0 "$2" 2>/dev/null && kill -TERM -"$2"';
-  spawn('sh', ['-c', script, 'lakehouse-watchdog', String(process.pid), String(pid)], {
+  spawn('sh', ['-c', script, 'lakehouse-watchdog', String(owner), String(pid)], {
     detached: true,
     stdio: 'ignore',
   }).unref();

@@ -9,7 +9,7 @@ import { type AwsEmulator, startMoto } from './emulator/moto';
 import { provisionLake } from './emulator/provision';
 import { type KafkaBroker, startKafka } from './kafka/broker';
 import { ensureTopics } from './kafka/topics';
-import { freePort, isAlive, stopProcess } from './process';
+import { freePort, isAlive, type Owner, stopProcess } from './process';
 
 /**
  * The real local services of the platform: one Kafka broker and one AWS emulator, started as host
@@ -37,8 +37,8 @@ export interface ServicesOptions {
   readonly emulator?: EmulatorKind;
   /** Wipe the folder's previous data first. */
   readonly fresh?: boolean;
-  /** Keep the services running after this process exits (the CLI's `start`); stop them with stopServices. */
-  readonly detach?: boolean;
+  /** Whose exit ends the services: default this process; 'none' keeps them until stopServices. */
+  readonly owner?: Owner;
   /** Progress lines (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -130,7 +130,7 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
       dir: join(dir, 'kafka'),
       port: kafkaPort,
       controllerPort: free ? await freePortOtherThan(kafkaPort) : undefined,
-      detach: options.detach,
+      owner: options.owner,
     });
     started.push(broker);
     log(`Kafka: ready in ${seconds(t0)}`);
@@ -144,7 +144,7 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
     const awsPort = await port(options.awsPort, 'LAKEHOUSE_AWS_PORT', 4566);
     const t0 = performance.now();
     log(`AWS emulator (${emulator}): starting on 127.0.0.1:${awsPort}`);
-    const aws = await start({ dir: join(dir, 'aws'), port: awsPort, detach: options.detach });
+    const aws = await start({ dir: join(dir, 'aws'), port: awsPort, owner: options.owner });
     started.push(aws);
     log(`AWS emulator (${emulator}): ready in ${seconds(t0)}`);
     await provisionAws(aws.endpoint, log);
@@ -205,6 +205,8 @@ async function main(argv: string[]): Promise<void> {
       'print-env': { type: 'boolean' },
       brokers: { type: 'string' },
       endpoint: { type: 'string' },
+      owner: { type: 'string' },
+      emulator: { type: 'string' },
     },
   });
   const dir = values.dir ?? DEFAULT_DIR;
@@ -217,7 +219,8 @@ async function main(argv: string[]): Promise<void> {
         kafkaPort: portArg(values['kafka-port']),
         awsPort: portArg(values['aws-port']),
         fresh: values.fresh,
-        detach: true,
+        emulator: values.emulator as EmulatorKind | undefined,
+        owner: values.owner ? Number(values.owner) : 'none',
       });
       for (const [name, value] of Object.entries(services.env)) {
         // stdout carries only the exports (for eval); humans read the same on stderr.
@@ -254,7 +257,8 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(
         [
           'Usage: npx tsx localstack/services.ts <command>',
-          '  start  [--dir D] [--kafka-port N|free] [--aws-port N|free] [--fresh] [--print-env]',
+          '  start  [--dir D] [--kafka-port N|free] [--aws-port N|free] [--emulator moto|localstack] [--fresh]',
+          '         [--print-env] [--owner PID: stop the services when PID exits]',
           '  stop   [--dir D]',
           '  status [--dir D]',
           '  provision [--brokers host:port] [--endpoint URL]   topics and lake on services run elsewhere',

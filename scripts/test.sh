@@ -5,10 +5,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npx tsc --noEmit -p tsconfig.json
 npx biome check .
-# One real Kafka broker and AWS emulator on free ports for every test runner below; always stopped on exit.
+# One real Kafka broker and AWS emulator (moto: the tests need its Glue) on free ports for every test runner
+# below; stopped on exit, and by their watchdog should this shell be killed outright (--owner).
 SERVICES_DIR=.local/test-run-$$
 trap 'npx tsx localstack/services.ts stop --dir "$SERVICES_DIR" || true; rm -rf "$SERVICES_DIR"' EXIT
-SERVICES_ENV=$(npx tsx localstack/services.ts start --dir "$SERVICES_DIR" --kafka-port free --aws-port free --fresh --print-env)
+trap 'exit 130' INT
+trap 'exit 143' TERM
+SERVICES_ENV=$(npx tsx localstack/services.ts start --dir "$SERVICES_DIR" --kafka-port free --aws-port free \
+  --emulator moto --owner $$ --fresh --print-env)
 eval "$SERVICES_ENV"
 npx jest --ci
 # Python tests (pytest): the Spark jobs in local mode against the same emulator, then the DAG integrity test

@@ -38,7 +38,7 @@ export async function startLocalStack(options: EmulatorOptions): Promise<AwsEmul
   const service = spawnService('localstack', PYTHON, ['-m', 'localstack.runtime.main'], {
     logFile: join(dir, 'localstack.log'),
     cwd: dir,
-    detach: options.detach,
+    owner: options.owner,
     env: {
       ...process.env,
       GATEWAY_LISTEN: `127.0.0.1:${port}`,

@@ -1,6 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assertPortFree, type ServiceProcess, spawnService, waitFor, whenReady } from '../process';
+import {
+  assertPortFree,
+  type Owner,
+  type ServiceProcess,
+  spawnService,
+  waitFor,
+  whenReady,
+} from '../process';
 
 const ROOT = resolve(__dirname, '../..');
 export const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
@@ -11,8 +18,8 @@ export interface EmulatorOptions {
   /** Port on 127.0.0.1 (default 4566, LocalStack's). */
   readonly port?: number;
   readonly readyTimeoutMs?: number;
-  /** Let the process outlive this one (see spawnService). */
-  readonly detach?: boolean;
+  /** Whose exit ends the process (see spawnService). */
+  readonly owner?: Owner;
 }
 
 export interface AwsEmulator extends ServiceProcess {
@@ -33,7 +40,7 @@ export async function startMoto(options: EmulatorOptions): Promise<AwsEmulator> 
   mkdirSync(dir, { recursive: true });
   const service = spawnService('moto', MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
     logFile: join(dir, 'moto.log'),
-    detach: options.detach,
+    owner: options.owner,
   });
   const endpoint = `http://127.0.0.1:${port}`;
   await whenReady(service, (abort) =>

@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { assertPortFree, type ServiceProcess, spawnService, waitFor, whenReady } from '../process';
+import {
+  assertPortFree,
+  type Owner,
+  type ServiceProcess,
+  spawnService,
+  waitFor,
+  whenReady,
+} from '../process';
 
 /**
  * A single-node Kafka (KRaft, combined broker and controller) running from the jars that
@@ -31,8 +38,8 @@ export interface KafkaOptions {
   /** JVM heap ceiling (default 512m: the machine is shared). */
   readonly heap?: string;
   readonly readyTimeoutMs?: number;
-  /** Let the process outlive this one (see spawnService). */
-  readonly detach?: boolean;
+  /** Whose exit ends the process (see spawnService). */
+  readonly owner?: Owner;
 }
 
 export interface KafkaBroker extends ServiceProcess {
@@ -128,7 +135,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
     'Kafka',
     'java',
     [...javaArgs(options.heap ?? '512m'), 'kafka.Kafka', propertiesFile],
-    { logFile: join(dir, 'kafka.log'), detach: options.detach },
+    { logFile: join(dir, 'kafka.log'), owner: options.owner },
   );
   const brokers = [`127.0.0.1:${port}`];
   const broker: KafkaBroker = { ...service, brokers };

@@ -23,6 +23,8 @@ export default async function globalSetup(): Promise<void> {
     aws: needAws,
     kafkaPort: 'free',
     awsPort: 'free',
+    // The tests need Glue, which LocalStack's open-source edition lacks.
+    emulator: 'moto',
   }).catch((error: Error) => {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -35,7 +37,7 @@ export default async function globalSetup(): Promise<void> {
 function removeDeadRunsData(): void {
   if (!existsSync(DEFAULT_DIR)) return;
   for (const entry of readdirSync(DEFAULT_DIR)) {
-    const pid = /^test-(\d+)$/.exec(entry)?.[1];
+    const pid = /^test-(?:run-)?(\d+)$/.exec(entry)?.[1];
     if (pid && !isAlive(Number(pid))) rmSync(join(DEFAULT_DIR, entry), { recursive: true, force: true });
   }
 }
