@@ -8,9 +8,15 @@ LIBS=.cache/kafka/$VERSION/libs
 if [ -f "$LIBS/.complete" ]; then
   exit 0
 fi
-for tool in java mvn; do
-  command -v "$tool" >/dev/null || { echo "Kafka needs '$tool' (Debian: apt-get install openjdk-17-jdk-headless maven)" >&2; exit 1; }
-done
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    printf '\033[1m==> Java 17 and Maven from Debian packages (Kafka runs on the JVM)\033[0m\n'
+    apt-get update -q && apt-get install -y -q openjdk-17-jre-headless maven
+  else
+    echo "Kafka needs java (17+) and mvn on PATH (Debian: sudo apt-get install openjdk-17-jre-headless maven)" >&2
+    exit 1
+  fi
+fi
 printf '\033[1m==> Kafka %s from Maven Central into %s (about 60 jars, ~40 MB)\033[0m\n' "$VERSION" "$LIBS"
 rm -rf "$LIBS"
 # Progress: one line per jar as Maven downloads it (pom and metadata downloads are not shown).
