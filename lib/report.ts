@@ -11,16 +11,21 @@ export function resourcesPerStack(assembly: CloudAssembly): Record<string, numbe
   );
 }
 
-/** Size in bytes of each Lambda bundle built by esbuild (index.js of its asset), by construct path. */
+interface LambdaJson {
+  readonly Type: string;
+  readonly Properties?: { readonly FunctionName?: string; readonly Code?: { readonly S3Key?: unknown } };
+}
+
+/** Size in bytes of each esbuild bundle (index.js of the function's code asset), by function name. */
 export function lambdaBundleSizes(assembly: CloudAssembly): Record<string, number> {
   const sizes: Record<string, number> = {};
   for (const stack of assembly.stacks) {
-    for (const resource of Object.values<Record<string, any>>(stack.template.Resources ?? {})) {
-      const assetPath = resource.Metadata?.['aws:asset:path'];
-      const bundle = assetPath && path.join(assembly.directory, assetPath, 'index.js');
-      if (resource.Type === 'AWS::Lambda::Function' && bundle && fs.existsSync(bundle)) {
-        sizes[resource.Metadata['aws:cdk:path']] = fs.statSync(bundle).size;
-      }
+    for (const [id, resource] of Object.entries<LambdaJson>(stack.template.Resources ?? {})) {
+      const key = resource.Properties?.Code?.S3Key;
+      if (resource.Type !== 'AWS::Lambda::Function' || typeof key !== 'string') continue;
+      const bundle = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
+      const name = resource.Properties?.FunctionName;
+      if (fs.existsSync(bundle)) sizes[typeof name === 'string' ? name : id] = fs.statSync(bundle).size;
     }
   }
   return sizes;

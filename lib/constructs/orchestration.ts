@@ -75,6 +75,8 @@ export class Orchestration extends Construct {
       ? new s3deploy.BucketDeployment(this, 'Requirements', {
           sources: [s3deploy.Source.asset(DAGS_DIR, { exclude: ['*', `!${REQUIREMENTS}`] })],
           destinationBucket: props.dagsBucket,
+          // At the bucket root: pruning would delete the DAGs deployed under dags/.
+          prune: false,
         })
       : undefined;
 
