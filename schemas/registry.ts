@@ -1,8 +1,10 @@
 import { financialTransactions } from './datasets/financial-transactions';
 import { insuranceClaims } from './datasets/insurance-claims';
 import { topicOf } from './envelope';
+import * as precompiled from './generated/validators';
+import { schemaHash } from './schema-hash';
 import type { DatasetDefinition } from './types';
-import { compileValidator, newAjv, type RecordValidator } from './validation';
+import { type CompiledValidate, type RecordValidator, recordValidator } from './validation';
 
 /**
  * The datasets the platform runs. Adding a dataset is one definition in ./datasets plus one entry here;
@@ -26,15 +28,25 @@ export interface DatasetRegistry {
   byTopic(topic: string): RegisteredDataset | undefined;
 }
 
-export function createRegistry(definitions: readonly DatasetDefinition[] = DATASETS): DatasetRegistry {
+export interface RegistryOptions {
+  /**
+   * Compiles a validator for a definition that has no precompiled one (tests' ad-hoc datasets, e.g.
+   * `compileValidator` from ./ajv-compile). Lambdas never pass it, so a stale build fails loudly.
+   */
+  readonly compile?: (definition: DatasetDefinition) => RecordValidator;
+}
+
+export function createRegistry(
+  definitions: readonly DatasetDefinition[] = DATASETS,
+  options: RegistryOptions = {},
+): DatasetRegistry {
   if (new Set(definitions.map((d) => d.name)).size !== definitions.length) {
     throw new Error('Dataset names must be unique');
   }
-  const ajv = newAjv();
   const datasets = definitions.map((definition) => ({
     definition,
     topic: topicOf(definition),
-    validate: compileValidator(definition, ajv),
+    validate: precompiledValidator(definition) ?? compileOrFail(definition, options.compile),
   }));
   const byName = new Map(datasets.map((d) => [d.definition.name, d]));
   const byTopic = new Map(datasets.map((d) => [d.topic, d]));
@@ -43,4 +55,17 @@ export function createRegistry(definitions: readonly DatasetDefinition[] = DATAS
     byName: (name) => byName.get(name),
     byTopic: (topic) => byTopic.get(topic),
   };
+}
+
+function precompiledValidator(definition: DatasetDefinition): RecordValidator | undefined {
+  const validate = (precompiled as unknown as Record<string, CompiledValidate | undefined>)[definition.name];
+  const fresh = validate && precompiled.SCHEMA_HASHES[definition.name] === schemaHash(definition);
+  return fresh ? recordValidator(validate) : undefined;
+}
+
+function compileOrFail(definition: DatasetDefinition, compile: RegistryOptions['compile']): RecordValidator {
+  if (compile) return compile(definition);
+  throw new Error(
+    `The validator of dataset "${definition.name}" is missing or stale: run \`npm run schemas\` after changing a dataset definition.`,
+  );
 }

@@ -1,14 +1,5 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import Ajv from 'ajv/dist/2020';
-import {
-  DATE_OR_TIMESTAMP_FORMAT,
-  KIND_KEYWORD,
-  KNOWN_VALUES_KEYWORD,
-  recordJsonSchema,
-  TIMESTAMP_FORMAT,
-} from './json-schema';
-import { parseDateOrTimestampMicros, parseTimestampMicros } from './temporal';
-import type { DatasetDefinition } from './types';
+import type { ErrorObject } from 'ajv';
+import { DATE_OR_TIMESTAMP_FORMAT } from './json-schema';
 
 /** One problem with one field, in the shape of the API's 422 `detail` entries (minus the "body" prefix). */
 export interface FieldError {
@@ -22,25 +13,10 @@ export type ValidationResult<T> = { ok: true; record: T } | { ok: false; errors:
 
 export type RecordValidator<T = Record<string, unknown>> = (input: unknown) => ValidationResult<T>;
 
-function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strictNumbers: true, strict: true });
-  ajv.addVocabulary([
-    KIND_KEYWORD,
-    KNOWN_VALUES_KEYWORD,
-    'x-dataset',
-    'x-id-field',
-    'x-event-time-field',
-    'x-schema-version',
-  ]);
-  ajv.addFormat(TIMESTAMP_FORMAT, {
-    type: 'string',
-    validate: (s: string) => parseTimestampMicros(s) !== undefined,
-  });
-  ajv.addFormat(DATE_OR_TIMESTAMP_FORMAT, {
-    type: 'string',
-    validate: (s: string) => parseDateOrTimestampMicros(s) !== undefined,
-  });
-  return ajv;
+/** A compiled Ajv validate function (precompiled into schemas/generated, or compiled by ./ajv-compile). */
+export interface CompiledValidate {
+  (input: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
 
 const TYPE_MESSAGES: Record<string, { msg: string; type: string }> = {
@@ -95,12 +71,8 @@ function toFieldError(e: ErrorObject): FieldError {
   }
 }
 
-/** Compiles the validator of one dataset (a few milliseconds: do it once, at cold start). */
-export function compileValidator<T = Record<string, unknown>>(
-  dataset: DatasetDefinition,
-  ajv: Ajv = newAjv(),
-): RecordValidator<T> {
-  const validate: ValidateFunction = ajv.compile(recordJsonSchema(dataset));
+/** Turns an Ajv validate function into a validator that returns the record or one error per field. */
+export function recordValidator<T = Record<string, unknown>>(validate: CompiledValidate): RecordValidator<T> {
   return (input: unknown) => {
     if (validate(input)) return { ok: true, record: input as T };
     // Ajv reports `type` and `required` errors for a null root twice over; one entry per field is enough.
@@ -117,5 +89,3 @@ export function compileValidator<T = Record<string, unknown>>(
     return { ok: false, errors };
   };
 }
-
-export { newAjv };

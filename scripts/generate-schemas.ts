@@ -1,6 +1,7 @@
 /**
- * Writes schemas/generated/<dataset>.schema.json for every dataset (platform and test datasets): the JSON
- * schema that the PySpark jobs load. `npm run schemas` regenerates; a test fails when a file is stale.
+ * Writes schemas/generated/ for every dataset (platform and test datasets): <dataset>.schema.json, the JSON
+ * schema that the PySpark jobs load, and validators.js (+ .d.ts), the precompiled validators the
+ * registry uses. `npm run schemas` regenerates; a test fails when a file is stale.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   rawColumns,
   recordJsonSchema,
 } from '../schemas';
+import { standaloneValidatorsSource, standaloneValidatorsTypes } from '../schemas/ajv-compile';
 
 export const GENERATED_DIR = join(__dirname, '..', 'schemas', 'generated');
 
@@ -21,12 +23,14 @@ const MONEY_DECIMAL = { precision: MONEY_PRECISION, scale: MONEY_SCALE };
 
 export function generatedSchemaFiles(): Record<string, string> {
   const all: readonly DatasetDefinition[] = [...DATASETS, iotSensorEvents];
-  return Object.fromEntries(
-    all.map((d) => [
+  return Object.fromEntries([
+    ['validators.js', standaloneValidatorsSource(all)],
+    ['validators.d.ts', standaloneValidatorsTypes(all)],
+    ...all.map((d) => [
       `${d.name}.schema.json`,
       `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d), 'x-money': MONEY_DECIMAL }, null, 2)}\n`,
     ]),
-  );
+  ]);
 }
 
 if (require.main === module) {

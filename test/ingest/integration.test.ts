@@ -20,6 +20,7 @@ import {
   financialTransactions,
   insuranceClaims,
 } from '../../schemas';
+import { compileValidator } from '../../schemas/ajv-compile';
 import { batchRouteOf } from '../../schemas/openapi';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/services';
 import { exampleRecord, fixture, get, LIMITS, post } from './support';
@@ -35,7 +36,12 @@ const options = (brokers: readonly string[]): ProducerOptions => ({
 });
 
 const coreFor = (producer: KafkaProducer, datasets?: DatasetDefinition[]) =>
-  createIngestCore({ registry: createRegistry(datasets), producer, clock: Date.now, limits: LIMITS });
+  createIngestCore({
+    registry: createRegistry(datasets, { compile: compileValidator }),
+    producer,
+    clock: Date.now,
+    limits: LIMITS,
+  });
 
 /** A copy of a platform dataset under a unique name, so its topic raw_<name> is this test's alone. */
 async function privateDataset(base: DatasetDefinition, partitions = 3): Promise<DatasetDefinition> {

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import {
   createRegistry,
   DATASETS,
+  financialTransactions,
   iotSensorEvents,
   parseDateOrTimestampMicros,
   parseTimestampMicros,
   rawColumns,
   utcDateAndHour,
 } from '../../schemas';
+import { compileValidator } from '../../schemas/ajv-compile';
 import { GENERATED_DIR, generatedSchemaFiles } from '../../scripts/generate-schemas';
 
 const validTxn = {
@@ -30,6 +32,25 @@ describe('dataset registry', () => {
     expect(registry.byTopic('raw_insurance_claims')?.definition.idField).toBe('claim_id');
     expect(registry.byTopic('raw_iot_sensor_events')?.definition.name).toBe('iot_sensor_events');
     expect(() => createRegistry([iotSensorEvents, iotSensorEvents])).toThrow(/unique/);
+  });
+
+  test('refuses a dataset whose precompiled validator is missing or stale', () => {
+    expect(() => createRegistry([{ ...iotSensorEvents, schemaVersion: 2 }])).toThrow(/npm run schemas/);
+    expect(() => createRegistry([{ ...iotSensorEvents, name: 'not_generated' }])).toThrow(/missing or stale/);
+  });
+
+  test('precompiled validators agree with validators compiled at run time', () => {
+    const runtime = compileValidator(financialTransactions);
+    const precompiled = registry.byName('financial_transactions');
+    for (const input of [
+      validTxn,
+      { ...validTxn, amount: 'x', currency: 'EURO' },
+      null,
+      [],
+      { timestamp: '2024-02-30' },
+    ]) {
+      expect(precompiled?.validate(input)).toEqual(runtime(input));
+    }
   });
 
   test('accepts what existing Python producers send', () => {
