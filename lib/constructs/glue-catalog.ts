@@ -48,7 +48,7 @@ export class GlueCatalog extends Construct {
         databaseName: props.databaseName,
         tableInput: { name, tableType: 'EXTERNAL_TABLE', ...tableInput },
       });
-      t.addDependency(this.database);
+      t.addResourceDependency(this.database);
       t.applyRemovalPolicy(props.removalPolicy);
       return t;
     };

@@ -358,6 +358,6 @@ export class Observability extends Construct {
       dataSources: ['CLOUDWATCH', 'ATHENA'],
       notificationDestinations: ['SNS'],
     });
-    this.workspace.addDependency(workGroup);
+    this.workspace.addResourceDependency(workGroup);
   }
 }

@@ -230,7 +230,7 @@ export class Processing extends Construct {
           '--glue_database': props.glueDatabase,
         },
       });
-      job.addDependency(securityConfiguration);
+      job.addResourceDependency(securityConfiguration);
       // The library zip is referenced (so depended on) through --extra-py-files.
       for (const deployment of [jobs, schemas]) job.node.addDependency(deployment);
       this.jobs[script] = name;
