@@ -12,6 +12,7 @@ rerun; a run that finds nothing new commits nothing at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import reduce
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -20,6 +21,7 @@ from pyspark.sql import functions as F
 from .registry import Dataset
 
 REASONS = "_dq_reasons"
+FAILED = "_dq_failed"
 SOURCE_FILE = "_source_file"
 EVENT_DATE = "event_date"
 TIME_KINDS = ("timestamp", "date_or_timestamp")
@@ -45,9 +47,9 @@ def fits_decimal(c: Column, precision: int, scale: int) -> Column:
     return as_decimal.isNotNull() & (as_decimal.cast("double") == c)
 
 
-def quality_reasons(ds: Dataset, future_tolerance_minutes: int) -> Column:
-    """An array with one human-readable reason per failed rule (empty when the row is good). "Future" is
-    judged against the row's own ingest time (plus a clock-skew tolerance), so that a rerun judges the
+def quality_checks(ds: Dataset, future_tolerance_minutes: int) -> list[tuple[Column, str]]:
+    """(failure condition, human-readable reason) for every rule the dataset definition implies. "Future"
+    is judged against the row's own ingest time (plus a clock-skew tolerance), so that a rerun judges the
     same row the same way."""
     checks: list[tuple[Column, str]] = []
     horizon = F.col("_ingest_time") + F.expr(f"INTERVAL {int(future_tolerance_minutes)} MINUTES")
@@ -75,18 +77,25 @@ def quality_reasons(ds: Dataset, future_tolerance_minutes: int) -> Column:
         if f.kind in TIME_KINDS:
             checks.append((c > horizon, f"{f.name}: in the future"))
     # A null comparison is unknown, not a failure: the `required` rule covers missing values.
-    reasons = F.array(*[F.when(F.coalesce(cond, F.lit(False)), F.lit(msg)) for cond, msg in checks])
-    return F.filter(reasons, lambda r: r.isNotNull())
+    return [(F.coalesce(cond, F.lit(False)), msg) for cond, msg in checks]
 
 
 def with_quality(df: DataFrame, ds: Dataset, future_tolerance_minutes: int) -> DataFrame:
-    """Normalised rows with their `_dq_reasons`."""
-    return normalise(df, ds).withColumn(REASONS, quality_reasons(ds, future_tolerance_minutes))
+    """Normalised rows flagged `_dq_failed` when any rule fails (one plain boolean expression, cheap for
+    the good rows; the reasons are spelled out for the failed rows only, in split_quality)."""
+    checks = quality_checks(ds, future_tolerance_minutes)
+    failed = reduce(lambda a, b: a | b, [cond for cond, _ in checks])
+    return normalise(df, ds).withColumn(FAILED, failed)
 
 
-def split_quality(checked: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(valid rows without `_dq_reasons`, rejected rows with them)."""
-    return checked.filter(F.size(REASONS) == 0).drop(REASONS), checked.filter(F.size(REASONS) > 0)
+def split_quality(checked: DataFrame, ds: Dataset, future_tolerance_minutes: int) -> tuple[DataFrame, DataFrame]:
+    """(valid rows, rejected rows with their `_dq_reasons`)."""
+    checks = quality_checks(ds, future_tolerance_minutes)
+    reasons = F.array_compact(F.array(*[F.when(cond, F.lit(msg)) for cond, msg in checks]))
+    return (
+        checked.filter(~F.col(FAILED)).drop(FAILED),
+        checked.filter(F.col(FAILED)).withColumn(REASONS, reasons).drop(FAILED),
+    )
 
 
 def latest_per_id(df: DataFrame, ds: Dataset) -> DataFrame:
@@ -110,20 +119,23 @@ def to_curated(df: DataFrame, ds: Dataset) -> DataFrame:
     return df.select(*cols)
 
 
-def _ensure_table(spark: SparkSession, path: str, df: DataFrame, partition_by: list[str], cdf: bool) -> DeltaTable:
-    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(df.schema)
-    if partition_by:
-        builder = builder.partitionedBy(*partition_by)
-    if cdf:
-        # curated_to_gold follows the curated tables through their change data feed.
-        builder = builder.property("delta.enableChangeDataFeed", "true")
-    return builder.execute()
+CDF = {"delta.enableChangeDataFeed": "true"}  # curated_to_gold follows curated tables through their change feed
+
+
+def _ensure_table(spark: SparkSession, path: str, df: DataFrame) -> DeltaTable:
+    return DeltaTable.createIfNotExists(spark).location(path).addColumns(df.schema).execute()
 
 
 def merge_curated(spark: SparkSession, rows: DataFrame, path: str, ds: Dataset) -> dict[str, int]:
     """Upsert by record id; an existing row is replaced only by a strictly newer version (later ingest,
-    or same ingest and higher offset), so merging the same rows again changes nothing."""
-    table = _ensure_table(spark, path, rows, [EVENT_DATE], cdf=True)
+    or same ingest and higher offset), so merging the same rows again changes nothing. Into a table with
+    table yet (the first load) the rows, already one per id, are simply written."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        rows.write.format("delta").partitionBy(EVENT_DATE).options(**CDF).save(path)
+        m = DeltaTable.forPath(spark, path).history(1).first()["operationMetrics"]
+        n = int(m.get("numOutputRows", 0))
+        return {"inserted": n, "updated": 0, "source": n}
+    table = DeltaTable.forPath(spark, path)
     newer = "s._ingest_time > t._ingest_time OR (s._ingest_time = t._ingest_time AND s._kafka_offset > t._kafka_offset)"
     (
         table.alias("t")
@@ -132,11 +144,12 @@ def merge_curated(spark: SparkSession, rows: DataFrame, path: str, ds: Dataset) 
         .whenNotMatchedInsertAll()
         .execute()
     )
-    metrics = table.history(1).select("operation", "operationMetrics").first()
-    if metrics is None or metrics["operation"] != "MERGE":
-        return {"inserted": 0, "updated": 0}
-    m = metrics["operationMetrics"]
-    return {"inserted": int(m.get("numTargetRowsInserted", 0)), "updated": int(m.get("numTargetRowsUpdated", 0))}
+    m = table.history(1).first()["operationMetrics"]
+    return {
+        "inserted": int(m.get("numTargetRowsInserted", 0)),
+        "updated": int(m.get("numTargetRowsUpdated", 0)),
+        "source": int(m.get("numSourceRows", 0)),
+    }
 
 
 def quarantine_rows(rejected: DataFrame, ds: Dataset, run_id: str) -> DataFrame:
@@ -145,7 +158,7 @@ def quarantine_rows(rejected: DataFrame, ds: Dataset, run_id: str) -> DataFrame:
 
 def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
     """Insert-only, keyed by the Kafka coordinates of the rejected row: a retried batch adds nothing."""
-    table = _ensure_table(spark, path, rows, [], cdf=False)
+    table = _ensure_table(spark, path, rows)
     key = ["_kafka_topic", "_kafka_partition", "_kafka_offset", SOURCE_FILE]
     cond = " AND ".join(f"t.{k} <=> s.{k}" for k in key)
     table.alias("t").merge(rows.alias("s"), cond).whenNotMatchedInsertAll().execute()
@@ -188,19 +201,17 @@ def process_rows(
     checked = with_quality(raw, ds, future_tolerance_minutes).persist()
     try:
         summary = checked.agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.sum(F.when(F.size(REASONS) > 0, 1).otherwise(0)).alias("rejected"),
+            F.count(F.lit(1)).alias("rows"), F.sum(F.col(FAILED).cast("int")).alias("rejected")
         ).first()
         if not summary["rows"]:
             return
-        valid, rejected = split_quality(checked)
-        latest = latest_per_id(valid, ds)
+        valid, rejected = split_quality(checked, ds, future_tolerance_minutes)
         n_valid = summary["rows"] - summary["rejected"]
-        n_latest = latest.count() if n_valid else 0
-        if n_latest:
-            result = merge_curated(spark, to_curated(latest, ds), curated_path, ds)
+        if n_valid:
+            result = merge_curated(spark, to_curated(latest_per_id(valid, ds), ds), curated_path, ds)
             metrics.rows_inserted += result["inserted"]
             metrics.rows_updated += result["updated"]
+            metrics.rows_superseded += n_valid - result["source"]
         if summary["rejected"]:
             merge_quarantine(spark, quarantine_rows(rejected, ds, metrics.run_id), quarantine_path)
             for row in rejected.select(F.explode(REASONS).alias("r")).groupBy("r").count().collect():
@@ -208,7 +219,6 @@ def process_rows(
         metrics.rows_read += summary["rows"]
         metrics.rows_quarantined += summary["rejected"]
         metrics.rows_valid += n_valid
-        metrics.rows_superseded += n_valid - n_latest
     finally:
         checked.unpersist()
 
@@ -251,7 +261,7 @@ def record_files(
     wanted = set(files)
     rows = [(p, size, mtime, run_id) for p, size, mtime in listed if p in wanted]
     df = spark.createDataFrame(rows, BOOKMARK_SCHEMA)
-    table = _ensure_table(spark, bookmark_path, df, [], cdf=False)
+    table = _ensure_table(spark, bookmark_path, df)
     # A changed file replaces its old entry.
     table.alias("t").merge(df.alias("s"), "t.path = s.path").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
 

@@ -52,9 +52,12 @@ def fin(datasets):
     return datasets["financial_transactions"]
 
 
-def reasons_of(spark, ds, rows):
-    checked = with_quality(raw_df(spark, ds, rows), ds, 5)
-    return {r["transaction_id"]: sorted(r[REASONS]) for r in checked.collect()}
+def reasons_of(spark, ds, rows, id_field="transaction_id"):
+    """Reasons per record id; valid rows get an empty list."""
+    valid, rejected = split_quality(with_quality(raw_df(spark, ds, rows), ds, 5), ds, 5)
+    got = {r[id_field]: [] for r in valid.collect()}
+    got.update({r[id_field]: sorted(r[REASONS]) for r in rejected.collect()})
+    return got
 
 
 def test_normalise_upper_cases_currency_and_lower_cases_enumerations(spark, fin):
@@ -105,8 +108,7 @@ def test_minimum_applies_to_claim_amounts(spark, datasets):
         "incident_date": datetime(2024, 1, 10, tzinfo=timezone.utc),
         **{k: v for k, v in txn().items() if k.startswith("_")},
     }
-    checked = with_quality(raw_df(spark, claims, [base]), claims, 5).first()
-    assert checked[REASONS] == ["claim_amount: less than 0"]
+    assert reasons_of(spark, claims, [base], "claim_id") == {"c-1": ["claim_amount: less than 0"]}
 
 
 def test_fits_decimal_accepts_four_places_and_rejects_more(spark):
@@ -124,7 +126,7 @@ def test_split_and_dedup_keep_the_latest_ingest_then_the_highest_offset(spark, f
         txn(transaction_id="b", amount=4.0, _kafka_offset=4),
         txn(transaction_id="c", currency="nope"),
     ]
-    valid, rejected = split_quality(with_quality(raw_df(spark, fin, rows), fin, 5))
+    valid, rejected = split_quality(with_quality(raw_df(spark, fin, rows), fin, 5), fin, 5)
     latest = {r["transaction_id"]: r["amount"] for r in latest_per_id(valid, fin).collect()}
     assert latest == {"a": 2.0, "b": 4.0}
     assert [r["transaction_id"] for r in rejected.collect()] == ["c"]

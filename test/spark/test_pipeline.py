@@ -176,6 +176,9 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     assert float(by_id.loc["dup-2", "amount"]) == 31.0 and by_id.loc["dup-2", "_kafka_offset"] == dup2_offset
     assert set(by_id["currency"]) == {"USD"}
     assert by_id.loc["g2-0", "event_date"] == day2.date()
+    detail = DeltaTable.forPath(spark, lake["curated"]).detail().first()
+    assert detail["partitionColumns"] == ["event_date"]
+    assert detail["properties"].get("delta.enableChangeDataFeed") == "true"
 
     quarantined = spark.read.format("delta").load(lake["quarantine"]).collect()
     reasons = {r["transaction_id"]: list(r["_dq_reasons"]) for r in quarantined}

@@ -1,0 +1,129 @@
+"""`npm run bench:spark`: rows/s of raw_to_curated (list, read, quality rules, dedup, MERGE, quarantine,
+bookmark) in local[2] for 100k and 1M financial transactions. Goal: >= 50k rows/s.
+
+Raw Parquet is generated with pyarrow in the raw-zone layout and schema (x-raw-columns of the generated
+JSON schema), in files of 10k rows like sink batches, with 1% duplicate deliveries and 0.05% rows the
+curated rules reject. The lake lives on the local file system, so the figure is Spark's, not the
+emulator's; JVM start and data generation are not timed. Usage: bench/spark.py [rows ...]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "glue-scripts"))
+
+from lakehouse_spark.curate import run_raw_to_curated  # noqa: E402
+from lakehouse_spark.registry import LOCAL_SCHEMA_DIR, Dataset, load_dataset  # noqa: E402
+from lakehouse_spark.runtime import spark_session  # noqa: E402
+
+DATASET = "financial_transactions"
+FILE_ROWS = 10_000
+ARROW_TYPES = {
+    "string": pa.string(),
+    "double": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+}
+
+
+def raw_columns(ds: Dataset, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Column values for n rows: every field of the dataset by kind, then the metadata columns."""
+    start = np.datetime64("2024-01-15T00:00:00", "us")
+    event = start + rng.integers(0, 86_400_000_000, n).astype("timedelta64[us]")
+    ids = np.array([f"txn-{i:09d}" for i in range(n)], dtype=object)
+    dup = rng.random(n) < 0.01  # redelivered: same id as an earlier row, later offset
+    ids[dup] = ids[rng.integers(0, n, dup.sum())]
+    cols: dict[str, np.ndarray] = {}
+    for f in ds.fields:
+        if f.name == ds.id_field:
+            cols[f.name] = ids
+        elif f.kind in ("timestamp", "date_or_timestamp"):
+            cols[f.name] = event
+        elif f.kind in ("money", "number"):
+            cols[f.name] = np.round(rng.gamma(2.0, 40.0, n), 2)
+        elif f.kind == "currency":
+            cols[f.name] = rng.choice(np.array(["usd", "EUR", "gbp", "JPY"], dtype=object), n)
+        elif f.known_values:
+            cols[f.name] = rng.choice(np.array(f.known_values, dtype=object), n)
+        else:
+            cols[f.name] = np.array([f"{f.name}-{k}" for k in rng.integers(0, 5_000, n)], dtype=object)
+    bad = rng.random(n) < 0.0005
+    money = next(f.name for f in ds.fields if f.kind == "money")
+    cols[money][bad] = 1.23456  # does not fit DECIMAL(18,4)
+    cols["_ingest_time"] = event + np.timedelta64(2, "s")
+    cols["_request_id"] = np.array([f"req-{i}" for i in range(n)], dtype=object)
+    cols["_schema_version"] = np.full(n, ds.schema_version, dtype=np.int32)
+    cols["_kafka_topic"] = np.full(n, f"raw_{ds.name}", dtype=object)
+    cols["_kafka_partition"] = np.zeros(n, dtype=np.int32)
+    cols["_kafka_offset"] = np.arange(n, dtype=np.int64)
+    cols["_kafka_timestamp"] = cols["_ingest_time"]
+    return cols
+
+
+def write_raw(ds: Dataset, n: int, raw_dir: Path) -> None:
+    cols = raw_columns(ds, n, np.random.default_rng(42))
+    schema = pa.schema([(name, ARROW_TYPES[t], nullable) for name, t, nullable, _ in ds.raw_columns])
+    table = pa.table({name: cols[name] for name in schema.names}, schema=schema)
+    hours = cols[ds.event_time_field].astype("datetime64[h]").astype(np.int64) % 24
+    order = np.argsort(hours, kind="stable")
+    table, hours = table.take(order), hours[order]
+    for h in np.unique(hours):
+        part = table.filter(pa.array(hours == h))
+        folder = raw_dir / ds.name / "event_date=2024-01-15" / f"event_hour={h:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(0, part.num_rows, FILE_ROWS):
+            pq.write_table(part.slice(i, FILE_ROWS), folder / f"raw_{ds.name}+0+{i:019d}.parquet")
+
+
+def bench(spark, ds: Dataset, n: int) -> float:
+    work = Path(tempfile.mkdtemp(prefix="bench-spark-"))
+    try:
+        write_raw(ds, n, work / "raw")
+        t0 = time.perf_counter()
+        m = run_raw_to_curated(
+            spark,
+            ds,
+            raw_path=str(work / "raw" / ds.name),
+            curated_path=str(work / "curated" / ds.name),
+            quarantine_path=str(work / "quarantine" / ds.name),
+            bookmark_path=str(work / "state" / ds.name),
+            run_id="bench",
+        )
+        seconds = time.perf_counter() - t0
+        assert m.rows_read == n, m
+        print(
+            f"raw_to_curated {n:>9,} rows: {seconds:6.1f} s  {n / seconds:>9,.0f} rows/s  "
+            f"({m.files} files, {m.rows_inserted:,} curated, {m.rows_superseded:,} superseded, "
+            f"{m.rows_quarantined:,} quarantined)",
+            flush=True,
+        )
+        return n / seconds
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
+    spark = spark_session("bench-spark")
+    spark.sparkContext.setLogLevel("ERROR")
+    ds = load_dataset(spark, DATASET, str(LOCAL_SCHEMA_DIR))
+    print(f"local Spark {spark.version}, master {spark.sparkContext.master}; warming up on 20,000 rows")
+    bench(spark, ds, 20_000)
+    rates = [bench(spark, ds, n) for n in sizes]
+    print(f"goal >= 50,000 rows/s: {'met' if min(rates) >= 50_000 else 'NOT met'} (shared machine: figures are noisy)")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
