@@ -237,7 +237,9 @@ function printSummary(
     `  quarantined ${fmt(zones['quarantine, sink (JSON lines)']?.rows ?? 0)} by the sink`,
     `  in raw      ${fmt(arrival.arrived)} of ${fmt(arrival.expected)} accepted records` +
       (arrival.missing ? `  — ${fmt(arrival.missing)} MISSING` : ' — all arrived') +
-      (arrival.extra ? `, ${fmt(arrival.extra)} redelivered duplicates` : ''),
+      (arrival.extra
+        ? `; ${fmt(arrival.extra)} extra copies (a retried 503 can have been written: the API is at-least-once)`
+        : ''),
     `  accept → Parquet latency  p50 ${ms(latencyPercentile(latencies, 50))}  p99 ${ms(latencyPercentile(latencies, 99))}` +
       `  max ${ms(latencyPercentile(latencies, 100))}  (${fmt(latencies.count)} records)`,
     `  throughput  ${fmt(Math.round(throughput(latencies)))} records/s end to end (first accept to last write)`,
