@@ -123,6 +123,24 @@ it('lands posted records in raw Parquet with the values sent, within 5 s', async
     _kafka_topic: 'raw_insurance_claims',
   });
   expect((claimRow.incident_date as Date).toISOString().slice(0, 10)).toBe(claim.incident_date);
+
+  // The same flow, as /metrics reports it.
+  const metrics = await (await fetch(`${pipeline.api.url}/metrics`)).text();
+  const value = (line: RegExp) => Number(line.exec(metrics)?.[1] ?? Number.NaN);
+  expect(
+    value(/^lakehouse_records_produced_total\{dataset="financial_transactions"\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(50);
+  expect(
+    value(/^lakehouse_sink_records_total\{topic="raw_insurance_claims"\} (\d+)/m),
+  ).toBeGreaterThanOrEqual(1);
+  expect(value(/^lakehouse_lake_objects\{zone="raw"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+  expect(metrics).toMatch(
+    /^lakehouse_consumer_lag_messages\{topic="raw_financial_transactions",partition="0"\} \d+/m,
+  );
+  expect(metrics).toMatch(
+    /^lakehouse_api_requests_total\{method="POST",route="\/ingest-insurance-claim",status="200"\} 1$/m,
+  );
+  expect(value(/^lakehouse_accept_to_parquet_seconds_count (\d+)/m)).toBeGreaterThanOrEqual(51);
 });
 
 it('keeps rejected records out of the lake entirely', async () => {
