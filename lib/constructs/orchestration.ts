@@ -180,7 +180,7 @@ export class Orchestration extends Construct {
       vpc: props.vpc,
       description: 'MWAA environment',
     });
-    securityGroup.connections.allowInternally(ec2.Port.allTraffic(), 'MWAA components talk to each other');
+    securityGroup.addIngressRule(securityGroup, ec2.Port.allTraffic(), 'MWAA components talk to each other');
     // MWAA needs exactly two private subnets in different AZs.
     const subnetIds = props.vpc.selectSubnets({ ...props.subnets, onePerAz: true }).subnetIds.slice(0, 2);
     const logging = { enabled: true, logLevel: 'INFO' };

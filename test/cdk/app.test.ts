@@ -256,6 +256,10 @@ each('%s', (env) => {
       AirflowVersion: config.orchestration.airflowVersion,
       DagS3Path: 'dags',
     });
+    // DAGs (with their generated config) under dags/; requirements.txt at the root without pruning dags/.
+    const deployments = resources(processing, 'Custom::CDKBucketDeployment').map((d) => d.Properties);
+    expect(deployments.filter((d) => d.DestinationBucketKeyPrefix === 'dags/')).toHaveLength(1);
+    expect(deployments.find((d) => d.DestinationBucketKeyPrefix === undefined)?.Prune).toBe(false);
   });
 
   it('observability: one alarm per SLO linking its runbook, into a KMS-encrypted topic; Grafana', () => {
