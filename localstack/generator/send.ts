@@ -108,14 +108,14 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
     let scheduled = 0;
     let turn = 0;
     while (scheduled < options.count) {
-      // Pace by records: request k may start once k*perRequest records are due at the target rate.
-      const due = tally.startedAt + (scheduled / options.rate) * 1000;
+      // Pace by records, like a batching producer: a request leaves once its last record is due.
+      const size = Math.min(perRequest, options.count - scheduled);
+      const due = tally.startedAt + ((scheduled + size) / options.rate) * 1000;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
       const dataset = datasets[turn % datasets.length] as string;
       turn += 1;
-      const size = Math.min(perRequest, options.count - scheduled);
       const records = Array.from({ length: size }, () => factory.next(dataset));
       scheduled += size;
       const request = post(dataset, records).finally(() => inFlight.delete(request));
