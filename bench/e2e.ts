@@ -31,7 +31,7 @@ interface Result {
   readonly inRaw: number;
   /** Records the generator got accepted per second (the API's sustained intake). */
   readonly ingestRate: number;
-  /** Records per second from the first accept to the last sink write (lake/latency.ts). */
+  /** Accepted records per second from the first accept to the last sink write (lake/latency.ts). */
   readonly endToEndRate: number;
   readonly p50: number;
   readonly p99: number;
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
         accepted: tally.accepted,
         inRaw,
         ingestRate: Math.round((tally.accepted / tally.elapsedMs) * 1000),
-        endToEndRate: Math.round(throughput(latency)),
+        endToEndRate: Math.round(throughput(latency, tally.accepted)),
         p50: latencyPercentile(latency, 50) ?? Number.NaN,
         p99: latencyPercentile(latency, 99) ?? Number.NaN,
         max: latencyPercentile(latency, 100) ?? Number.NaN,

@@ -242,7 +242,7 @@ function printSummary(
         : ''),
     `  accept → Parquet latency  p50 ${ms(latencyPercentile(latencies, 50))}  p99 ${ms(latencyPercentile(latencies, 99))}` +
       `  max ${ms(latencyPercentile(latencies, 100))}  (${fmt(latencies.count)} records)`,
-    `  throughput  ${fmt(Math.round(throughput(latencies)))} records/s end to end (first accept to last write)`,
+    `  throughput  ${fmt(Math.round(throughput(latencies, arrival.arrived)))} records/s end to end (first accept to last write)`,
     `  spark       ${spark}`,
     '  zone                           files       rows',
     ...Object.entries(zones).map(

@@ -81,10 +81,13 @@ export function latencyPercentile(snapshot: LatencySnapshot, p: number): number 
   return undefined;
 }
 
-/** Records per second from the first accept to the last write of the snapshot. */
-export function throughput(snapshot: LatencySnapshot): number {
+/**
+ * Records per second from the first accept to the last write of the snapshot. `records` defaults to the
+ * records written; pass the distinct records accepted when retried requests wrote some twice.
+ */
+export function throughput(snapshot: LatencySnapshot, records = snapshot.count): number {
   const span = snapshot.lastWrittenMs - snapshot.firstAcceptMs;
-  return snapshot.count > 0 && span > 0 ? (snapshot.count / span) * 1000 : 0;
+  return records > 0 && span > 0 ? (records / span) * 1000 : 0;
 }
 
 /** `"ingest_time":"…"` of an envelope, without parsing the whole JSON value (the sink parses it anyway). */
