@@ -18,7 +18,6 @@ LOCAL_JARS_DIR = Path(__file__).resolve().parents[2] / ".cache" / "spark-jars"
 # Settings every run needs, wherever it runs (UTC is the lake's time zone: dates and hours are UTC).
 RUNTIME_CONF = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
     "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
 }
