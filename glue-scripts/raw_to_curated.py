@@ -38,7 +38,7 @@ def main() -> None:
         run_id=run_id,
         future_tolerance_minutes=int(args["future_tolerance_minutes"]),
     )
-    write_json(run_summary_uri(args["state_uri"], JOB, ds.name, run_id), metrics.as_dict())
+    write_json(spark, run_summary_uri(args["state_uri"], JOB, ds.name, run_id), metrics.as_dict())
     print(json.dumps(metrics.as_dict(), sort_keys=True))
 
 

@@ -152,7 +152,7 @@ def merge_curated(spark: SparkSession, rows: DataFrame, path: str, ds: Dataset) 
     }
 
 
-def quarantine_rows(rejected: DataFrame, ds: Dataset, run_id: str) -> DataFrame:
+def quarantine_rows(rejected: DataFrame, run_id: str) -> DataFrame:
     return rejected.withColumn("_run_id", F.lit(run_id)).withColumn("_quarantined_at", F.current_timestamp())
 
 
@@ -213,7 +213,7 @@ def process_rows(
             metrics.rows_updated += result["updated"]
             metrics.rows_superseded += n_valid - result["source"]
         if summary["rejected"]:
-            merge_quarantine(spark, quarantine_rows(rejected, ds, metrics.run_id), quarantine_path)
+            merge_quarantine(spark, quarantine_rows(rejected, metrics.run_id), quarantine_path)
             for row in rejected.select(F.explode(REASONS).alias("r")).groupBy("r").count().collect():
                 metrics.reasons[row["r"]] = metrics.reasons.get(row["r"], 0) + row["count"]
         metrics.rows_read += summary["rows"]

@@ -151,7 +151,7 @@ def run_curated_to_gold(
     """Recomputes the gold partitions touched since the last run; returns what it did."""
     specs = gold_tables(ds)
     current = latest_version(spark, curated_path)
-    bookmark = read_json(bookmark_path)
+    bookmark = read_json(spark, bookmark_path)
     since = bookmark["curated_version"] if bookmark else None
     summary = {"dataset": ds.name, "curated_version": current, "since_version": since, "dates": [], "tables": {}}
     if current is None or current == since:
@@ -165,6 +165,6 @@ def run_curated_to_gold(
             path = table_uri(gold_uri, spec.table)
             replace_partitions(spark, out, path, dates)
             summary["tables"][spec.table] = latest_version(spark, path)
-    write_json(bookmark_path, {"curated_version": current})
+    write_json(spark, bookmark_path, {"curated_version": current})
     summary["dates"] = [str(d) for d in dates]
     return summary

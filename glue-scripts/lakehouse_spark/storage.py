@@ -1,36 +1,36 @@
-"""Small JSON documents (run summaries) next to the data: S3 via boto3 (which honours AWS_ENDPOINT_URL),
-local paths otherwise."""
+"""Small JSON documents (run summaries, bookmarks) next to the data, through Spark's Hadoop file systems:
+the same code reads and writes s3:// on Glue and EMR Serverless, the emulator locally, and local paths."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from urllib.parse import urlparse
+
+from pyspark.sql import SparkSession
 
 
-def write_json(uri: str, doc: dict) -> None:
-    body = json.dumps(doc, indent=2, sort_keys=True, default=str).encode()
-    u = urlparse(uri)
-    if u.scheme in ("s3", "s3a"):
-        import boto3
-
-        boto3.client("s3").put_object(Bucket=u.netloc, Key=u.path.lstrip("/"), Body=body)
-    else:
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        Path(uri).write_bytes(body)
+def _fs_path(spark: SparkSession, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def read_json(uri: str) -> dict | None:
+def write_json(spark: SparkSession, uri: str, doc: dict) -> None:
+    fs, path = _fs_path(spark, uri)
+    out = fs.create(path, True)
+    try:
+        out.write(bytearray(json.dumps(doc, indent=2, sort_keys=True, default=str).encode()))
+    finally:
+        out.close()
+
+
+def read_json(spark: SparkSession, uri: str) -> dict | None:
     """The document, or None when there is none yet."""
-    u = urlparse(uri)
-    if u.scheme in ("s3", "s3a"):
-        import boto3
-
-        client = boto3.client("s3")
-        try:
-            body = client.get_object(Bucket=u.netloc, Key=u.path.lstrip("/"))["Body"].read()
-        except client.exceptions.NoSuchKey:
-            return None
-        return json.loads(body)
-    path = Path(uri)
-    return json.loads(path.read_text()) if path.exists() else None
+    fs, path = _fs_path(spark, uri)
+    if not fs.exists(path):
+        return None
+    stream = fs.open(path)
+    try:
+        text = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+    return json.loads(text)

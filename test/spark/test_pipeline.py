@@ -21,7 +21,6 @@ from delta.tables import DeltaTable
 import curated_to_gold
 import raw_to_curated
 from lakehouse_spark.gold import GOLD_TABLES, gold_tables
-from lakehouse_spark.storage import read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,6 +108,7 @@ def lake(spark, aws_endpoint):
     return {
         "raw_bucket": names["raw"],
         "quarantine_bucket": names["lake"],
+        "lake_bucket": names["lake"],
         "args": [
             f"--dataset={DATASET}",
             f"--raw_uri=s3://{names['raw']}",
@@ -121,6 +121,12 @@ def lake(spark, aws_endpoint):
         "gold": f"{lake_uri}/gold",
         "state": f"{lake_uri}/state",
     }
+
+
+def run_summary(lake: dict, run_id: str) -> dict:
+    """raw_to_curated's run summary, read from S3 where the DAG's quality gate reads it."""
+    key = f"state/runs/raw_to_curated/{DATASET}/{run_id}.json"
+    return json.loads(boto3.client("s3").get_object(Bucket=lake["lake_bucket"], Key=key)["Body"].read())
 
 
 def run_job(module, args: list[str], monkeypatch) -> None:
@@ -187,7 +193,7 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
         "bad-money": ["amount: does not fit DECIMAL(18,4)"],
         "bad-future": ["timestamp: in the future"],
     }
-    summary = read_json(f"{lake['state']}/runs/raw_to_curated/{DATASET}/run-1.json")
+    summary = run_summary(lake, "run-1")
     assert (summary["rows_read"], summary["rows_quarantined"], summary["rows_superseded"]) == (len(first), 3, 2)
     assert summary["rejected_share"] == pytest.approx(3 / len(first))
 
@@ -195,7 +201,7 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     versions = (version(spark, lake["curated"]), version(spark, lake["quarantine"]))
     run_job(raw_to_curated, [*lake["args"], "--run_id=run-2"], monkeypatch)
     assert (version(spark, lake["curated"]), version(spark, lake["quarantine"])) == versions
-    assert read_json(f"{lake['state']}/runs/raw_to_curated/{DATASET}/run-2.json")["rows_read"] == 0
+    assert run_summary(lake, "run-2")["rows_read"] == 0
 
     gold_args = [
         f"--dataset={DATASET}",
@@ -219,7 +225,7 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     expected["g2-new"] = {"event_date": day2.date(), "category": "groceries", "amount": 59.5, "account": "acc-1"}
     sink(tmp_path, lake["raw_bucket"], lake["quarantine_bucket"], msgs.take())
     run_job(raw_to_curated, [*lake["args"], "--run_id=run-3"], monkeypatch)
-    summary = read_json(f"{lake['state']}/runs/raw_to_curated/{DATASET}/run-3.json")
+    summary = run_summary(lake, "run-3")
     assert (summary["files"], summary["rows_read"], summary["rows_inserted"], summary["rows_updated"]) == (1, 2, 1, 1)
     run_job(curated_to_gold, gold_args, monkeypatch)
     assert_gold_matches(spark, expected, p95_table, totals_table)
