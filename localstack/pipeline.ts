@@ -84,7 +84,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // /metrics replaces CloudWatch's embedded metrics locally; warnings and errors still reach the terminal.
   setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
   setDefault(INGEST_ENV.logLevel, 'WARN');
-  const ingest = (await import('../lambdas/ingest/handler')).handler as ProxyHandler;
+  const ingestModule = await import('../lambdas/ingest/handler');
+  const ingest = ingestModule.handler as ProxyHandler;
 
   const metrics = new PlatformMetrics();
   const datasetByRoute = new Map<string, string>();
@@ -169,8 +170,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       sinkProcesses ??= await startSinks();
     },
     async stop() {
+      await api.close();
       await Promise.allSettled([
-        api.close(),
+        ingestModule.closeHandler(),
         ...(sinkProcesses ?? []).map((p) => p.stop()),
         admin.disconnect(),
       ]);

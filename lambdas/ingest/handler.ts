@@ -11,6 +11,7 @@ import { createRegistry } from '../../schemas';
 import { brokerResolver } from '../shared/kafka/brokers';
 import { coalescingProducer } from '../shared/kafka/coalescing';
 import { kafkajsProducer } from '../shared/kafka/kafkajs';
+import type { KafkaProducer } from '../shared/kafka/producer';
 import {
   COALESCE_MAX_BYTES,
   DEFAULT_METRICS_NAMESPACE,
@@ -27,24 +28,30 @@ const metrics = new Metrics({
 const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
 
 let core: IngestCore | undefined;
+let producer: KafkaProducer | undefined;
 
 function ingestCore(): IngestCore {
   if (!core) {
     const config = readIngestConfig();
     const { brokerSource, ...producerOptions } = config.kafka;
-    core = createIngestCore({
-      registry: createRegistry(),
-      producer: coalescingProducer(
-        kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) =>
-          logger.warn(msg),
-        ),
-        { maxBytes: COALESCE_MAX_BYTES, deadlineMs: producerOptions.deadlineMs },
-      ),
-      clock: Date.now,
-      limits: config.limits,
-    });
+    producer = coalescingProducer(
+      kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) => logger.warn(msg)),
+      { maxBytes: COALESCE_MAX_BYTES, deadlineMs: producerOptions.deadlineMs },
+    );
+    core = createIngestCore({ registry: createRegistry(), producer, clock: Date.now, limits: config.limits });
   }
   return core;
+}
+
+/**
+ * Disconnects the producer cached across invocations. Lambda never calls it (the sandbox is frozen);
+ * hosts that run the handler in process (the local API, tests) call it when they stop.
+ */
+export async function closeHandler(): Promise<void> {
+  const open = producer;
+  core = undefined;
+  producer = undefined;
+  await open?.close();
 }
 
 /** API Gateway REST proxy event → the core's request. Header names are case-insensitive, so lower-case them. */

@@ -168,13 +168,15 @@ describe.each([
 describe('the Lambda handler with API Gateway fixtures, on the platform topics', () => {
   const context = { awsRequestId: 'lambda-req-1', functionName: 'ingest' } as Context;
   let handler: typeof import('../../lambdas/ingest/handler').handler;
+  let closeHandler: typeof import('../../lambdas/ingest/handler').closeHandler;
 
   beforeAll(async () => {
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
-    ({ handler } = await import('../../lambdas/ingest/handler'));
+    ({ handler, closeHandler } = await import('../../lambdas/ingest/handler'));
   });
+  afterAll(() => closeHandler());
 
   test.each([
     ['post-financial-transaction.json', 'raw_financial_transactions', 'transaction_id'],
