@@ -35,7 +35,9 @@ function ingestCore(): IngestCore {
     const config = readIngestConfig();
     const { brokerSource, ...producerOptions } = config.kafka;
     producer = coalescingProducer(
-      kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) => logger.warn(msg)),
+      kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) =>
+        logger.warn(msg),
+      ),
       { maxBytes: COALESCE_MAX_BYTES, deadlineMs: producerOptions.deadlineMs },
     );
     core = createIngestCore({ registry: createRegistry(), producer, clock: Date.now, limits: config.limits });
