@@ -29,3 +29,41 @@ export const GLUE_RAW_PARTITION_KEYS: readonly GlueColumn[] = RAW_PARTITION_COLU
   type: 'string',
   comment: name === 'event_date' ? 'UTC date of the event, YYYY-MM-DD.' : 'UTC hour of the event, HH.',
 }));
+
+/** First day that partition projection enumerates (raw and quarantine tables). */
+export const PROJECTION_START = '2020-01-01';
+
+/**
+ * The raw table of a dataset (Parquet, Hive-partitioned, with partition projection), in the camelCase
+ * shape of CloudFormation's TableInput. CDK declares it; the local platform creates the same in moto.
+ */
+export function rawTableInput(def: DatasetDefinition, name: string, location: string) {
+  return {
+    name,
+    tableType: 'EXTERNAL_TABLE',
+    description: `${def.title} records as written by the sink (Parquet).`,
+    partitionKeys: [...GLUE_RAW_PARTITION_KEYS],
+    parameters: {
+      EXTERNAL: 'TRUE',
+      classification: 'parquet',
+      'parquet.compression': 'SNAPPY',
+      'projection.enabled': 'true',
+      'projection.event_date.type': 'date',
+      'projection.event_date.format': 'yyyy-MM-dd',
+      'projection.event_date.range': `${PROJECTION_START},NOW`,
+      'projection.event_date.interval': '1',
+      'projection.event_date.interval.unit': 'DAYS',
+      'projection.event_hour.type': 'integer',
+      'projection.event_hour.range': '0,23',
+      'projection.event_hour.digits': '2',
+      'storage.location.template': `${location}/event_date=\${event_date}/event_hour=\${event_hour}`,
+    },
+    storageDescriptor: {
+      location,
+      columns: glueRawColumns(def),
+      inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { aws_glue as glue, type RemovalPolicy, Stack, type aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
-import { GLUE_RAW_PARTITION_KEYS, glueRawColumns } from '../../schemas/glue';
+import { PROJECTION_START, rawTableInput } from '../../schemas/glue';
 import { QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 
 export interface GlueCatalogProps {
@@ -12,9 +12,6 @@ export interface GlueCatalogProps {
   readonly quarantine: s3.IBucket;
   readonly removalPolicy: RemovalPolicy;
 }
-
-/** First day raw partition projection enumerates; earlier events are still stored, just not projected. */
-const PROJECTION_START = '2020-01-01';
 
 /**
  * The Glue database and the tables of every zone, derived from the dataset registry:
@@ -60,33 +57,12 @@ export class GlueCatalog extends Construct {
       });
 
     for (const def of props.datasets) {
-      const rawLocation = props.raw.s3UrlForObject(def.name);
-      this.rawTables[def.name] = table(rawTableName(def.name), {
-        description: `${def.title} records as written by the sink (Parquet).`,
-        partitionKeys: [...GLUE_RAW_PARTITION_KEYS],
-        parameters: {
-          EXTERNAL: 'TRUE',
-          classification: 'parquet',
-          'parquet.compression': 'SNAPPY',
-          'projection.enabled': 'true',
-          'projection.event_date.type': 'date',
-          'projection.event_date.format': 'yyyy-MM-dd',
-          'projection.event_date.range': `${PROJECTION_START},NOW`,
-          'projection.event_date.interval': '1',
-          'projection.event_date.interval.unit': 'DAYS',
-          'projection.event_hour.type': 'integer',
-          'projection.event_hour.range': '0,23',
-          'projection.event_hour.digits': '2',
-          'storage.location.template': `${rawLocation}/event_date=\${event_date}/event_hour=\${event_hour}`,
-        },
-        storageDescriptor: {
-          location: rawLocation,
-          columns: glueRawColumns(def),
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-        },
-      });
+      const { name: rawName, ...rawInput } = rawTableInput(
+        def,
+        rawTableName(def.name),
+        props.raw.s3UrlForObject(def.name),
+      );
+      this.rawTables[def.name] = table(rawName, rawInput);
       delta(
         `curated_${def.name}`,
         props.curated.s3UrlForObject(def.name),

@@ -1,4 +1,4 @@
-import { CreateDatabaseCommand, GlueClient } from '@aws-sdk/client-glue';
+import { CreateDatabaseCommand, CreateTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
@@ -6,7 +6,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { EnvironmentConfig } from '../../lib/config/environments';
-import { bucketName, glueDatabaseName, LAKE_ZONES } from '../../lib/config/lake';
+import { bucketName, glueDatabaseName, LAKE_ZONES, rawTableName } from '../../lib/config/lake';
+import { DATASETS } from '../../schemas';
+import { rawTableInput } from '../../schemas/glue';
 
 /** What every client of the local emulator uses: emulators accept any key pair. */
 export function emulatorClientConfig(endpoint: string, region: string) {
@@ -15,7 +17,7 @@ export function emulatorClientConfig(endpoint: string, region: string) {
 
 /**
  * Creates the lake in the emulator from the definitions the CDK stacks use (lib/config/lake.ts): one
- * bucket per zone and the Glue database. Idempotent.
+ * bucket per zone, the Glue database and its raw tables (the sink registers partitions in them). Idempotent.
  */
 export async function provisionLake(
   env: EnvironmentConfig,
@@ -53,9 +55,50 @@ export async function provisionLake(
           throw error;
         },
       );
+    if (catalog === 'created' || catalog === 'existing') {
+      for (const def of DATASETS) await createRawTable(glue, database, def, bucketName(env, 'raw'));
+    }
     return { buckets, database, catalog };
   } finally {
     s3.destroy();
     glue.destroy();
   }
+}
+
+/** The raw table exactly as the CDK declares it (schemas/glue.ts), in the SDK's PascalCase shape. */
+async function createRawTable(
+  glue: GlueClient,
+  database: string,
+  def: (typeof DATASETS)[number],
+  rawBucket: string,
+): Promise<void> {
+  const t = rawTableInput(def, rawTableName(def.name), `s3://${rawBucket}/${def.name}`);
+  const column = (c: { name: string; type: string; comment: string }) => ({
+    Name: c.name,
+    Type: c.type,
+    Comment: c.comment,
+  });
+  await glue
+    .send(
+      new CreateTableCommand({
+        DatabaseName: database,
+        TableInput: {
+          Name: t.name,
+          TableType: t.tableType,
+          Description: t.description,
+          PartitionKeys: t.partitionKeys.map(column),
+          Parameters: t.parameters,
+          StorageDescriptor: {
+            Location: t.storageDescriptor.location,
+            Columns: t.storageDescriptor.columns.map(column),
+            InputFormat: t.storageDescriptor.inputFormat,
+            OutputFormat: t.storageDescriptor.outputFormat,
+            SerdeInfo: { SerializationLibrary: t.storageDescriptor.serdeInfo.serializationLibrary },
+          },
+        },
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== 'AlreadyExistsException') throw error;
+    });
 }

@@ -1,10 +1,10 @@
-import { GetDatabaseCommand, GlueClient } from '@aws-sdk/client-glue';
+import { GetDatabaseCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConfigResourceTypes, logLevel } from 'kafkajs';
 import { environmentConfig } from '../../lib/config/environments';
-import { bucketName, glueDatabaseName, LAKE_ZONES } from '../../lib/config/lake';
+import { bucketName, glueDatabaseName, LAKE_ZONES, rawTableName } from '../../lib/config/lake';
 import { topicSpecs } from '../../lib/config/topics';
-import { DATASETS } from '../../schemas';
+import { DATASETS, rawColumns } from '../../schemas';
 import {
   awsClientConfig,
   createTestBucket,
@@ -88,7 +88,7 @@ describe('local services are real', () => {
     }
   });
 
-  it('provisioned the lake buckets and Glue database the CDK declares', async () => {
+  it('provisioned the lake buckets, Glue database and raw tables the CDK declares', async () => {
     const s3 = new S3Client(awsClientConfig());
     const glue = new GlueClient(awsClientConfig());
     try {
@@ -99,6 +99,16 @@ describe('local services are real', () => {
       }
       const database = await glue.send(new GetDatabaseCommand({ Name: glueDatabaseName(local) }));
       expect(database.Database?.Name).toBe('lakehouse_local');
+      for (const def of DATASETS) {
+        const { Table } = await glue.send(
+          new GetTableCommand({ DatabaseName: glueDatabaseName(local), Name: rawTableName(def.name) }),
+        );
+        expect(Table?.PartitionKeys?.map((k) => k.Name)).toEqual(['event_date', 'event_hour']);
+        expect(Table?.StorageDescriptor?.Columns?.map((c) => c.Name)).toEqual(
+          rawColumns(def).map((c) => c.name),
+        );
+        expect(Table?.StorageDescriptor?.Location).toBe(`s3://${bucketName(local, 'raw')}/${def.name}`);
+      }
     } finally {
       s3.destroy();
       glue.destroy();
