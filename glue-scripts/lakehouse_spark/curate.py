@@ -260,10 +260,8 @@ def record_files(
 ) -> None:
     wanted = set(files)
     rows = [(p, size, mtime, run_id) for p, size, mtime in listed if p in wanted]
-    df = spark.createDataFrame(rows, BOOKMARK_SCHEMA)
-    table = _ensure_table(spark, bookmark_path, df)
-    # A changed file replaces its old entry.
-    table.alias("t").merge(df.alias("s"), "t.path = s.path").whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+    # Append only: a changed file gets one more entry, and lookups match on size and time as well.
+    spark.createDataFrame(rows, BOOKMARK_SCHEMA).write.format("delta").mode("append").save(bookmark_path)
 
 
 def run_raw_to_curated(
