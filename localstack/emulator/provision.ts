@@ -40,29 +40,42 @@ export async function provisionLake(
       }
     }
     const database = glueDatabaseName(env);
-    const catalog = await glue
-      .send(
-        new CreateDatabaseCommand({
-          DatabaseInput: { Name: database, Description: 'Lakehouse catalog (local)' },
-        }),
-      )
-      .then(
-        () => 'created' as const,
-        (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
-          if (error.name === 'AlreadyExistsException') return 'existing' as const;
-          // LocalStack's open-source edition has no Glue: the lake works, the catalog does not.
-          if (error.$metadata?.httpStatusCode === 501) return `unavailable (${error.message})`;
-          throw error;
-        },
-      );
-    if (catalog === 'created' || catalog === 'existing') {
-      for (const def of DATASETS) await createRawTable(glue, database, def, bucketName(env, 'raw'));
-    }
+    const catalog = await provisionCatalog(glue, database, bucketName(env, 'raw'));
     return { buckets, database, catalog };
   } finally {
     s3.destroy();
     glue.destroy();
   }
+}
+
+/**
+ * The Glue database and one raw table per dataset, pointing at rawBucket. Idempotent. Tests call it for a
+ * private database and bucket.
+ */
+export async function provisionCatalog(
+  glue: GlueClient,
+  database: string,
+  rawBucket: string,
+): Promise<'created' | 'existing' | `unavailable (${string})`> {
+  const catalog = await glue
+    .send(
+      new CreateDatabaseCommand({
+        DatabaseInput: { Name: database, Description: 'Lakehouse catalog (local)' },
+      }),
+    )
+    .then(
+      () => 'created' as const,
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        if (error.name === 'AlreadyExistsException') return 'existing' as const;
+        // LocalStack's open-source edition has no Glue: the lake works, the catalog does not.
+        if (error.$metadata?.httpStatusCode === 501) return `unavailable (${error.message})` as const;
+        throw error;
+      },
+    );
+  if (catalog === 'created' || catalog === 'existing') {
+    for (const def of DATASETS) await createRawTable(glue, database, def, rawBucket);
+  }
+  return catalog;
 }
 
 /** The raw table exactly as the CDK declares it (schemas/glue.ts), in the SDK's PascalCase shape. */

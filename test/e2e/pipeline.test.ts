@@ -1,4 +1,7 @@
+import { GetPartitionCommand, GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
+import { rawTableName } from '../../lib/config/lake';
+import { provisionCatalog } from '../../localstack/emulator/provision';
 import { RecordFactory } from '../../localstack/generator/records';
 import { sendRecords } from '../../localstack/generator/send';
 import { getBytes, listObjects, readParquetRows } from '../../localstack/lake/objects';
@@ -18,6 +21,7 @@ jest.setTimeout(180_000);
 
 let pipeline: Pipeline;
 let rawZone: RawZone;
+let glueDatabase: string;
 let s3: S3Client;
 
 beforeAll(async () => {
@@ -26,6 +30,10 @@ beforeAll(async () => {
     createTestBucket('raw'),
     createTestBucket('quar'),
   ]);
+  // The sink registers partitions in this test's own catalog, created as the platform creates its own.
+  glueDatabase = uniqueName('e2e').replace(/-/g, '_');
+  const glue = new GlueClient(awsClientConfig());
+  await provisionCatalog(glue, glueDatabase, rawBucket).finally(() => glue.destroy());
   pipeline = await startPipeline({
     services: {
       KAFKA_BROKERS: kafkaBrokers().join(','),
@@ -37,7 +45,7 @@ beforeAll(async () => {
     apiPort: 0,
     rawBucket,
     quarantineBucket,
-    glueDatabase: uniqueName('e2e').replace(/-/g, '_'),
+    glueDatabase,
     groupPrefix: uniqueName('e2e-sink'),
   });
   rawZone = new RawZone(s3, rawBucket, DATASETS);
@@ -123,6 +131,26 @@ it('lands posted records in raw Parquet with the values sent, within 5 s', async
     _kafka_topic: 'raw_insurance_claims',
   });
   expect((claimRow.incident_date as Date).toISOString().slice(0, 10)).toBe(claim.incident_date);
+
+  // Every raw object's partition is registered in the Glue catalog (Spark and EMR see it, not only Athena).
+  const glue = new GlueClient(awsClientConfig());
+  try {
+    for (const key of keys) {
+      const [dataset, date, hour] = key.split('/');
+      const { Partition } = await glue.send(
+        new GetPartitionCommand({
+          DatabaseName: glueDatabase,
+          TableName: rawTableName(String(dataset)),
+          PartitionValues: [String(date).replace('event_date=', ''), String(hour).replace('event_hour=', '')],
+        }),
+      );
+      expect(Partition?.StorageDescriptor?.Location).toContain(
+        `${pipeline.rawBucket}/${dataset}/${date}/${hour}`,
+      );
+    }
+  } finally {
+    glue.destroy();
+  }
 
   // The same flow, as /metrics reports it.
   const metrics = await (await fetch(`${pipeline.api.url}/metrics`)).text();
