@@ -18,6 +18,8 @@ export const FEATURE_FLAGS = {
   '@aws-cdk/core:enablePartitionLiterals': true,
   '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
   '@aws-cdk/aws-apigateway:disableCloudWatchRole': false,
+  // Cross-stack exports stay strong: a consuming stack pins its producer's outputs until it is updated.
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
 } as const;
 
 export interface LakehouseOptions {
