@@ -8,7 +8,6 @@
  * Env: BENCH_SECONDS (per handler scenario, default 10), BENCH_CONCURRENCY (single-record, default 64),
  * CONFLUENT_KAFKA_JS (path to an installed @confluentinc/kafka-javascript, tried when set or resolvable).
  */
-import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -25,9 +24,8 @@ import type {
 } from '../lambdas/shared/kafka/producer';
 import { environmentConfig } from '../lib/config/environments';
 import { topicSpecs } from '../lib/config/topics';
-import { type KafkaBroker, startKafka } from '../localstack/kafka/broker';
 import { ensureTopics } from '../localstack/kafka/topics';
-import { freePort } from '../localstack/process';
+import { type Services, startServices } from '../localstack/services';
 import { DATASETS, financialTransactions } from '../schemas';
 import { batchRouteOf } from '../schemas/openapi';
 import { platformaticProducer } from './producers/platformatic';
@@ -224,7 +222,7 @@ function event(method: string, path: string, body: string, i: number): APIGatewa
 async function benchHandler() {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  const { handler } = await import('../lambdas/ingest/handler');
+  const { handler, closeHandler } = await import('../lambdas/ingest/handler');
   const context = { awsRequestId: 'bench', functionName: 'ingest' } as Context;
   const call = async (e: APIGatewayProxyEvent) => {
     const response = await handler(e, context);
@@ -259,27 +257,26 @@ async function benchHandler() {
       `batch of ${BATCH}, concurrency ${concurrency}: ${fmt(batch.perSecond * BATCH)} records/s, ${fmt(batch.perSecond, 1)} req/s, p50 ${fmt(batch.p50, 1)} ms, p99 ${fmt(batch.p99, 1)} ms`,
     );
   }
+  await closeHandler();
 }
 
 async function main() {
-  let broker: KafkaBroker | undefined;
-  const dir = resolve(__dirname, '..', '.local', `bench-ingest-${process.pid}`);
+  let services: Services | undefined;
   let brokers = process.env.KAFKA_BROKERS?.split(',');
   if (!brokers) {
-    mkdirSync(dir, { recursive: true });
-    const port = await freePort();
-    console.log(`starting a broker on 127.0.0.1:${port} (set KAFKA_BROKERS to use a running one)`);
-    const started = await startKafka({ dir, port, controllerPort: await freePort(), fresh: true });
-    broker = started;
-    // An interrupted run must not leave its broker behind.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => void started.stop().finally(() => process.exit(130)));
-    }
-    brokers = started.brokers;
+    // Stopped at the end, and by its watchdog should this process be killed.
+    console.log('starting a broker on a free port (set KAFKA_BROKERS to use a running one)');
+    services = await startServices({
+      dir: resolve(__dirname, '..', '.local', 'bench-ingest'),
+      kafkaPort: 'free',
+      aws: false,
+      fresh: true,
+    });
+    brokers = services.kafka?.brokers ?? [];
     process.env.KAFKA_BROKERS = brokers.join(',');
   }
   try {
-    // The platform topics (the handler writes to them) and one for the client comparison, same settings.
+    // One topic for the client comparison, with the platform topics' settings.
     const topic = `bench_producers_${process.pid}`;
     await ensureTopics(brokers, topicSpecs(environmentConfig('local'), [...DATASETS, { name: topic }]));
     const admin = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.ERROR }).admin();
@@ -292,11 +289,9 @@ async function main() {
       await admin.disconnect();
     }
   } finally {
-    await broker?.stop();
-    if (broker) rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
   }
   console.log('\n(shared 2-core machine: figures are noisy)');
-  process.exit(0); // the handler's module-scope producer keeps its connection open by design
 }
 
 main().catch((error) => {
