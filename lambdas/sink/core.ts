@@ -5,6 +5,7 @@ import {
   type FieldKind,
   parseDateOrTimestampMicros,
   parseTimestampMicros,
+  type RegisteredDataset,
   utcDateAndHour,
 } from '../../schemas';
 import { type ParquetColumn, rawParquetSchema } from '../../schemas/parquet';
@@ -142,10 +143,10 @@ function invalidEnvelope(detail: string): Checked {
 /** Decodes the ingest envelope `{data, metadata}` and re-validates the record against its dataset. */
 function check(
   record: KafkaRecord,
-  dataset: DatasetDefinition,
-  registry: DatasetRegistry,
+  registered: RegisteredDataset,
   parseInstant: (text: string) => bigint | undefined,
 ): Checked {
+  const dataset = registered.definition;
   const { value } = record;
   if (value === null || value === undefined) {
     return { ok: false, reason: 'missing_value', detail: 'The message has no value (tombstone)' };
@@ -173,8 +174,7 @@ function check(
   if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion > 2 ** 31 - 1) {
     return invalidEnvelope('metadata.schema_version is not an int32');
   }
-  // biome-ignore lint/style/noNonNullAssertion: the caller resolved this dataset through the registry
-  const validation = registry.byName(dataset.name)!.validate(envelope.data);
+  const validation = registered.validate(envelope.data);
   if (!validation.ok) return { ok: false, reason: 'validation_failed', detail: validation.errors };
   const data = validation.record;
   const eventField = dataset.fields[dataset.eventTimeField];
@@ -307,7 +307,7 @@ export async function sinkBatch(
       );
       continue;
     }
-    const checked = check(record, registered.definition, registry, parseInstant);
+    const checked = check(record, registered, parseInstant);
     if (checked.ok) valid.push({ dataset: registered.definition, row: checked.row });
     else rejected.push(quarantineLine(record, registered.definition.name, checked.reason, checked.detail));
   }
