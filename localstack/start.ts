@@ -11,7 +11,7 @@ import { RawZone } from './lake/raw-zone';
 import { type Pipeline, startPipeline } from './pipeline';
 import { waitFor } from './process';
 import { DEFAULT_DIR, type Services, startServices } from './services';
-import { runLocalSpark } from './spark-step';
+import { runLocalSpark } from './spark/run';
 
 /**
  * `npm start`: the whole pipeline on this machine. Starts the broker and the AWS emulator (host

@@ -1,8 +1,7 @@
 /**
- * The local Spark step of `npm start`: runs the same Glue scripts as AWS (glue-scripts/), in local mode
- * against the emulator, for every dataset — raw_to_curated, then curated_to_gold — with the buckets of
- * the `local` environment. Exits non-zero when a job fails. The services' environment (AWS_ENDPOINT_URL,
- * AWS_*) comes from the caller.
+ * The Spark step of `npm start`: runs the same Glue scripts as AWS (glue-scripts/), in local mode against
+ * the emulator, for every dataset — raw_to_curated, then curated_to_gold — with the buckets of the `local`
+ * environment, and reports what happened in one line for the summary.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,7 +16,7 @@ const LOCAL = environmentConfig('local');
 const s3 = (zone: Parameters<typeof bucketName>[1], prefix = '') =>
   `s3://${bucketName(LOCAL, zone)}${prefix ? `/${prefix}` : ''}`;
 
-const COMMON = { '--state_uri': s3('scripts', 'state') };
+const STATE = { '--state_uri': s3('scripts', 'state') };
 const JOBS: { script: string; args: Record<string, string> }[] = [
   {
     script: 'raw_to_curated.py',
@@ -25,7 +24,7 @@ const JOBS: { script: string; args: Record<string, string> }[] = [
       '--raw_uri': s3('raw'),
       '--curated_uri': s3('curated'),
       '--quarantine_uri': s3('quarantine', QUARANTINE_CURATED_PREFIX),
-      ...COMMON,
+      ...STATE,
     },
   },
   {
@@ -34,42 +33,41 @@ const JOBS: { script: string; args: Record<string, string> }[] = [
       '--curated_uri': s3('curated'),
       '--gold_uri': s3('gold'),
       '--min_group_count': String(LOCAL.lake.goldMinGroupCount),
-      ...COMMON,
+      ...STATE,
     },
   },
 ];
 
-function runJob(script: string, args: Record<string, string>): Promise<number | null> {
+function runJob(
+  script: string,
+  args: Record<string, string>,
+  env: Readonly<Record<string, string>>,
+): Promise<number | null> {
   const argv = [join(ROOT, 'glue-scripts', script), ...Object.entries(args).flat()];
   return new Promise((done) => {
-    const child = spawn(PYTHON, argv, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(PYTHON, argv, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.once('error', () => done(null));
     child.once('exit', done);
   });
 }
 
-async function main(): Promise<number> {
-  if (!existsSync(PYTHON)) {
-    console.error('No .venv: run `bash scripts/setup.sh` first.');
-    return 1;
-  }
+/** Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*). */
+export async function runLocalSpark(
+  env: Readonly<Record<string, string>>,
+  log: (line: string) => void,
+): Promise<string> {
+  if (!existsSync(PYTHON)) return 'FAILED: no .venv (run `bash scripts/setup.sh`)';
+  const started = Date.now();
   for (const dataset of DATASETS) {
     for (const job of JOBS) {
-      const started = Date.now();
-      console.log(`spark: ${job.script} --dataset ${dataset.name}`);
-      const code = await runJob(job.script, { '--dataset': dataset.name, ...job.args });
-      if (code !== 0) {
-        console.error(`spark: ${job.script} for ${dataset.name} failed (exit status ${code}).`);
-        return 1;
-      }
-      console.log(
-        `spark: ${job.script} for ${dataset.name} done in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-      );
+      log(`spark: ${job.script} --dataset ${dataset.name}`);
+      const code = await runJob(job.script, { '--dataset': dataset.name, ...job.args }, env);
+      if (code !== 0) return `FAILED: ${job.script} for ${dataset.name} (exit status ${code})`;
     }
   }
-  return 0;
+  return `ran in ${((Date.now() - started) / 1000).toFixed(0)} s`;
 }
-
-main().then((code) => {
-  process.exitCode = code;
-});
