@@ -1,23 +1,24 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENV as INGEST_ENV } from '../lambdas/ingest/config';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../lambdas/sink/config';
 import { type EnvironmentConfig, environmentConfig } from '../lib/config/environments';
 import { bucketName, glueDatabaseName } from '../lib/config/lake';
 import { DATASETS, topicOf } from '../schemas';
-import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../schemas/openapi';
 import { PlatformMetrics } from './api/metrics';
-import { type LocalApi, type ProxyHandler, startLocalApi } from './api/server';
+import { type ApiProcess, startApiProcess } from './api/process';
 import { consumerLag } from './esm/event-source-mapping';
 import { type SinkProcess, startSinkProcess } from './esm/sink-process';
 import { LATENCY_BUCKET_MS, LatencyHistogram } from './lake/latency';
 import { listObjects } from './lake/objects';
+import { assertPortFree, freePort } from './process';
+import { type Supervised, Supervision, supervise } from './supervisor';
 
 /**
- * The runtime half of the local platform: the real ingest handler behind the local API (in this process)
- * and the real sink handler behind the local event source mapping (its own process, as on Lambda, so the
- * sink's CPU-bound Parquet encoding never delays the API's Kafka acknowledgements). The services (broker, emulator)
+ * The runtime half of the local platform: the real ingest handler behind the local API and the real sink
+ * handler behind the local event source mapping, each in processes of their own (as on Lambda: the sink's
+ * CPU-bound Parquet encoding never delays the API's Kafka acknowledgements, and either can die and be
+ * restarted by the supervisor without the other noticing). The services (broker, emulator)
  * come from ./services.ts; this wires the handlers to them through the same environment variables the
  * CDK sets on the Lambdas.
  */
@@ -36,11 +37,16 @@ export interface PipelineOptions {
   readonly groupPrefix?: string;
   /** Overrides of the local sink settings (e.g. a shorter batching window in a test). */
   readonly sink?: Partial<EnvironmentConfig['sink']>;
+  /** Shared with the services so one summary counts every restart; default: the pipeline's own. */
+  readonly supervision?: Supervision;
 }
 
 export interface Pipeline {
-  readonly api: LocalApi;
+  /** The local API (its own process, restarted when it dies, always on this URL). */
+  readonly api: { readonly url: string; readonly port: number; pid(): number | undefined };
   readonly metrics: PlatformMetrics;
+  /** Restarts of the API and event source mapping processes (and of Kafka nodes sharing it). */
+  readonly supervision: Supervision;
   readonly topics: readonly string[];
   readonly rawBucket: string;
   readonly quarantineBucket: string;
@@ -49,11 +55,14 @@ export interface Pipeline {
   lag(): Promise<number>;
   /** Accept-to-Parquet latency of every record the sink has written (lake/latency.ts). */
   readonly latency: LatencyHistogram;
-  /** The event source mapping processes (one per topic), while they run. */
+  /**
+   * The event source mapping processes (one per topic) running now; undefined after stopSink(). A process
+   * that dies is restarted by the supervisor.
+   */
   readonly sink: readonly SinkProcess[] | undefined;
   /**
-   * Stops the event source mapping processes: 'stop' lets the invocation in flight finish and commit,
-   * 'kill' (SIGKILL) ends it mid-batch like a crash.
+   * Stops the event source mapping processes for good (no restart): 'stop' lets the invocation in flight
+   * finish and commit, 'kill' (SIGKILL) ends it mid-batch like a crash.
    */
   stopSink(how?: 'stop' | 'kill'): Promise<void>;
   /** Starts the event source mapping processes again; it resumes at the committed offsets. */
@@ -84,28 +93,34 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // /metrics replaces CloudWatch's embedded metrics locally; warnings and errors still reach the terminal.
   setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
   setDefault(INGEST_ENV.logLevel, 'WARN');
-  const ingestModule = await import('../lambdas/ingest/handler');
-  const ingest = ingestModule.handler as ProxyHandler;
-
+  const supervision = options.supervision ?? new Supervision();
   const metrics = new PlatformMetrics();
-  const datasetByRoute = new Map<string, string>();
-  for (const d of DATASETS) {
-    datasetByRoute.set(d.route, d.name);
-    datasetByRoute.set(batchRouteOf(d), d.name);
-  }
-  const known = new Set(['/', HEALTH_ROUTE, OPENAPI_ROUTE, ...datasetByRoute.keys()]);
-  const normalise = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-
-  const api = await startLocalApi({
-    handler: ingest,
-    metrics,
-    host: options.apiHost ?? '127.0.0.1',
-    port: options.apiPort ?? Number(process.env.LAKEHOUSE_API_PORT ?? 8000),
-    timeoutMs: LOCAL.ingest.timeoutSeconds * 1000,
-    routeLabel: (path) => (known.has(normalise(path)) ? normalise(path) : 'unmatched'),
-    onResult: (event, result) =>
-      countRecords(metrics, datasetByRoute.get(normalise(event.path)), event, result),
+  supervision.onRestart((event) => {
+    if (!event.error) metrics.processRestarts.inc({ process: event.process });
   });
+
+  // A port chosen once: a restarted API comes back where its clients already send.
+  const requestedPort = options.apiPort ?? Number(process.env.LAKEHOUSE_API_PORT ?? 8000);
+  const apiConfig = {
+    host: options.apiHost ?? '127.0.0.1',
+    port: requestedPort === 0 ? await freePort() : requestedPort,
+    timeoutMs: LOCAL.ingest.timeoutSeconds * 1000,
+  };
+  await assertPortFree(apiConfig.port, 'local API');
+  const api = await supervise(
+    'local API',
+    () =>
+      startApiProcess(apiConfig, {
+        env: process.env,
+        metrics,
+        onRecords: (dataset, produced, rejected) => {
+          metrics.recordsProduced.inc({ dataset }, produced);
+          metrics.recordsRejected.inc({ dataset }, rejected);
+        },
+      }),
+    supervision,
+  );
+  const apiUrl = (api.current() as ApiProcess).url;
 
   const topics = DATASETS.map(topicOf);
   const brokers = (options.services.KAFKA_BROKERS ?? '').split(',');
@@ -114,27 +129,32 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // One process per topic, as on AWS each topic has its own event source mapping and its pollers run
   // apart: the two datasets' sinks encode Parquet on separate cores.
   const startSinkFor = (topic: string) =>
-    startSinkProcess(
-      { brokers, topics: [topic], groupPrefix, sink },
-      {
-        onMessage: (message) => {
-          if (message.type === 'invocation') {
-            metrics.sinkInvocations.inc({ topic: message.topic, outcome: message.outcome });
-            metrics.sinkDuration.observe({ topic: message.topic }, message.durationMs / 1000);
-            metrics.sinkBatchSize.observe({ topic: message.topic }, message.records);
-            latency.merge(message.latency);
-            for (const [bucket, n] of Object.entries(message.latency.buckets)) {
-              const seconds = ((Number(bucket) + 0.5) * LATENCY_BUCKET_MS) / 1000;
-              for (let i = 0; i < n; i += 1) metrics.acceptToParquet.observe(seconds);
-            }
-          } else if (message.type === 'commit') {
-            metrics.sinkRecords.inc({ topic: message.topic }, message.records);
-          }
-        },
-      },
+    supervise(
+      `event source mapping ${topic}`,
+      () =>
+        startSinkProcess(
+          { brokers, topics: [topic], groupPrefix, sink },
+          {
+            onMessage: (message) => {
+              if (message.type === 'invocation') {
+                metrics.sinkInvocations.inc({ topic: message.topic, outcome: message.outcome });
+                metrics.sinkDuration.observe({ topic: message.topic }, message.durationMs / 1000);
+                metrics.sinkBatchSize.observe({ topic: message.topic }, message.records);
+                latency.merge(message.latency);
+                for (const [bucket, n] of Object.entries(message.latency.buckets)) {
+                  const seconds = ((Number(bucket) + 0.5) * LATENCY_BUCKET_MS) / 1000;
+                  for (let i = 0; i < n; i += 1) metrics.acceptToParquet.observe(seconds);
+                }
+              } else if (message.type === 'commit') {
+                metrics.sinkRecords.inc({ topic: message.topic }, message.records);
+              }
+            },
+          },
+        ),
+      supervision,
     );
   const startSinks = () => Promise.all(topics.map(startSinkFor));
-  let sinkProcesses: SinkProcess[] | undefined = await startSinks();
+  let sinks: Supervised<SinkProcess>[] | undefined = await startSinks();
 
   // Gauges measured at scrape time: consumer lag (from the broker) and objects per lake bucket.
   const admin = new Kafka({ clientId: 'local-metrics', brokers, logLevel: logLevel.NOTHING }).admin();
@@ -151,8 +171,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   });
 
   return {
-    api,
+    api: { url: apiUrl, port: apiConfig.port, pid: () => api.current()?.pid },
     metrics,
+    supervision,
     topics,
     rawBucket,
     quarantineBucket,
@@ -160,44 +181,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     latency,
     lag: async () => (await consumerLag(admin, groupPrefix, topics)).reduce((total, p) => total + p.lag, 0),
     get sink() {
-      return sinkProcesses;
+      return sinks?.flatMap((s) => s.current() ?? []);
     },
     async stopSink(how = 'stop') {
-      await Promise.all((sinkProcesses ?? []).map((p) => (how === 'kill' ? p.kill() : p.stop())));
-      sinkProcesses = undefined;
+      await Promise.all((sinks ?? []).map((s) => s.stop((p) => (how === 'kill' ? p.kill() : p.stop()))));
+      sinks = undefined;
     },
     async startSink() {
-      sinkProcesses ??= await startSinks();
+      sinks ??= await startSinks();
     },
     async stop() {
-      await api.close();
-      await Promise.allSettled([
-        ingestModule.closeHandler(),
-        ...(sinkProcesses ?? []).map((p) => p.stop()),
-        admin.disconnect(),
-      ]);
-      sinkProcesses = undefined;
+      await Promise.allSettled([api.stop(), ...(sinks ?? []).map((s) => s.stop()), admin.disconnect()]);
+      sinks = undefined;
       s3.destroy();
     },
   };
-}
-
-/** Counts accepted and rejected records from the API's answer (single: 200/422; batch: its tallies). */
-function countRecords(
-  metrics: PlatformMetrics,
-  dataset: string | undefined,
-  event: APIGatewayProxyEvent,
-  result: APIGatewayProxyResult,
-): void {
-  if (!dataset || event.httpMethod !== 'POST') return;
-  if (event.path.replace(/\/$/, '').endsWith('/batch')) {
-    if (![200, 207, 422].includes(result.statusCode)) return;
-    const body = JSON.parse(result.body) as { accepted?: number; rejected?: number; results?: unknown[] };
-    metrics.recordsProduced.inc({ dataset }, body.accepted ?? 0);
-    metrics.recordsRejected.inc({ dataset }, body.rejected ?? body.results?.length ?? 0);
-  } else if (result.statusCode === 200) {
-    metrics.recordsProduced.inc({ dataset });
-  } else if (result.statusCode === 422) {
-    metrics.recordsRejected.inc({ dataset });
-  }
 }

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { exitReason } from './supervisor';
 
 /** Host processes of the local platform (broker, emulator): spawning, readiness, stopping. */
 
@@ -65,7 +66,7 @@ export function spawnService(
   command: string,
   args: readonly string[],
   options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv; owner?: Owner },
-): ServiceProcess & { child: ChildProcess } {
+): ServiceProcess & { child: ChildProcess; exited: Promise<string> } {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
   const child = spawn(command, args, {
@@ -76,6 +77,9 @@ export function spawnService(
   });
   closeSync(log);
   child.unref();
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(exitReason(code, signal))),
+  );
   // A command that cannot start emits 'error' after returning; the missing pid below reports it instead.
   child.on('error', () => {});
   if (child.pid === undefined) {
@@ -84,7 +88,7 @@ export function spawnService(
   const pid = child.pid;
   const owner = options.owner ?? process.pid;
   if (owner !== 'none') watchOwner(owner, pid);
-  return { name, pid, logFile: options.logFile, child, stop: () => stopProcess(pid) };
+  return { name, pid, logFile: options.logFile, child, exited, stop: () => stopProcess(pid) };
 }
 
 function watchOwner(owner: number, pid: number): void {
@@ -172,4 +176,85 @@ function exitedMessage(service: ServiceProcess): string | undefined {
   return isAlive(service.pid)
     ? undefined
     : `${service.name} exited during startup. Last lines of ${service.logFile}:\n${tail(service.logFile)}`;
+}
+
+/** A TypeScript child process of the platform (local API, event source mapping) that talks over IPC. */
+export interface ForkedService<M> {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** The message the child sent when it was ready. */
+  readonly ready: M;
+  /** Resolves when the process has exited, with how. */
+  readonly exited: Promise<string>;
+  /** SIGTERM: the child finishes what is in flight, then exits. */
+  stop(): Promise<void>;
+  /** SIGKILL: dies at once, as a crash would. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Forks `script` under tsx and resolves once it sends a message of type 'ready'; every message also goes to
+ * onMessage. A child that exits or stays silent during startup is killed and reported as an error.
+ */
+export async function forkService<M extends { readonly type: string }>(
+  name: string,
+  script: string,
+  options: {
+    readonly cwd: string;
+    readonly env: NodeJS.ProcessEnv;
+    /** Every message from the child; `child` lets the parent answer it. */
+    readonly onMessage?: (message: M, child: ChildProcess) => void;
+    readonly readyTimeoutMs?: number;
+  },
+): Promise<ForkedService<M>> {
+  const child: ChildProcess = fork(script, [], {
+    cwd: options.cwd,
+    execArgv: ['--import', 'tsx'],
+    env: options.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<string>((done) =>
+    child.once('exit', (code, signal) => done(exitReason(code, signal))),
+  );
+  child.on('message', (message: M) => options.onMessage?.(message, child));
+
+  let timer: NodeJS.Timeout | undefined;
+  let ready: M;
+  try {
+    ready = await Promise.race([
+      new Promise<M>((resolve) =>
+        child.on('message', (m: M) => {
+          if (m.type === 'ready') resolve(m);
+        }),
+      ),
+      exited.then((how) => {
+        throw new Error(`${name} ${how} during startup`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${name} was not ready in time`)),
+          options.readyTimeoutMs ?? 90_000,
+        );
+      }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {
+    pid: child.pid as number,
+    child,
+    ready,
+    exited,
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+  };
 }

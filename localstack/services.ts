@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { environmentConfig } from '../lib/config/environments';
+import { type EnvironmentConfig, environmentConfig } from '../lib/config/environments';
 import { topicSpecs } from '../lib/config/topics';
 import { DATASETS } from '../schemas';
 import { startLocalStack } from './emulator/localstack';
@@ -10,6 +10,7 @@ import { provisionLake } from './emulator/provision';
 import { type KafkaBroker, startKafka } from './kafka/broker';
 import { ensureTopics } from './kafka/topics';
 import { freePort, isAlive, type Owner, stopProcess } from './process';
+import type { Supervision } from './supervisor';
 
 /**
  * The real local services of the platform: one Kafka broker and one AWS emulator, started as host
@@ -29,8 +30,18 @@ export interface ServicesOptions {
   readonly kafkaPort?: number | 'free';
   /** A port, or 'free'. Defaults: LAKEHOUSE_AWS_PORT or 4566. */
   readonly awsPort?: number | 'free';
-  /** Start the broker (default true). */
+  /** Start Kafka (default true). */
   readonly kafka?: boolean;
+  /**
+   * Kafka nodes (default 1). Three run a KRaft cluster with the production topic settings (replication
+   * factor and min.insync.replicas of the prod environment), for failover tests and `npm run chaos`.
+   */
+  readonly brokers?: number;
+  /**
+   * Restarts a Kafka node that dies (see ./supervisor.ts). Only a long-lived owner can supervise: the CLI's
+   * background `start` leaves its processes unsupervised.
+   */
+  readonly supervision?: Supervision;
   /** Start the AWS emulator (default true). */
   readonly aws?: boolean;
   /** Default: LAKEHOUSE_EMULATOR or 'moto'. */
@@ -58,6 +69,15 @@ interface StateFile {
 }
 
 const LOCAL = environmentConfig('local');
+/** A multi-node local cluster replicates its topics as production does. */
+const CLUSTER: EnvironmentConfig = {
+  ...LOCAL,
+  topics: {
+    ...LOCAL.topics,
+    replicationFactor: environmentConfig('prod').topics.replicationFactor,
+    minInsyncReplicas: environmentConfig('prod').topics.minInsyncReplicas,
+  },
+};
 const stateFile = (dir: string) => join(dir, 'services.json');
 
 async function port(value: number | 'free' | undefined, variable: string, fallback: number): Promise<number> {
@@ -65,11 +85,11 @@ async function port(value: number | 'free' | undefined, variable: string, fallba
   return value ?? Number(process.env[variable] ?? fallback);
 }
 
-async function freePortOtherThan(taken: number): Promise<number> {
-  for (;;) {
-    const candidate = await freePort();
-    if (candidate !== taken) return candidate;
-  }
+/** n distinct ports that are free right now. */
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
 }
 
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
@@ -83,9 +103,24 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
     options.emulator ?? ((process.env.LAKEHOUSE_EMULATOR as EmulatorKind | undefined) || 'moto');
 
   const started: (KafkaBroker | AwsEmulator)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     await Promise.all(started.map((service) => service.stop()));
     rmSync(stateFile(dir), { force: true });
+  };
+  // The pids of every running process (a restarted Kafka node has a new one), for `services.ts stop`.
+  const writeState = (env: Record<string, string>) => {
+    if (stopping) return;
+    const pids = started.flatMap((s) =>
+      'nodes' in s
+        ? s.nodes.flatMap((n) => {
+            const pid = n.pid();
+            return pid === undefined ? [] : [{ name: n.name, pid, marker: 'kafka.Kafka' }];
+          })
+        : [{ name: s.name, pid: s.pid, marker: emulator }],
+    );
+    writeFileSync(stateFile(dir), JSON.stringify({ pids, env } satisfies StateFile, null, 2));
   };
   try {
     // allSettled: when one fails, the other must finish starting before stop() can end it.
@@ -106,15 +141,8 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
         AWS_REGION: LOCAL.region,
       });
     }
-    const state: StateFile = {
-      pids: started.map((s) => ({
-        name: s.name,
-        pid: s.pid,
-        marker: s.name === 'Kafka' ? 'kafka.Kafka' : emulator,
-      })),
-      env,
-    };
-    writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
+    writeState(env);
+    options.supervision?.onRestart(() => writeState(env));
     return { kafka, aws, env, stop };
   } catch (error) {
     await stop();
@@ -122,19 +150,28 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
   }
 
   async function startBroker(): Promise<KafkaBroker> {
-    const free = options.kafkaPort === 'free';
-    const kafkaPort = await port(options.kafkaPort, 'LAKEHOUSE_KAFKA_PORT', 9092);
+    const nodes = options.brokers ?? 1;
+    const free = options.kafkaPort === 'free' ? await freePorts(2 * nodes) : undefined;
+    const kafkaPort = free?.[0] ?? (await port(options.kafkaPort, 'LAKEHOUSE_KAFKA_PORT', 9092));
     const t0 = performance.now();
-    log(`Kafka: starting on 127.0.0.1:${kafkaPort} (data in ${join(dir, 'kafka')})`);
+    const what = nodes === 1 ? 'Kafka' : `Kafka (${nodes}-node KRaft cluster)`;
+    log(`${what}: starting on 127.0.0.1:${kafkaPort} (data in ${join(dir, 'kafka')})`);
     const broker = await startKafka({
       dir: join(dir, 'kafka'),
+      nodes,
       port: kafkaPort,
-      controllerPort: free ? await freePortOtherThan(kafkaPort) : undefined,
+      ports:
+        free &&
+        Array.from({ length: nodes }, (_, i) => ({
+          port: free[2 * i] as number,
+          controllerPort: free[2 * i + 1] as number,
+        })),
       owner: options.owner,
+      supervision: options.supervision,
     });
     started.push(broker);
-    log(`Kafka: ready in ${seconds(t0)}`);
-    await provisionTopics(broker.brokers, log);
+    log(`${what}: ready in ${seconds(t0)} (${broker.brokers.join(',')})`);
+    await provisionTopics(broker.brokers, log, nodes > 1 ? CLUSTER : LOCAL);
     return broker;
   }
 
@@ -153,8 +190,12 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
 }
 
 /** Creates the dataset topics (lib/config/topics.ts) on a running broker; idempotent. */
-export async function provisionTopics(brokers: string[], log: (line: string) => void): Promise<void> {
-  const topics = await ensureTopics(brokers, topicSpecs(LOCAL, DATASETS));
+export async function provisionTopics(
+  brokers: string[],
+  log: (line: string) => void,
+  config: EnvironmentConfig = LOCAL,
+): Promise<void> {
+  const topics = await ensureTopics(brokers, topicSpecs(config, DATASETS));
   log(
     `Kafka: topics created [${topics.created.join(', ')}], already present [${topics.existing.join(', ')}]`,
   );
@@ -219,6 +260,7 @@ async function main(argv: string[]): Promise<void> {
         kafkaPort: portArg(values['kafka-port']),
         awsPort: portArg(values['aws-port']),
         fresh: values.fresh,
+        brokers: values.brokers ? Number(values.brokers) : undefined,
         emulator: values.emulator as EmulatorKind | undefined,
         owner: values.owner ? Number(values.owner) : 'none',
       });
@@ -258,6 +300,7 @@ async function main(argv: string[]): Promise<void> {
         [
           'Usage: npx tsx localstack/services.ts <command>',
           '  start  [--dir D] [--kafka-port N|free] [--aws-port N|free] [--emulator moto|localstack] [--fresh]',
+          '         [--brokers N: a KRaft cluster of N nodes, production topic settings when N >= 3]',
           '         [--print-env] [--owner PID: stop the services when PID exits]',
           '  stop   [--dir D]',
           '  status [--dir D]',

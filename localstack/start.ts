@@ -12,6 +12,7 @@ import { type Pipeline, startPipeline } from './pipeline';
 import { waitFor } from './process';
 import { DEFAULT_DIR, type Services, startServices } from './services';
 import { runLocalSpark } from './spark/run';
+import { Supervision } from './supervisor';
 
 /**
  * `npm start`: the whole pipeline on this machine. Starts the broker and the AWS emulator (host
@@ -25,9 +26,10 @@ const LOCAL = environmentConfig('local');
 /** Broker log, lake and logs of `npm start` (tests and other tools use their own folders under .local). */
 const PLATFORM_DIR = join(DEFAULT_DIR, 'platform');
 const USAGE = `Usage: npm start -- [--once] [--count N] [--rate R] [--invalid SHARE] [--duplicates SHARE]
-                  [--keep-data] [--no-spark] [--wait-seconds S]
+                  [--brokers N] [--keep-data] [--no-spark] [--wait-seconds S]
   --once          exit after the summary: status 0 only if every accepted record reached raw Parquet
   --count N       records the generator sends (default 20000), --rate R per second (default 5000)
+  --brokers N     Kafka nodes (default 1); 3 runs a KRaft cluster with production topic settings (RF 3, min ISR 2)
   --keep-data     keep .local/platform/ (broker log, lake) from the previous run instead of starting fresh
   --no-spark      skip the local Spark job
 Ports: LAKEHOUSE_API_PORT (8000), LAKEHOUSE_KAFKA_PORT (9092), LAKEHOUSE_AWS_PORT (4566).`;
@@ -46,6 +48,7 @@ async function main(): Promise<number> {
       rate: { type: 'string', default: '5000' },
       invalid: { type: 'string', default: '0.02' },
       duplicates: { type: 'string', default: '0.01' },
+      brokers: { type: 'string', default: '1' },
       'keep-data': { type: 'boolean', default: false },
       'no-spark': { type: 'boolean', default: false },
       'wait-seconds': { type: 'string', default: '120' },
@@ -58,6 +61,8 @@ async function main(): Promise<number> {
   }
   const count = Number(values.count);
   const rate = Number(values.rate);
+  // One supervisor for Kafka, the API and the event source mappings: the summary counts every restart.
+  const supervision = new Supervision(say);
 
   // Kept as promises so that a Ctrl-C during startup still stops whatever is coming up.
   let services: Promise<Services> | undefined;
@@ -90,11 +95,16 @@ async function main(): Promise<number> {
     step(
       `Services: Kafka (KRaft) and the AWS emulator${values['keep-data'] ? '' : ' (fresh data in .local/platform/)'}`,
     );
-    services = startServices({ dir: PLATFORM_DIR, fresh: !values['keep-data'] });
+    services = startServices({
+      dir: PLATFORM_DIR,
+      fresh: !values['keep-data'],
+      brokers: Number(values.brokers),
+      supervision,
+    });
     const { env } = await services;
 
     step('Local API and event source mapping (the real ingest and sink handlers)');
-    pipeline = startPipeline({ services: env });
+    pipeline = startPipeline({ services: env, supervision });
     const { api, rawBucket } = await pipeline;
     const apiUrl = api.url;
     await waitFor(async () => (await fetch(`${apiUrl}/health`)).status === 200, {
@@ -133,7 +143,7 @@ async function main(): Promise<number> {
     const spark = values['no-spark'] ? 'skipped (--no-spark)' : await runLocalSpark(env, say);
 
     const zones = await inventory(s3, await pipeline);
-    printSummary(tally, arrival, latencies, zones, spark, apiUrl);
+    printSummary(tally, arrival, latencies, zones, spark, apiUrl, supervision.restarts());
     if (values.once) {
       await shutdown();
       return arrival.missing === 0 && tally.failed === 0 ? 0 : 1;
@@ -223,6 +233,7 @@ function printSummary(
   zones: Record<string, ZoneCount>,
   spark: string,
   apiUrl: string,
+  restarts: Record<string, number>,
 ): void {
   const duplicates = Object.values(tally.byDataset).reduce((n, d) => n + d.duplicates, 0);
   const lines = [
@@ -244,6 +255,13 @@ function printSummary(
       `  max ${ms(latencyPercentile(latencies, 100))}  (${fmt(latencies.count)} records)`,
     `  throughput  ${fmt(Math.round(throughput(latencies, arrival.arrived)))} records/s end to end (first accept to last write)`,
     `  spark       ${spark}`,
+    `  restarts    ${
+      Object.keys(restarts).length === 0
+        ? 'none (no process died)'
+        : Object.entries(restarts)
+            .map(([name, n]) => `${name} ×${n}`)
+            .join(', ')
+    }`,
     '  zone                           files       rows',
     ...Object.entries(zones).map(
       ([zone, c]) => `  ${zone.padEnd(29)}${fmt(c.files).padStart(7)}${fmt(c.rows).padStart(11)}`,

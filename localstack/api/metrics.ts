@@ -1,10 +1,28 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+export interface ObservedRequest {
+  readonly method: string;
+  readonly route: string;
+  readonly status: number;
+  readonly seconds: number;
+}
+
+export interface RenderedMetrics {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** What the local API records and serves: PlatformMetrics itself, or its proxy in the API process. */
+export interface ApiMetrics {
+  observeRequest(request: ObservedRequest): void;
+  render(): Promise<RenderedMetrics>;
+}
+
 /**
  * The local platform's Prometheus metrics, served at `/metrics` by the local API. The API, the event source
  * mapping and the lake probe all record into one registry so a single scrape shows the whole pipeline.
  */
-export class PlatformMetrics {
+export class PlatformMetrics implements ApiMetrics {
   readonly registry = new Registry();
 
   readonly requests = new Counter({
@@ -87,6 +105,13 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  readonly processRestarts = new Counter({
+    name: 'lakehouse_process_restarts_total',
+    help: 'Processes of the local platform (Kafka nodes, event source mappings, the API) restarted by the supervisor after they died.',
+    labelNames: ['process'] as const,
+    registers: [this.registry],
+  });
+
   /** Refreshes gauges that are measured at scrape time (consumer lag, lake objects). */
   private readonly probes: Array<() => Promise<void>> = [];
 
@@ -94,7 +119,13 @@ export class PlatformMetrics {
     this.probes.push(probe);
   }
 
-  async render(): Promise<{ contentType: string; body: string }> {
+  observeRequest(request: ObservedRequest): void {
+    const { method, route, status, seconds } = request;
+    this.requests.inc({ method, route, status: String(status) });
+    this.requestDuration.observe({ route }, seconds);
+  }
+
+  async render(): Promise<RenderedMetrics> {
     // A failing probe leaves its gauge at the last value rather than failing the scrape.
     await Promise.allSettled(this.probes.map((probe) => probe()));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

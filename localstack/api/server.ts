@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { PlatformMetrics } from './metrics';
+import type { ApiMetrics } from './metrics';
 import { BAD_GATEWAY, fromProxyResult, type HttpResponse, lambdaContext, toProxyEvent } from './proxy-event';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface LocalApiOptions {
   readonly handler: ProxyHandler;
-  readonly metrics: PlatformMetrics;
+  readonly metrics: ApiMetrics;
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
@@ -100,8 +100,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
           res.writeHead(response.status).end(response.body);
           const route = options.routeLabel(new URL(req.url ?? '/', 'http://localhost').pathname);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          metrics.requests.inc({ method: req.method ?? 'GET', route, status: String(response.status) });
-          metrics.requestDuration.observe({ route }, seconds);
+          metrics.observeRequest({ method: req.method ?? 'GET', route, status: response.status, seconds });
         });
     });
   });

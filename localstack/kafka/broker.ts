@@ -5,16 +5,18 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   assertPortFree,
+  isAlive,
   type Owner,
   type ServiceProcess,
   spawnService,
+  tail,
   waitFor,
-  whenReady,
 } from '../process';
+import { type Supervision, supervise } from '../supervisor';
 
 /**
- * A single-node Kafka (KRaft, combined broker and controller) running from the jars that
- * localstack/kafka/install.sh resolves from Maven Central.
+ * Kafka in KRaft mode (combined broker and controller nodes: one by default, three to rehearse failover)
+ * running from the jars that localstack/kafka/install.sh resolves from Maven Central.
  */
 
 const ROOT = resolve(__dirname, '../..');
@@ -27,24 +29,49 @@ export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(
 export const KAFKA_LIBS = join(ROOT, '.cache', 'kafka', KAFKA_VERSION, 'libs');
 
 export interface KafkaOptions {
-  /** Folder for the broker's data, config and log (created; `.local/kafka` for the platform). */
+  /** Folder for the cluster's data, config and logs (created; `.local/kafka` for the platform). */
   readonly dir: string;
-  /** Client listener port on 127.0.0.1 (default 9092). */
+  /** Client listener port of the first node on 127.0.0.1 (default 9092); node i listens on port + 2i. */
   readonly port?: number;
-  /** Controller listener port on 127.0.0.1 (default port + 1). */
+  /** Controller listener port of the first node (default port + 1); node i's is controllerPort + 2i. */
   readonly controllerPort?: number;
+  /**
+   * Every node's client and controller ports, overriding port/controllerPort (e.g. free ports picked by the
+   * caller, which need not follow the +2i pattern).
+   */
+  readonly ports?: readonly { readonly port: number; readonly controllerPort: number }[];
+  /**
+   * Nodes in the KRaft cluster (default 1). Each node is a combined broker and controller, so three nodes are
+   * a three-voter quorum that survives one node's loss; internal topics then get replication factor 3 and
+   * min.insync.replicas 2, as MSK runs them.
+   */
+  readonly nodes?: number;
   /** Delete existing data first. */
   readonly fresh?: boolean;
-  /** JVM heap ceiling (default 512m: the machine is shared). */
+  /** JVM heap ceiling per node (default 512m: the machine is shared). */
   readonly heap?: string;
   readonly readyTimeoutMs?: number;
-  /** Whose exit ends the process (see spawnService). */
+  /** Whose exit ends the processes (see spawnService). */
   readonly owner?: Owner;
+  /** When given, a node that dies is restarted with backoff (see ../supervisor.ts). */
+  readonly supervision?: Supervision;
+}
+
+/** One node of the cluster. Under supervision the process behind it changes with every restart. */
+export interface KafkaNode {
+  /** KRaft node.id, 1-based. */
+  readonly id: number;
+  readonly name: string;
+  readonly port: number;
+  readonly logFile: string;
+  /** The running process, undefined while a supervised node waits for its restart. */
+  pid(): number | undefined;
 }
 
 export interface KafkaBroker extends ServiceProcess {
-  /** host:port list for clients (KAFKA_BROKERS). */
+  /** host:port list for clients (KAFKA_BROKERS), every node of the cluster. */
   readonly brokers: string[];
+  readonly nodes: readonly KafkaNode[];
 }
 
 /** Installs the jars if missing (visible Maven progress). */
@@ -59,25 +86,41 @@ export function ensureKafkaInstalled(): void {
   }
 }
 
-export function serverProperties(options: { port: number; controllerPort: number; dataDir: string }): string {
-  const { port, controllerPort, dataDir } = options;
+export interface NodeProperties {
+  readonly nodeId: number;
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly dataDir: string;
+  /** `id@host:port` of every controller, this node's included. */
+  readonly voters: readonly string[];
+}
+
+export function serverProperties(options: NodeProperties): string {
+  const { nodeId, port, controllerPort, dataDir, voters } = options;
+  // Internal topics as MSK runs them once there are three nodes; a lone node cannot replicate.
+  const replicas = voters.length >= 3 ? 3 : 1;
+  const minIsr = voters.length >= 3 ? 2 : 1;
   return `${[
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${nodeId}`,
+    `controller.quorum.voters=${voters.join(',')}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${dataDir}`,
-    // One node: internal topics cannot have more than one replica.
-    'offsets.topic.replication.factor=1',
+    `offsets.topic.replication.factor=${replicas}`,
     'offsets.topic.num.partitions=3',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
+    // A dead or frozen node is fenced, and its partitions get a new leader, within seconds rather than
+    // the default 9 s: the local cluster exists to rehearse failover.
+    'broker.session.timeout.ms=4000',
+    'broker.heartbeat.interval.ms=500',
+    'replica.lag.time.max.ms=10000',
     // Topics come from lib/config/topics.ts only, as on MSK.
     'auto.create.topics.enable=false',
     // A lone consumer should not wait 3 s for peers that never come.
@@ -106,42 +149,117 @@ function randomClusterId(): string {
   }
 }
 
-/** Formats the KRaft storage (`kafka-storage.sh format`) unless it already is. */
-function formatStorage(propertiesFile: string, dataDir: string): void {
+/** Formats a node's KRaft storage (`kafka-storage.sh format`) unless it already is. */
+function formatStorage(propertiesFile: string, dataDir: string, clusterId: string): void {
   if (existsSync(join(dataDir, 'meta.properties'))) return;
   execFileSync(
     'java',
-    [...javaArgs('256m'), 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', propertiesFile],
+    [...javaArgs('256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }
 
-/** Starts the broker and resolves once an admin client can describe the cluster. */
+/** The cluster id the nodes were formatted with, so a restart of a kept cluster formats no stranger. */
+function clusterIdOf(dir: string, nodes: number): string {
+  for (let id = 1; id <= nodes; id += 1) {
+    const meta = join(dir, `node-${id}`, 'data', 'meta.properties');
+    if (!existsSync(meta)) continue;
+    const found = /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))?.[1];
+    if (found) return found;
+  }
+  return randomClusterId();
+}
+
+/**
+ * Starts a KRaft cluster of `nodes` combined broker-controllers (default one) and resolves once an admin
+ * client can describe it with every node registered. Node i keeps its data in `<dir>/node-<i>/`.
+ */
 export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
   ensureKafkaInstalled();
-  const port = options.port ?? 9092;
-  const controllerPort = options.controllerPort ?? port + 1;
+  const count = options.ports?.length ?? options.nodes ?? 1;
+  const basePort = options.port ?? 9092;
+  const baseController = options.controllerPort ?? basePort + 1;
+  const ports = Array.from(
+    { length: count },
+    (_, i) => options.ports?.[i] ?? { port: basePort + 2 * i, controllerPort: baseController + 2 * i },
+  );
   const dir = resolve(options.dir);
-  const dataDir = join(dir, 'data');
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
-  await assertPortFree(port, 'Kafka');
-  await assertPortFree(controllerPort, 'Kafka controller');
-  mkdirSync(dataDir, { recursive: true });
-  const propertiesFile = join(dir, 'server.properties');
-  writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir }));
-  formatStorage(propertiesFile, dataDir);
+  for (const p of ports) {
+    await assertPortFree(p.port, 'Kafka');
+    await assertPortFree(p.controllerPort, 'Kafka controller');
+  }
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`);
+  const clusterId = clusterIdOf(dir, count);
+  const heap = options.heap ?? '512m';
 
-  const service = spawnService(
-    'Kafka',
-    'java',
-    [...javaArgs(options.heap ?? '512m'), 'kafka.Kafka', propertiesFile],
-    { logFile: join(dir, 'kafka.log'), owner: options.owner },
+  const nodes = ports.map((p, i) => {
+    const nodeId = i + 1;
+    const nodeDir = count === 1 ? dir : join(dir, `node-${nodeId}`);
+    const dataDir = join(nodeDir, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const propertiesFile = join(nodeDir, 'server.properties');
+    writeFileSync(propertiesFile, serverProperties({ nodeId, ...p, dataDir, voters }));
+    formatStorage(propertiesFile, dataDir, clusterId);
+    const name = count === 1 ? 'Kafka' : `Kafka node ${nodeId}`;
+    const logFile = join(nodeDir, 'kafka.log');
+    const spawnNode = async () =>
+      spawnService(name, 'java', [...javaArgs(heap), 'kafka.Kafka', propertiesFile], {
+        logFile,
+        owner: options.owner,
+      });
+    return { nodeId, name, logFile, port: p.port, spawnNode };
+  });
+
+  // Started together: a KRaft quorum of three cannot elect a leader until a majority of voters is up.
+  const running = await Promise.all(
+    nodes.map(async (node) => {
+      if (!options.supervision) {
+        const service = await node.spawnNode();
+        return { node, current: () => service as ServiceProcess | undefined, stop: () => service.stop() };
+      }
+      const supervised = await supervise(node.name, node.spawnNode, options.supervision);
+      return { node, current: () => supervised.current(), stop: () => supervised.stop() };
+    }),
   );
-  const brokers = [`127.0.0.1:${port}`];
-  const broker: KafkaBroker = { ...service, brokers };
-  await whenReady(service, (abort) =>
-    waitForKafka(brokers, { timeoutMs: options.readyTimeoutMs ?? 180_000, abort }),
-  );
+  const first = running[0]?.current() as ServiceProcess;
+  const brokers = ports.map((p) => `127.0.0.1:${p.port}`);
+  const stop = async () => {
+    await Promise.all(running.map((r) => r.stop()));
+  };
+  const broker: KafkaBroker = {
+    name: count === 1 ? 'Kafka' : `Kafka (${count} nodes)`,
+    pid: first.pid,
+    logFile: first.logFile,
+    brokers,
+    nodes: running.map(({ node, current }) => ({
+      id: node.nodeId,
+      name: node.name,
+      port: node.port,
+      logFile: node.logFile,
+      pid: () => current()?.pid,
+    })),
+    stop,
+  };
+  const timeoutMs = options.readyTimeoutMs ?? 180_000;
+  try {
+    await waitForKafka(brokers, {
+      timeoutMs,
+      expectedNodes: count,
+      abort: () => {
+        for (const r of running) {
+          const service = r.current();
+          if (!options.supervision && service && !isAlive(service.pid)) {
+            return `${service.name} exited during startup. Last lines of ${service.logFile}:\n${tail(service.logFile)}`;
+          }
+        }
+        return undefined;
+      },
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return broker;
 }
 
@@ -151,7 +269,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
  */
 export async function waitForKafka(
   brokers: string[],
-  options: { timeoutMs: number; abort?: () => string | undefined },
+  options: { timeoutMs: number; expectedNodes?: number; abort?: () => string | undefined },
 ): Promise<void> {
   const admin = new Kafka({
     clientId: 'lakehouse-readiness',
@@ -165,7 +283,8 @@ export async function waitForKafka(
       async () => {
         await admin.connect();
         const cluster = await admin.describeCluster();
-        if (cluster.brokers.length === 0 || cluster.controller === null) return false;
+        if (cluster.brokers.length < (options.expectedNodes ?? 1) || cluster.controller === null)
+          return false;
         await admin.describeGroups(['lakehouse-readiness']);
         return true;
       },
