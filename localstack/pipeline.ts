@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENV as INGEST_ENV } from '../lambdas/ingest/config';
@@ -8,6 +9,7 @@ import { DATASETS, topicOf } from '../schemas';
 import { PlatformMetrics } from './api/metrics';
 import { type ApiProcess, startApiProcess } from './api/process';
 import { consumerLag } from './esm/event-source-mapping';
+import type { SinkProcessMessage } from './esm/main';
 import { type SinkProcess, startSinkProcess } from './esm/sink-process';
 import { LATENCY_BUCKET_MS, LatencyHistogram } from './lake/latency';
 import { listObjects } from './lake/objects';
@@ -39,6 +41,13 @@ export interface PipelineOptions {
   readonly sink?: Partial<EnvironmentConfig['sink']>;
   /** Shared with the services so one summary counts every restart; default: the pipeline's own. */
   readonly supervision?: Supervision;
+  /**
+   * Where the API and event source mapping processes write their output (`api.log`, `esm-<topic>.log`);
+   * default: the terminal.
+   */
+  readonly logDir?: string;
+  /** Every report of the event source mapping processes (invocations, commits), e.g. to time a recovery. */
+  readonly onSinkMessage?: (message: SinkProcessMessage) => void;
 }
 
 export interface Pipeline {
@@ -60,6 +69,8 @@ export interface Pipeline {
    * that dies is restarted by the supervisor.
    */
   readonly sink: readonly SinkProcess[] | undefined;
+  /** The event source mapping process of one topic running now (undefined while it is being restarted). */
+  sinkFor(topic: string): SinkProcess | undefined;
   /**
    * Stops the event source mapping processes for good (no restart): 'stop' lets the invocation in flight
    * finish and commit, 'kill' (SIGKILL) ends it mid-batch like a crash.
@@ -113,6 +124,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       startApiProcess(apiConfig, {
         env: process.env,
         metrics,
+        logFile: options.logDir && join(options.logDir, 'api.log'),
         onRecords: (dataset, produced, rejected) => {
           metrics.recordsProduced.inc({ dataset }, produced);
           metrics.recordsRejected.inc({ dataset }, rejected);
@@ -135,7 +147,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         startSinkProcess(
           { brokers, topics: [topic], groupPrefix, sink },
           {
+            logFile: options.logDir && join(options.logDir, `esm-${topic}.log`),
             onMessage: (message) => {
+              options.onSinkMessage?.(message);
               if (message.type === 'invocation') {
                 metrics.sinkInvocations.inc({ topic: message.topic, outcome: message.outcome });
                 metrics.sinkDuration.observe({ topic: message.topic }, message.durationMs / 1000);
@@ -154,6 +168,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       supervision,
     );
   const startSinks = () => Promise.all(topics.map(startSinkFor));
+  // In the order of `topics`.
   let sinks: Supervised<SinkProcess>[] | undefined = await startSinks();
 
   // Gauges measured at scrape time: consumer lag (from the broker) and objects per lake bucket.
@@ -183,6 +198,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     get sink() {
       return sinks?.flatMap((s) => s.current() ?? []);
     },
+    sinkFor: (topic) => sinks?.[topics.indexOf(topic)]?.current(),
     async stopSink(how = 'stop') {
       await Promise.all((sinks ?? []).map((s) => s.stop((p) => (how === 'kill' ? p.kill() : p.stop()))));
       sinks = undefined;

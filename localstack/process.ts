@@ -205,14 +205,22 @@ export async function forkService<M extends { readonly type: string }>(
     /** Every message from the child; `child` lets the parent answer it. */
     readonly onMessage?: (message: M, child: ChildProcess) => void;
     readonly readyTimeoutMs?: number;
+    /** Appends the child's output to this file instead of the terminal. */
+    readonly logFile?: string;
   },
 ): Promise<ForkedService<M>> {
+  let output: 'inherit' | number = 'inherit';
+  if (options.logFile) {
+    mkdirSync(dirname(options.logFile), { recursive: true });
+    output = openSync(options.logFile, 'a');
+  }
   const child: ChildProcess = fork(script, [], {
     cwd: options.cwd,
     execArgv: ['--import', 'tsx'],
     env: options.env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', output, output, 'ipc'],
   });
+  if (typeof output === 'number') closeSync(output);
   const exited = new Promise<string>((done) =>
     child.once('exit', (code, signal) => done(exitReason(code, signal))),
   );

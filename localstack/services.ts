@@ -9,7 +9,7 @@ import { type AwsEmulator, startMoto } from './emulator/moto';
 import { provisionLake } from './emulator/provision';
 import { type KafkaBroker, startKafka } from './kafka/broker';
 import { ensureTopics } from './kafka/topics';
-import { freePort, isAlive, type Owner, stopProcess } from './process';
+import { freePort, isAlive, type Owner, stopProcess, waitFor } from './process';
 import type { Supervision } from './supervisor';
 
 /**
@@ -195,7 +195,13 @@ export async function provisionTopics(
   log: (line: string) => void,
   config: EnvironmentConfig = LOCAL,
 ): Promise<void> {
-  const topics = await ensureTopics(brokers, topicSpecs(config, DATASETS));
+  // Idempotent, so retried: a cluster that has just formed can still answer "does not host this
+  // topic-partition" while its first leaders are elected.
+  const topics = await waitFor(() => ensureTopics(brokers, topicSpecs(config, DATASETS)), {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+    what: 'the topics to be created',
+  });
   log(
     `Kafka: topics created [${topics.created.join(', ')}], already present [${topics.existing.join(', ')}]`,
   );

@@ -15,11 +15,13 @@ export async function startApiProcess(
     readonly env: NodeJS.ProcessEnv;
     readonly metrics: ApiMetrics;
     readonly onRecords?: (dataset: string, produced: number, rejected: number) => void;
+    readonly logFile?: string;
   },
 ): Promise<ApiProcess> {
   const service = await forkService<ApiProcessMessage>('The local API', join(__dirname, 'main.ts'), {
     cwd: ROOT,
     env: { ...options.env, LAKEHOUSE_API: JSON.stringify(config) },
+    logFile: options.logFile,
     onMessage: (message, child) => {
       if (message.type === 'request') options.metrics.observeRequest(message);
       else if (message.type === 'records')

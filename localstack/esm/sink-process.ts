@@ -18,6 +18,7 @@ export function startSinkProcess(
     readonly env?: NodeJS.ProcessEnv;
     readonly onMessage?: (message: SinkProcessMessage) => void;
     readonly readyTimeoutMs?: number;
+    readonly logFile?: string;
   } = {},
 ): Promise<SinkProcess> {
   return forkService<SinkProcessMessage>(

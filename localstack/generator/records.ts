@@ -37,8 +37,8 @@ export interface RecordFactoryOptions {
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD'] as const;
 const RECENT = 1_000;
 
-/** mulberry32: tiny, fast, good enough for test data. */
-function prng(seed: number): () => number {
+/** mulberry32: a small seeded generator, so a run (records, faults) can be replayed from its seed. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -11,9 +11,12 @@ export interface SendOptions extends Partial<RecordFactoryOptions> {
   /** Records per second across all requests. */
   readonly rate: number;
   readonly count: number;
-  readonly route: 'batch' | 'single';
+  /** 'mixed' sends a share of the records (singleShare) one per request and the rest in batches. */
+  readonly route: 'batch' | 'single' | 'mixed';
   /** Records per batch request (at most the API's maxBatchRecords). */
   readonly batchSize: number;
+  /** With route 'mixed': the share of records sent through the single-record route (default 0.5). */
+  readonly singleShare?: number;
   /** Datasets to send, in turn; default: every dataset of the registry. */
   readonly datasets?: readonly string[];
   /** Requests in flight at most. */
@@ -24,6 +27,10 @@ export interface SendOptions extends Partial<RecordFactoryOptions> {
    * (the first attempt can have been written before the answer was lost): the raw zone is at-least-once.
    */
   readonly retries?: number;
+  /** Upper bound of the backoff between retries (default: none, it doubles every time). */
+  readonly maxBackoffMs?: number;
+  /** Every answer as it arrives (HTTP status or 'network-error'), e.g. to time a recovery. */
+  readonly onAnswer?: (status: string, at: number) => void;
   /** Called about four times a second and at the end. */
   readonly onProgress?: (tally: SendTally) => void;
 }
@@ -40,6 +47,8 @@ export interface DatasetTally {
   acceptedIds: string[];
   /** Ids of records the API rejected as invalid (those that had one). */
   rejectedIds: string[];
+  /** Ids of records whose request was retried before it got its answer (they may be in raw twice). */
+  retriedIds: string[];
 }
 
 export interface SendTally {
@@ -75,15 +84,28 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
   const routes = new Map(
     factory.datasets.map((d) => [
       d.definition.name,
-      options.route === 'batch' ? batchRouteOf(d.definition) : d.definition.route,
+      { single: d.definition.route, batch: batchRouteOf(d.definition) },
     ]),
   );
-  const perRequest = options.route === 'batch' ? options.batchSize : 1;
+  const singleShare = { batch: 0, single: 1, mixed: options.singleShare ?? 0.5 }[options.route];
+  // Which route the next request takes: deterministic, so the mixture holds for short runs too.
+  let singleRecords = 0;
+  const nextRoute = (scheduled: number): 'single' | 'batch' =>
+    singleRecords < singleShare * (scheduled + 1) ? 'single' : 'batch';
   const tally: SendTally = {
     byDataset: Object.fromEntries(
       datasets.map((d) => [
         d,
-        { sent: 0, accepted: 0, rejected: 0, failed: 0, duplicates: 0, acceptedIds: [], rejectedIds: [] },
+        {
+          sent: 0,
+          accepted: 0,
+          rejected: 0,
+          failed: 0,
+          duplicates: 0,
+          acceptedIds: [],
+          rejectedIds: [],
+          retriedIds: [],
+        },
       ]),
     ),
     sent: 0,
@@ -109,7 +131,9 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
     let turn = 0;
     while (scheduled < options.count) {
       // Pace by records, like a batching producer: a request leaves once its last record is due.
-      const size = Math.min(perRequest, options.count - scheduled);
+      const route = nextRoute(scheduled);
+      const size = route === 'single' ? 1 : Math.min(options.batchSize, options.count - scheduled);
+      if (route === 'single') singleRecords += 1;
       const due = tally.startedAt + ((scheduled + size) / options.rate) * 1000;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -118,7 +142,7 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
       turn += 1;
       const records = Array.from({ length: size }, () => factory.next(dataset));
       scheduled += size;
-      const request = post(dataset, records).finally(() => inFlight.delete(request));
+      const request = post(dataset, route, records).finally(() => inFlight.delete(request));
       inFlight.add(request);
     }
     await Promise.all(inFlight);
@@ -129,32 +153,37 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
   }
   return tally;
 
-  async function post(dataset: string, records: GeneratedRecord[]): Promise<void> {
-    const body = options.route === 'batch' ? { records: records.map((r) => r.body) } : records[0]?.body;
+  async function post(dataset: string, route: 'single' | 'batch', records: GeneratedRecord[]): Promise<void> {
+    const body = route === 'batch' ? { records: records.map((r) => r.body) } : records[0]?.body;
+    const path = routes.get(dataset)?.[route];
     const counts = tally.byDataset[dataset] as DatasetTally;
     counts.sent += records.length;
     tally.sent += records.length;
     const retries = options.retries ?? 5;
     let results: readonly RecordResult[] | undefined;
+    let retried = false;
     for (let attempt = 0; ; attempt += 1) {
       let status = 'network-error';
       try {
-        const response = await fetch(`${options.apiUrl}${routes.get(dataset)}`, {
+        const response = await fetch(`${options.apiUrl}${path}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify(body),
         });
         status = String(response.status);
         const text = await response.text();
-        results = perRecordResults(response.status, text, records.length, options.route);
+        results = perRecordResults(response.status, text, records.length, route);
       } catch {
         results = undefined;
       }
+      options.onAnswer?.(status, Date.now());
       tally.requests += 1;
       tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
       if (results || attempt >= retries || !RETRYABLE.has(status)) break;
       tally.retried += 1;
-      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      retried = true;
+      const backoff = 200 * 2 ** attempt;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(backoff, options.maxBackoffMs ?? backoff)));
     }
     if (!results) {
       counts.failed += records.length;
@@ -163,6 +192,7 @@ export async function sendRecords(options: SendOptions): Promise<SendTally> {
     }
     for (const result of results) {
       const record = records[result.index] as GeneratedRecord;
+      if (retried && record.id !== undefined) counts.retriedIds.push(record.id);
       if (result.status === 'accepted') {
         counts.accepted += 1;
         tally.accepted += 1;

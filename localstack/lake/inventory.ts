@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadata } from 'hyparquet';
-import { getBytes, listObjects } from './objects';
+import { getBytes, listObjects, readParquetRows } from './objects';
 
 /**
  * Files and rows per lake zone, for `npm start`'s summary: raw Parquet (rows from each file's footer),
@@ -38,12 +38,15 @@ export async function countJsonLines(s3: S3Client, bucket: string, prefix: strin
   return { files: objects.length, rows };
 }
 
-/** Sums the live files of every Delta table under prefix (a table is a folder with a `_delta_log/`). */
-export async function countDelta(
+/**
+ * The live data files of every Delta table under prefix (a table is a folder with a `_delta_log/`), from
+ * the transaction log's `add`/`remove` actions: table → file path (relative to the table) → rows.
+ */
+export async function deltaLiveFiles(
   s3: S3Client,
   bucket: string,
   prefix = '',
-): Promise<ZoneCount & { tables: string[] }> {
+): Promise<Map<string, Map<string, number>>> {
   const commits = (await listObjects(s3, bucket, prefix))
     .filter((o) => /\/_delta_log\/\d{20}\.json$/.test(o.key))
     .sort((a, b) => a.key.localeCompare(b.key));
@@ -61,11 +64,21 @@ export async function countDelta(
       };
       if (action.add) {
         const stats = action.add.stats ? (JSON.parse(action.add.stats) as { numRecords?: number }) : {};
-        live.set(action.add.path, stats.numRecords ?? 0);
+        live.set(decodeURIComponent(action.add.path), stats.numRecords ?? 0);
       }
-      if (action.remove) live.delete(action.remove.path);
+      if (action.remove) live.delete(decodeURIComponent(action.remove.path));
     }
   }
+  return tables;
+}
+
+/** Sums the live files and rows of every Delta table under prefix. */
+export async function countDelta(
+  s3: S3Client,
+  bucket: string,
+  prefix = '',
+): Promise<ZoneCount & { tables: string[] }> {
+  const tables = await deltaLiveFiles(s3, bucket, prefix);
   let files = 0;
   let rows = 0;
   for (const live of tables.values()) {
@@ -73,4 +86,20 @@ export async function countDelta(
     for (const n of live.values()) rows += n;
   }
   return { files, rows, tables: [...tables.keys()] };
+}
+
+/** One column of every live row of the Delta table at `table` (a key prefix without trailing slash). */
+export async function readDeltaColumn(
+  s3: S3Client,
+  bucket: string,
+  table: string,
+  column: string,
+): Promise<unknown[]> {
+  const live = (await deltaLiveFiles(s3, bucket, `${table}/`)).get(table) ?? new Map<string, number>();
+  const values: unknown[] = [];
+  for (const path of live.keys()) {
+    for (const row of await readParquetRows(s3, bucket, `${table}/${path}`, [column]))
+      values.push(row[column]);
+  }
+  return values;
 }
