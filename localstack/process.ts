@@ -217,7 +217,8 @@ export async function forkService<M extends { readonly type: string }>(
   const child: ChildProcess = fork(script, [], {
     cwd: options.cwd,
     execArgv: ['--import', 'tsx'],
-    env: options.env,
+    // The parent has shown the AWS SDK's Node-version notice already; each child would repeat it.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
     stdio: ['ignore', output, output, 'ipc'],
   });
   if (typeof output === 'number') closeSync(output);

@@ -26,12 +26,13 @@ const LOCAL = environmentConfig('local');
 /** Broker log, lake and logs of `npm start` (tests and other tools use their own folders under .local). */
 const PLATFORM_DIR = join(DEFAULT_DIR, 'platform');
 const USAGE = `Usage: npm start -- [--once] [--count N] [--rate R] [--invalid SHARE] [--duplicates SHARE]
-                  [--brokers N] [--keep-data] [--no-spark] [--wait-seconds S]
+                  [--brokers N] [--keep-data] [--no-spark] [--wait-seconds S] [--verbose]
   --once          exit after the summary: status 0 only if every accepted record reached raw Parquet
   --count N       records the generator sends (default 20000), --rate R per second (default 5000)
   --brokers N     Kafka nodes (default 1); 3 runs a KRaft cluster with production topic settings (RF 3, min ISR 2)
   --keep-data     keep .local/platform/ (broker log, lake) from the previous run instead of starting fresh
   --no-spark      skip the local Spark job
+  --verbose       handler and Spark output on the terminal (default: in .local/platform/logs/)
 Ports: LAKEHOUSE_API_PORT (8000), LAKEHOUSE_KAFKA_PORT (9092), LAKEHOUSE_AWS_PORT (4566).`;
 
 const bold = (text: string) => (process.stderr.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
       brokers: { type: 'string', default: '1' },
       'keep-data': { type: 'boolean', default: false },
       'no-spark': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       'wait-seconds': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,6 +63,8 @@ async function main(): Promise<number> {
   }
   const count = Number(values.count);
   const rate = Number(values.rate);
+  // Quiet by default: progress and the summary here, what the handlers and Spark say in log files.
+  const logDir = values.verbose ? undefined : join(PLATFORM_DIR, 'logs');
   // One supervisor for Kafka, the API and the event source mappings: the summary counts every restart.
   const supervision = new Supervision(say);
 
@@ -104,7 +108,7 @@ async function main(): Promise<number> {
     const { env } = await services;
 
     step('Local API and event source mapping (the real ingest and sink handlers)');
-    pipeline = startPipeline({ services: env, supervision });
+    pipeline = startPipeline({ services: env, supervision, logDir });
     const { api, rawBucket } = await pipeline;
     const apiUrl = api.url;
     await waitFor(async () => (await fetch(`${apiUrl}/health`)).status === 200, {
@@ -140,7 +144,9 @@ async function main(): Promise<number> {
     const latencies = latency.snapshot();
 
     step('Spark');
-    const spark = values['no-spark'] ? 'skipped (--no-spark)' : await runLocalSpark(env, say);
+    const spark = values['no-spark']
+      ? 'skipped (--no-spark)'
+      : await runLocalSpark(env, say, logDir && join(logDir, 'spark.log'));
 
     const zones = await inventory(s3, await pipeline);
     printSummary(tally, arrival, latencies, zones, spark, apiUrl, supervision.restarts());
@@ -151,6 +157,7 @@ async function main(): Promise<number> {
     say(
       `\nRunning. API ${apiUrl} (metrics at ${apiUrl}/metrics), Kafka ${env.KAFKA_BROKERS}, ` +
         `AWS emulator ${env.AWS_ENDPOINT_URL}.\n` +
+        `${logDir ? `Logs of the handlers and Spark: ${logDir}/\n` : ''}` +
         `Send more with: npm run generate -- --rate 1000 --count 10000 --api ${apiUrl}\nCtrl-C stops everything.`,
     );
     await new Promise<never>(() => {});

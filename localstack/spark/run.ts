@@ -4,11 +4,12 @@
  * environment, and reports what happened in one line for the summary.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { environmentConfig } from '../../lib/config/environments';
 import { bucketName, QUARANTINE_CURATED_PREFIX } from '../../lib/config/lake';
 import { DATASETS } from '../../schemas';
+import { tail } from '../process';
 
 const ROOT = resolve(__dirname, '../..');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
@@ -42,31 +43,45 @@ function runJob(
   script: string,
   args: Record<string, string>,
   env: Readonly<Record<string, string>>,
+  logFile: string | undefined,
 ): Promise<number | null> {
   const argv = [join(ROOT, 'glue-scripts', script), ...Object.entries(args).flat()];
+  let output: 'inherit' | number = 'inherit';
+  if (logFile) {
+    mkdirSync(dirname(logFile), { recursive: true });
+    output = openSync(logFile, 'a');
+  }
   return new Promise((done) => {
     const child = spawn(PYTHON, argv, {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', output, output],
     });
+    if (typeof output === 'number') closeSync(output);
     child.once('error', () => done(null));
     child.once('exit', done);
   });
 }
 
-/** Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*). */
+/**
+ * Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*). With a
+ * logFile, Spark's own output goes there and only a failing job's last lines reach `log`.
+ */
 export async function runLocalSpark(
   env: Readonly<Record<string, string>>,
   log: (line: string) => void,
+  logFile?: string,
 ): Promise<string> {
   if (!existsSync(PYTHON)) return 'FAILED: no .venv (run `bash scripts/setup.sh`)';
   const started = Date.now();
   for (const dataset of DATASETS) {
     for (const job of JOBS) {
       log(`spark: ${job.script} --dataset ${dataset.name}`);
-      const code = await runJob(job.script, { '--dataset': dataset.name, ...job.args }, env);
-      if (code !== 0) return `FAILED: ${job.script} for ${dataset.name} (exit status ${code})`;
+      const code = await runJob(job.script, { '--dataset': dataset.name, ...job.args }, env, logFile);
+      if (code !== 0) {
+        if (logFile) log(`${tail(logFile, 30)}\n(the whole output: ${logFile})`);
+        return `FAILED: ${job.script} for ${dataset.name} (exit status ${code})`;
+      }
     }
   }
   return `ran in ${((Date.now() - started) / 1000).toFixed(0)} s`;
