@@ -7,8 +7,8 @@ import type { Supervision } from '../supervisor';
 import { describeFault, type Fault } from './schedule';
 
 /**
- * Injects the faults of a schedule into a running platform, one after the other (so broker faults are
- * rolling: one node is down at a time), and measures how long each took to recover from.
+ * Injects the faults of a schedule into a running platform at their times (broker faults rolling: one node
+ * down at a time) and measures how long each took to recover from.
  */
 
 export interface FaultTargets {
@@ -62,20 +62,25 @@ export async function runSchedule(
   loadStartedAt: number,
   shouldStop: () => boolean,
 ): Promise<FaultResult[]> {
-  const results: FaultResult[] = [];
+  const running: Promise<FaultResult>[] = [];
+  // Broker faults are rolling: the next waits until the node of the previous one is back in sync.
+  let previousBrokerFault: Promise<unknown> = Promise.resolve();
   for (const fault of schedule) {
     const wait = loadStartedAt + fault.atMs - Date.now();
     if (wait > 0) await sleepUnless(wait, shouldStop);
+    const isBrokerFault = fault.kind === 'broker-kill' || fault.kind === 'broker-freeze';
+    if (isBrokerFault) await previousBrokerFault;
     if (shouldStop()) break;
-    const result = await inject(fault, targets, timeline, loadStartedAt);
-    const recovered =
-      result.recoveredAfterMs === undefined
-        ? 'NOT recovered'
-        : `recovered in ${seconds(result.recoveredAfterMs)}`;
-    targets.log(`fault: ${result.description} → ${result.target}: ${recovered}`);
-    results.push(result);
+    const result = inject(fault, targets, timeline, loadStartedAt).then((r) => {
+      const recovered =
+        r.recoveredAfterMs === undefined ? 'NOT recovered' : `recovered in ${seconds(r.recoveredAfterMs)}`;
+      targets.log(`fault: ${r.description} → ${r.target}: ${recovered}`);
+      return r;
+    });
+    if (isBrokerFault) previousBrokerFault = result;
+    running.push(result);
   }
-  return results;
+  return Promise.all(running);
 }
 
 async function inject(fault: Fault, targets: FaultTargets, timeline: Timeline, loadStartedAt: number) {
