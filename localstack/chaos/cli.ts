@@ -19,7 +19,8 @@ const USAGE = `Usage: npm run chaos -- [options]
   --broker-kills N   rolling SIGKILLs, the partition leader first (default 5)
   --freezes N        broker SIGSTOP for 2.6-5 s (default 2) --sink-kills N  (default 5, half between two writes)
   --api-kills N      (default 1)                            --s3-bursts N  3 s of 50 % S3 errors (default 1)
-  --s3-error-rate F  503 SlowDown share for the whole run (default 0.05)
+  --s3-error-rate F  503 SlowDown share for the whole run (default 0.05); bursts answer 500 InternalError
+  --s3-latency-ms N  added to every S3 request (default 20)
   --single-share F   records sent one per request (default 0.3; the rest in batches of --batch-size, default 100)
   --clients N        concurrent requests (default 32)       --invalid-share F  (default 0.01)
   --schedule FILE    a JSON array of faults instead of the generated schedule (see localstack/chaos/schedule.ts)
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
       'api-kills': { type: 'string', default: '1' },
       's3-bursts': { type: 'string', default: '1' },
       's3-error-rate': { type: 'string', default: '0.05' },
+      's3-latency-ms': { type: 'string', default: '20' },
       'single-share': { type: 'string', default: '0.3' },
       'batch-size': { type: 'string', default: '100' },
       clients: { type: 'string', default: '32' },
@@ -94,6 +96,7 @@ async function main(): Promise<number> {
     schedule,
     seed,
     s3ErrorShare: number('s3-error-rate'),
+    s3LatencyMs: number('s3-latency-ms'),
     singleShare: number('single-share'),
     batchSize: number('batch-size'),
     clients: number('clients'),

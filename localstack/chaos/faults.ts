@@ -107,9 +107,10 @@ async function inject(fault: Fault, targets: FaultTargets, timeline: Timeline, l
         };
       }
       case 's3-errors': {
-        targets.proxy.set({ errorShare: fault.share ?? 1 });
+        // Bursts answer 500 InternalError; the share all along is 503 SlowDown.
+        targets.proxy.set({ errorShare: fault.share ?? 1, status: 500 });
         await sleep(fault.durationMs ?? 3_000);
-        targets.proxy.set({ errorShare: targets.baseS3ErrorShare });
+        targets.proxy.set({ errorShare: targets.baseS3ErrorShare, status: 503 });
         const lifted = Date.now();
         const commit = await nextCommit(timeline, lifted);
         return {

@@ -34,6 +34,8 @@ export interface ChaosOptions {
   readonly seed: number;
   /** S3 error share (503 SlowDown) for the whole load, outside the scheduled bursts. */
   readonly s3ErrorShare: number;
+  /** Milliseconds the S3 fault proxy adds to every request. */
+  readonly s3LatencyMs: number;
   /** Share of records sent one per request (the rest in batches of batchSize). */
   readonly singleShare: number;
   readonly batchSize: number;
@@ -148,7 +150,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       what: 'the API to report Kafka connected',
     });
     pipeline.latency.drain();
-    proxy.set({ errorShare: options.s3ErrorShare, status: 503 });
+    proxy.set({ errorShare: options.s3ErrorShare, status: 503, latencyMs: options.s3LatencyMs });
 
     log(`load: ${options.records} records at ${options.rate}/s; ${options.schedule.length} faults scheduled`);
     const loadStartedAt = Date.now();
@@ -193,7 +195,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     const tally = await load;
     const latency = pipeline.latency.snapshot();
-    proxy.set({ errorShare: 0 });
+    proxy.set({ errorShare: 0, latencyMs: 0 });
 
     log('validation: waiting until the sinks have consumed everything');
     await waitFor(async () => (await pipeline.lag()) === 0, {
@@ -220,6 +222,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         brokers: options.brokers,
         seed: options.seed,
         s3ErrorShare: options.s3ErrorShare,
+        s3LatencyMs: options.s3LatencyMs,
         singleShare: options.singleShare,
         batchSize: options.batchSize,
         clients: options.clients,

@@ -29,6 +29,7 @@ beforeAll(async () => {
       { atMs: 13_000, kind: 's3-errors', durationMs: 2_000, share: 0.6 },
     ],
     s3ErrorShare: 0.02,
+    s3LatencyMs: 10,
     singleShare: 0.3,
     batchSize: 50,
     clients: 16,
