@@ -192,7 +192,9 @@ export function overviewDashboard(target: DashboardTarget): Dashboard {
   return builder.build();
 }
 
-/** Every dashboard of the platform, by file name (dashboards/<name>.json). */
-export function dashboards(target: DashboardTarget): Record<string, Dashboard> {
-  return { 'lakehouse-overview': overviewDashboard(target) };
+/** Every dashboard of the platform as plain JSON models, by file name (dashboards/<name>.json). */
+export function dashboards(target: DashboardTarget): Record<string, Record<string, unknown>> {
+  // The SDK's objects carry marker methods; the JSON round trip leaves the model Grafana reads.
+  const plain = (d: Dashboard) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>;
+  return { 'lakehouse-overview': plain(overviewDashboard(target)) };
 }
