@@ -82,7 +82,20 @@ export class IngestionApi extends Construct {
       deployOptions: {
         stageName: API_STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        // The standard fields plus the API key id: which producer sent what (schema drift, abuse).
+        accessLogFormat: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: apigw.AccessLogField.contextRequestId(),
+            ip: apigw.AccessLogField.contextIdentitySourceIp(),
+            apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
+            requestTime: apigw.AccessLogField.contextRequestTime(),
+            httpMethod: apigw.AccessLogField.contextHttpMethod(),
+            resourcePath: apigw.AccessLogField.contextResourcePath(),
+            status: apigw.AccessLogField.contextStatus(),
+            protocol: apigw.AccessLogField.contextProtocol(),
+            responseLength: apigw.AccessLogField.contextResponseLength(),
+          }),
+        ),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         metricsEnabled: true,
         tracingEnabled: true,

@@ -223,7 +223,10 @@ each('%s', (env) => {
     expect(posts).toHaveLength(DATASETS.length * 2);
     for (const post of posts) expect(post.Properties.ApiKeyRequired).toBe(true);
     ingestion.hasResourceProperties('AWS::ApiGateway::Stage', {
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      AccessLogSetting: Match.objectLike({
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('identity.apiKeyId'),
+      }),
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
         Match.objectLike({
