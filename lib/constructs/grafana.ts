@@ -148,10 +148,6 @@ export class GrafanaWorkspace extends Construct {
           'Publishing to the KMS-encrypted alarm topic (Grafana notifications) needs data keys of its key only.',
       },
       {
-        finding: /^Resource::.*LogGroup.*\.Arn>?$|log-group:.*:\*$/,
-        reason: 'Log streams of the log groups the dashboards show (each group named, not all groups).',
-      },
-      {
         finding: /^Resource::\*$/,
         reason:
           'CloudWatch metric/alarm reads, Logs Insights query results and Athena list/query actions have no resource-level permissions (AWS documented Grafana data-source policies).',
