@@ -97,6 +97,8 @@ export async function runSmoke(target: SmokeTarget, options: SmokeOptions): Prom
           ...(target.apiKey ? { 'x-api-key': target.apiKey } : {}),
         },
         body: JSON.stringify(body),
+      }).catch((error: Error) => {
+        throw new Error(`Cannot reach the API at ${target.apiUrl}: ${String(error.cause ?? error.message)}`);
       });
       const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       if (!RETRYABLE.has(response.status) || attempt >= 4) return { status: response.status, json };
