@@ -8,6 +8,7 @@ import {
   NetworkStack,
   ObservabilityStack,
   ProcessingStack,
+  ReplicaStack,
   StreamingStack,
 } from './stacks/stacks';
 
@@ -41,6 +42,10 @@ export function buildLakehouse(app: App, options: LakehouseOptions) {
   };
   const network = new NetworkStack(app, 'Network', common);
   const data = new DataStack(app, 'Data', common);
+  const replica = config.replicaRegion
+    ? new ReplicaStack(app, 'Replica', { ...common, region: config.replicaRegion })
+    : undefined;
+  if (replica) data.addDependency(replica, 'S3 replication needs its destination buckets and key');
   const streaming = new StreamingStack(app, 'Streaming', { ...common, network: network.network });
   const ingestion = new IngestionStack(app, 'Ingestion', {
     ...common,
@@ -56,7 +61,7 @@ export function buildLakehouse(app: App, options: LakehouseOptions) {
     processing,
   });
   Validations.of(app).addPlugins(new LakehouseSolutionsChecks(app, { verbose: true }));
-  return { config, network, data, streaming, ingestion, processing, observability };
+  return { config, network, data, replica, streaming, ingestion, processing, observability };
 }
 
 export function newApp(context: Record<string, unknown> = {}, outdir?: string): App {

@@ -24,6 +24,19 @@ export interface TopicSettings {
   readonly retentionHours: number;
 }
 
+/** One producer of records: its own API key and usage plan (revoke it alone by disabling its key). */
+export interface ProducerSettings {
+  /** Key and plan are named `<prefix>-<name>`. */
+  readonly name: string;
+  /** Overrides of the environment's per-producer limits. */
+  readonly throttleRatePerSecond?: number;
+  readonly throttleBurst?: number;
+  readonly quotaPerDay?: number;
+}
+
+/** The producer `npm run smoke` posts as, after every deploy; every deployable environment has it. */
+export const SMOKE_PRODUCER = 'smoke';
+
 export interface EnvironmentConfig {
   readonly name: EnvName;
   readonly account: string;
@@ -39,10 +52,15 @@ export interface EnvironmentConfig {
     /** Largest request body the API accepts (API Gateway's own ceiling is 10 MB). */
     readonly maxBodyBytes: number;
     readonly maxBatchRecords: number;
+    /** Stage throttling of the POST (record) routes, and each producer's usage plan unless it overrides. */
     readonly throttleRatePerSecond: number;
     readonly throttleBurst: number;
-    /** Requests per day per API key in the default usage plan. */
+    /** Requests per day per producer's API key. */
     readonly quotaPerDay: number;
+    /** Stage throttling of the public GET routes (/, /health, /openapi.json), apart from the producers'. */
+    readonly readThrottleRatePerSecond: number;
+    readonly readThrottleBurst: number;
+    readonly producers: readonly ProducerSettings[];
     readonly waf: boolean;
     /** Requests per 5 minutes per client IP before the WAF rate-based rule blocks (when waf is on). */
     readonly wafRateLimitPer5Min: number;
@@ -68,6 +86,11 @@ export interface EnvironmentConfig {
     /** Lower bound on records per gold p95 group. */
     readonly goldMinGroupCount: number;
   };
+  /**
+   * Second region the lake's data buckets replicate to (S3 replication with a KMS key of that region), for
+   * disaster recovery; none where a regional outage may lose the lake (see README, Disaster recovery).
+   */
+  readonly replicaRegion?: string;
   readonly logRetentionDays: number;
   /** NAT gateways of the VPC (one per AZ where an AZ outage must not cut egress). */
   readonly natGateways: number;
@@ -127,6 +150,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 100_000,
       throttleBurst: 100_000,
       quotaPerDay: 100_000_000,
+      readThrottleRatePerSecond: 100,
+      readThrottleBurst: 200,
+      producers: [{ name: SMOKE_PRODUCER }],
       wafRateLimitPer5Min: 100_000,
       waf: false,
     },
@@ -177,6 +203,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 200,
       throttleBurst: 400,
       quotaPerDay: 1_000_000,
+      readThrottleRatePerSecond: 20,
+      readThrottleBurst: 40,
+      producers: [{ name: SMOKE_PRODUCER }, { name: 'demo' }],
       wafRateLimitPer5Min: 10_000,
       waf: false,
     },
@@ -232,6 +261,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 1_000,
       throttleBurst: 2_000,
       quotaPerDay: 10_000_000,
+      readThrottleRatePerSecond: 50,
+      readThrottleBurst: 100,
+      producers: [{ name: SMOKE_PRODUCER, quotaPerDay: 100_000 }, { name: 'payments' }, { name: 'claims' }],
       wafRateLimitPer5Min: 50_000,
       waf: true,
     },
@@ -287,6 +319,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       throttleRatePerSecond: 5_000,
       throttleBurst: 10_000,
       quotaPerDay: 100_000_000,
+      readThrottleRatePerSecond: 100,
+      readThrottleBurst: 200,
+      producers: [{ name: SMOKE_PRODUCER, quotaPerDay: 100_000 }, { name: 'payments' }, { name: 'claims' }],
       wafRateLimitPer5Min: 100_000,
       waf: true,
     },
@@ -307,6 +342,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       accessLogExpirationDays: 365,
       goldMinGroupCount: 20,
     },
+    replicaRegion: 'eu-central-1',
     logRetentionDays: 365,
     natGateways: 3,
     processing: {

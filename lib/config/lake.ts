@@ -14,6 +14,25 @@ export function bucketName(env: EnvironmentConfig, zone: LakeZone): string {
     : `${env.prefix}-${zone}-${env.account}-${env.region}`;
 }
 
+/** Zones holding data, replicated to `replicaRegion` where configured (scripts and DAGs are code in git). */
+export const REPLICATED_ZONES = [
+  'raw',
+  'curated',
+  'gold',
+  'quarantine',
+] as const satisfies readonly LakeZone[];
+
+/** Bucket of the replica region: `<prefix>-<zone>-replica-<account>-<replica region>`. */
+export function replicaBucketName(env: EnvironmentConfig, zone: LakeZone): string {
+  if (!env.replicaRegion) throw new Error(`${env.name} has no replicaRegion`);
+  return `${env.prefix}-${zone}-replica-${env.account}-${env.replicaRegion}`;
+}
+
+/** Alias of the KMS key in the replica region that encrypts the replicas. */
+export function replicaKeyAlias(env: EnvironmentConfig): string {
+  return `alias/${env.prefix}-lake-replica`;
+}
+
 /** The Glue database that catalogs every zone. */
 export function glueDatabaseName(env: EnvironmentConfig): string {
   return env.prefix.replace(/-/g, '_');

@@ -1,11 +1,39 @@
-import { Duration, aws_kms as kms, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Duration, aws_iam as iam, aws_kms as kms, RemovalPolicy, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments';
-import { bucketName, LAKE_ZONES, type LakeZone } from '../config/lake';
+import {
+  bucketName,
+  LAKE_ZONES,
+  type LakeZone,
+  REPLICATED_ZONES,
+  replicaBucketName,
+  replicaKeyAlias,
+} from '../config/lake';
+import { allowWildcards } from '../nag';
 
 export interface DataLakeProps {
   readonly config: EnvironmentConfig;
   readonly removalPolicy: RemovalPolicy;
+}
+
+/** Settings every bucket of the lake shares, in the primary and in the replica region. */
+export function lakeBucketDefaults(config: EnvironmentConfig, removalPolicy: RemovalPolicy) {
+  return {
+    common: {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    },
+    expireOldVersions: {
+      id: 'expire-noncurrent-versions',
+      noncurrentVersionExpiration: Duration.days(config.lake.noncurrentVersionExpirationDays),
+      abortIncompleteMultipartUploadAfter: Duration.days(7),
+    },
+  } as const satisfies { common: s3.BucketProps; expireOldVersions: s3.LifecycleRule };
 }
 
 /**
@@ -27,21 +55,7 @@ export class DataLake extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const destroy = removalPolicy === RemovalPolicy.DESTROY;
-    const common = {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects: destroy,
-    } as const;
-    const expireOldVersions: s3.LifecycleRule = {
-      id: 'expire-noncurrent-versions',
-      noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionExpirationDays),
-      abortIncompleteMultipartUploadAfter: Duration.days(7),
-    };
+    const { common, expireOldVersions } = lakeBucketDefaults(config, removalPolicy);
 
     const accessLogs = new s3.Bucket(this, 'access-logs', {
       ...common,
@@ -84,5 +98,82 @@ export class DataLake extends Construct {
       });
     }
     this.buckets = buckets;
+    if (config.replicaRegion) this.replicate(config, config.replicaRegion);
+  }
+
+  /**
+   * S3 replication of the data zones into the replica region's buckets (LakeReplica, deployed first), with
+   * replication time control (15 minutes) and re-encryption under the replica region's key. Deletions are
+   * not replicated: a delete in the primary, by mistake or by an attacker, leaves the replica whole.
+   */
+  private replicate(config: EnvironmentConfig, replicaRegion: string): void {
+    const { partition, account, region } = Stack.of(this);
+    const role = new iam.Role(this, 'ReplicationRole', {
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+      description: `Replicates the lake to ${replicaRegion}`,
+    });
+    const replicaArn = (zone: LakeZone) => `arn:${partition}:s3:::${replicaBucketName(config, zone)}`;
+    const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    const sources = REPLICATED_ZONES.map((zone) => this.buckets[zone]);
+    allow(
+      ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+      sources.map((b) => b.bucketArn),
+    );
+    allow(
+      ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+      sources.map((b) => b.arnForObjects('*')),
+    );
+    allow(
+      ['s3:ReplicateObject', 's3:ReplicateTags'],
+      REPLICATED_ZONES.map((zone) => `${replicaArn(zone)}/*`),
+    );
+    allow(['kms:Decrypt'], [this.key.keyArn], {
+      StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` },
+    });
+    // The replica key's id is not known here (another region's stack); its alias names it.
+    allow(
+      ['kms:Encrypt', 'kms:GenerateDataKey'],
+      [`arn:${partition}:kms:${replicaRegion}:${account}:key/*`],
+      {
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': replicaKeyAlias(config) },
+        StringEquals: { 'kms:ViaService': `s3.${replicaRegion}.amazonaws.com` },
+      },
+    );
+    allowWildcards(role, [
+      {
+        finding: /^Resource::.*Lake(raw|curated|gold|quarantine).*\.Arn>?\/\*$|^Resource::.*-replica-.*\/\*$/,
+        reason: 'Replication reads every object version of the data zones and writes them to their replicas.',
+      },
+      {
+        finding:
+          /^Resource::arn:<AWS::Partition>:kms:[^:]+:<AWS::AccountId>:key\/\*$|^Resource::arn:[^:]+:kms:[^:]+:\d+:key\/\*$/,
+        reason: 'The replica key of the other region, limited by its alias (kms:ResourceAliases) and to S3.',
+      },
+    ]);
+    for (const zone of REPLICATED_ZONES) {
+      const cfn = this.buckets[zone].node.defaultChild as s3.CfnBucket;
+      cfn.replicationConfiguration = {
+        role: role.roleArn,
+        rules: [
+          {
+            id: `to-${replicaRegion}`,
+            status: 'Enabled',
+            priority: 0,
+            filter: { prefix: '' },
+            deleteMarkerReplication: { status: 'Disabled' },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+            destination: {
+              bucket: replicaArn(zone),
+              encryptionConfiguration: {
+                replicaKmsKeyId: `arn:${partition}:kms:${replicaRegion}:${account}:${replicaKeyAlias(config)}`,
+              },
+              replicationTime: { status: 'Enabled', time: { minutes: 15 } },
+              metrics: { status: 'Enabled', eventThreshold: { minutes: 15 } },
+            },
+          },
+        ],
+      };
+    }
   }
 }

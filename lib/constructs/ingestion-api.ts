@@ -26,16 +26,20 @@ export interface IngestionApiProps {
 
 export const INGEST_SERVICE_NAME = 'ingest';
 export const API_STAGE_NAME = 'v1';
+const PUBLIC_ROUTES = ['/', HEALTH_ROUTE, OPENAPI_ROUTE] as const;
 
 /**
  * The HTTP API of SPEC §4: a REST API with one resource per route of the registry (single-record and
- * batch POSTs behind API keys and a usage plan; GET /, /health, /openapi.json open), stage throttling,
+ * batch POSTs behind one API key and usage plan per producer; GET /, /health, /openapi.json open and
+ * throttled apart), stage throttling,
  * JSON access logs, X-Ray, a 404 for unknown routes, WAF where configured; the ingest Lambda behind it.
  */
 export class IngestionApi extends Construct {
   readonly api: apigw.RestApi;
   readonly handler: NodejsFunction;
   readonly firewall?: ApiFirewall;
+  /** API key of each producer of the configuration, by producer name. */
+  readonly apiKeys: Record<string, apigw.IApiKey> = {};
 
   constructor(scope: Construct, id: string, props: IngestionApiProps) {
     super(scope, id);
@@ -78,12 +82,36 @@ export class IngestionApi extends Construct {
       deployOptions: {
         stageName: API_STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        // The standard fields plus the API key id: which producer sent what (schema drift, abuse).
+        accessLogFormat: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: apigw.AccessLogField.contextRequestId(),
+            ip: apigw.AccessLogField.contextIdentitySourceIp(),
+            apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
+            requestTime: apigw.AccessLogField.contextRequestTime(),
+            httpMethod: apigw.AccessLogField.contextHttpMethod(),
+            resourcePath: apigw.AccessLogField.contextResourcePath(),
+            status: apigw.AccessLogField.contextStatus(),
+            protocol: apigw.AccessLogField.contextProtocol(),
+            responseLength: apigw.AccessLogField.contextResponseLength(),
+          }),
+        ),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         metricsEnabled: true,
         tracingEnabled: true,
         throttlingRateLimit: config.ingest.throttleRatePerSecond,
         throttlingBurstLimit: config.ingest.throttleBurst,
+        // The public GET routes have their own, lower limits: nobody can push producers into 429 through them.
+        // Keys are `<route>/GET` ('//GET' for the root).
+        methodOptions: Object.fromEntries(
+          PUBLIC_ROUTES.map((route) => [
+            `${route}/GET`,
+            {
+              throttlingRateLimit: config.ingest.readThrottleRatePerSecond,
+              throttlingBurstLimit: config.ingest.readThrottleBurst,
+            },
+          ]),
+        ),
       },
     });
     this.api.addGatewayResponse('UnknownRoute', {
@@ -98,19 +126,18 @@ export class IngestionApi extends Construct {
       acknowledge(method, 'AwsSolutions-APIG4', why);
       acknowledge(method, 'AwsSolutions-COG4', why);
     };
-    for (const route of ['/', HEALTH_ROUTE, OPENAPI_ROUTE]) {
+    for (const route of PUBLIC_ROUTES) {
       noAuthorizer(
         this.api.root.resourceForPath(route).addMethod('GET', integration),
-        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document); stage-throttled.',
+        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document); throttled apart from the record routes.',
       );
     }
-    for (const dataset of props.datasets) {
-      for (const route of [dataset.route, batchRouteOf(dataset)]) {
-        noAuthorizer(
-          this.api.root.resourceForPath(route).addMethod('POST', integration, { apiKeyRequired: true }),
-          'Producers authenticate with API keys bound to a usage plan (SPEC §4: API keys with usage plans, or IAM).',
-        );
-      }
+    const recordRoutes = props.datasets.flatMap((d) => [d.route, batchRouteOf(d)]);
+    for (const route of recordRoutes) {
+      noAuthorizer(
+        this.api.root.resourceForPath(route).addMethod('POST', integration, { apiKeyRequired: true }),
+        'Producers authenticate with API keys bound to a usage plan (SPEC §4: API keys with usage plans, or IAM).',
+      );
     }
     acknowledge(
       this.api,
@@ -123,13 +150,24 @@ export class IngestionApi extends Construct {
       'The account-level API Gateway logging role; this AWS managed policy is the documented one and grants only log delivery.',
     );
 
-    const plan = this.api.addUsagePlan('UsagePlan', {
-      name: `${config.prefix}-producers`,
-      throttle: { rateLimit: config.ingest.throttleRatePerSecond, burstLimit: config.ingest.throttleBurst },
-      quota: { limit: config.ingest.quotaPerDay, period: apigw.Period.DAY },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
-    plan.addApiKey(this.api.addApiKey('ProducerKey', { apiKeyName: `${config.prefix}-producers` }));
+    // One key and usage plan per configured producer: limits and revocation per producer.
+    for (const producer of config.ingest.producers) {
+      const plan = this.api.addUsagePlan(`Plan-${producer.name}`, {
+        name: `${config.prefix}-${producer.name}`,
+        description: `Producer ${producer.name}`,
+        throttle: {
+          rateLimit: producer.throttleRatePerSecond ?? config.ingest.throttleRatePerSecond,
+          burstLimit: producer.throttleBurst ?? config.ingest.throttleBurst,
+        },
+        quota: { limit: producer.quotaPerDay ?? config.ingest.quotaPerDay, period: apigw.Period.DAY },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      const key = this.api.addApiKey(`Key-${producer.name}`, {
+        apiKeyName: `${config.prefix}-${producer.name}`,
+      });
+      plan.addApiKey(key);
+      this.apiKeys[producer.name] = key;
+    }
 
     if (!config.ingest.waf) {
       acknowledge(
@@ -143,6 +181,7 @@ export class IngestionApi extends Construct {
         stageArn: this.api.deploymentStage.stageArn,
         maxBodyBytes: config.ingest.maxBodyBytes,
         rateLimitPer5Min: config.ingest.wafRateLimitPer5Min,
+        recordRoutes,
       });
     }
   }

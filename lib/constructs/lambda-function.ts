@@ -20,9 +20,10 @@ export interface LakehouseFunctionProps {
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: ec2.ISecurityGroup[];
+  /** Omitted only for functions that reach nothing inside the VPC (the Grafana provisioner). */
+  readonly vpc?: ec2.IVpc;
+  readonly subnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
   readonly environment: Record<string, string>;
   readonly logRetentionDays: number;
   readonly removalPolicy: RemovalPolicy;
@@ -30,7 +31,7 @@ export interface LakehouseFunctionProps {
 
 /**
  * A handler of lambdas/ bundled by the local esbuild (no Docker): Node.js 24 on arm64, minified, the AWS
- * SDK v3 taken from the runtime; in the VPC; active tracing; its own log group with retention; its own role
+ * SDK v3 taken from the runtime; in the VPC (when given); active tracing; its own log group with retention; its own role
  * with only its log group and the VPC network-interface actions (callers add what the handler needs).
  */
 export function lakehouseFunction(
@@ -47,18 +48,20 @@ export function lakehouseFunction(
     description: `Execution role of ${props.entry}`,
   });
   logGroup.grantWrite(role);
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      resources: ['*'],
-    }),
-  );
+  if (props.vpc) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+  }
   allowWildcards(role, [
     ENI_AND_XRAY,
     {

@@ -1,44 +1,48 @@
 import {
   type aws_apigateway as apigw,
-  aws_athena as athena,
   aws_cloudwatch as cw,
   aws_cloudwatch_actions as cwActions,
   Duration,
   aws_events as events,
-  aws_grafana as grafana,
   aws_iam as iam,
   aws_kms as kms,
   aws_logs as logs,
   type RemovalPolicy,
-  Stack,
   type aws_s3 as s3,
   aws_sns as sns,
   aws_sns_subscriptions as subscriptions,
 } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE } from '../../lambdas/ingest/config';
+import {
+  METRIC_SERVICES,
+  METRICS_NAMESPACE,
+  SINK_METRICS,
+  SPARK_METRICS,
+} from '../../lambdas/shared/metric-names';
 import type { EnvironmentConfig } from '../config/environments';
-import { allowWildcards } from '../nag';
-import { SINK_SERVICE_NAME } from './sink';
+import type { OverviewPanel } from '../dashboards/overview';
+import { GrafanaWorkspace } from './grafana';
 
 export interface ObservabilityProps {
   readonly config: EnvironmentConfig;
   readonly api: apigw.RestApi;
   readonly ingest: IFunction;
   readonly sink: IFunction;
+  /** The Lambdas' log groups, which Grafana may query. */
+  readonly logGroups: readonly logs.ILogGroup[];
   readonly glueJobNames: readonly string[];
   readonly emrApplicationId: string;
-  /** What Grafana's Athena data source may read: the lake's query zones, their key, the catalog. */
+  /** What Grafana's Athena data source may read: curated and gold (never raw or quarantine payloads). */
   readonly queryBuckets: readonly s3.IBucket[];
+  /** Glue tables Grafana may not read. */
+  readonly hiddenTablePatterns: readonly string[];
   /** Where Athena writes query results for Grafana. */
   readonly resultsBucket: s3.IBucket;
   readonly lakeKey: kms.IKey;
   readonly glueDatabase: string;
   readonly removalPolicy: RemovalPolicy;
 }
-
-const ATHENA_RESULTS_PREFIX = 'athena-results/grafana';
 
 /** The SLOs of SPEC §8; each has one alarm and one runbook, runbooks/<id>.md. */
 export const SLOS = {
@@ -54,11 +58,40 @@ export function runbookPath(slo: SloId): string {
   return `runbooks/${slo}.md`;
 }
 
+/** What an alarm's reader looks at first, and the overview panel that shows its indicator. */
+export const ALARM_GUIDE: Record<SloId, { readonly panel: OverviewPanel; readonly firstSteps: string }> = {
+  'ingest-latency': {
+    panel: 'acceptToParquet',
+    firstSteps:
+      'Is the sink lagging (consumer lag panel) or slow (sink Duration p99, BatchFailures)? Check sink errors in its log group.',
+  },
+  'consumer-lag': {
+    panel: 'consumerLag',
+    firstSteps:
+      'Is the sink failing (Errors, BatchFailures) or throttled, or did the API rate jump? Check the sink log group, then pollers.',
+  },
+  'batch-jobs': {
+    panel: 'sparkFailures',
+    firstSteps:
+      'Read the failed run in the job-failures log group (Glue/EMR event), then the run driver log; rerun is safe (idempotent).',
+  },
+  'data-quality': {
+    panel: 'sinkRecords',
+    firstSteps:
+      'Read reason and detail of the newest quarantine rows; one producer or one field? A schema change upstream is the usual cause.',
+  },
+  'api-availability': {
+    panel: 'apiRequests',
+    firstSteps:
+      'Are the 5xx 503s (Kafka unavailable panel: MSK health, broker connectivity) or 500s (ingest errors in its log group)?',
+  },
+};
+
 const sinkMetric = (metricName: string, statistic: string, period: Duration) =>
   new cw.Metric({
-    namespace: DEFAULT_METRICS_NAMESPACE,
+    namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SINK_SERVICE_NAME },
+    dimensionsMap: { service: METRIC_SERVICES.sink },
     statistic,
     period,
   });
@@ -71,13 +104,11 @@ const sinkMetric = (metricName: string, statistic: string, period: Duration) =>
 export class Observability extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: Record<SloId, cw.Alarm>;
-  readonly workspace: grafana.CfnWorkspace;
+  readonly grafana: GrafanaWorkspace;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { config } = props;
-    const { partition, region, account } = Stack.of(this);
-    const glueArn = (resource: string) => `arn:${partition}:glue:${region}:${account}:${resource}`;
 
     const key = new kms.Key(this, 'AlarmsKey', {
       alias: `alias/${config.prefix}-alarms`,
@@ -138,15 +169,29 @@ export class Observability extends Construct {
     const failedRuns = jobFailures
       .addMetricFilter('FailedRuns', {
         filterPattern: logs.FilterPattern.allEvents(),
-        metricNamespace: DEFAULT_METRICS_NAMESPACE,
-        metricName: 'SparkJobFailures',
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: SPARK_METRICS.jobFailures,
         metricValue: '1',
         defaultValue: 0,
       })
       .metric({ statistic: 'Sum', period: Duration.hours(1) });
 
+    this.grafana = new GrafanaWorkspace(this, 'Grafana', {
+      config,
+      queryBuckets: props.queryBuckets,
+      resultsBucket: props.resultsBucket,
+      lakeKey: props.lakeKey,
+      glueDatabase: props.glueDatabase,
+      hiddenTablePatterns: props.hiddenTablePatterns,
+      logGroups: [...props.logGroups, jobFailures],
+      ingestFunctionName: props.ingest.functionName,
+      sinkFunctionName: props.sink.functionName,
+      notifications: this.topic,
+      removalPolicy: props.removalPolicy,
+    });
+
     const fiveMinutes = Duration.minutes(5);
-    const latency = sinkMetric('AcceptToWriteLatencyMax', 'p99', fiveMinutes);
+    const latency = sinkMetric(SINK_METRICS.acceptToWriteLatencyMax, 'p99', fiveMinutes);
     const lag = new cw.Metric({
       namespace: 'AWS/Lambda',
       metricName: 'OffsetLag',
@@ -154,8 +199,8 @@ export class Observability extends Construct {
       statistic: 'Maximum',
       period: Duration.minutes(1),
     });
-    const quarantined = sinkMetric('RecordsQuarantined', 'Sum', Duration.hours(1));
-    const written = sinkMetric('RecordsWritten', 'Sum', Duration.hours(1));
+    const quarantined = sinkMetric(SINK_METRICS.recordsQuarantined, 'Sum', Duration.hours(1));
+    const written = sinkMetric(SINK_METRICS.recordsWritten, 'Sum', Duration.hours(1));
     const rejectedRatio = new cw.MathExpression({
       expression: 'IF(q + w > 0, q / (q + w), 0)',
       usingMetrics: { q: quarantined, w: written },
@@ -181,7 +226,12 @@ export class Observability extends Construct {
     ) => {
       const created = new cw.Alarm(this, `Slo-${slo}`, {
         alarmName: `${config.prefix}-slo-${slo}`,
-        alarmDescription: `${SLOS[slo]}. Runbook: ${runbookPath(slo)}`,
+        alarmDescription: [
+          `${SLOS[slo]}.`,
+          `First steps: ${ALARM_GUIDE[slo].firstSteps}`,
+          `Dashboard: ${this.grafana.panelUrl(ALARM_GUIDE[slo].panel)}`,
+          `Runbook: ${runbookPath(slo)}`,
+        ].join('\n'),
         metric,
         threshold,
         evaluationPeriods,
@@ -229,7 +279,7 @@ export class Observability extends Construct {
       new cw.GraphWidget({
         title: 'Sink records and files',
         left: [written, quarantined],
-        right: [sinkMetric('FilesWritten', 'Sum', fiveMinutes)],
+        right: [sinkMetric(SINK_METRICS.filesWritten, 'Sum', fiveMinutes)],
       }),
       new cw.GraphWidget({ title: 'Rejected ratio (SLO)', left: [rejectedRatio] }),
     );
@@ -244,120 +294,5 @@ export class Observability extends Construct {
       ),
       new cw.GraphWidget({ title: 'Spark job failures (SLO)', left: [failedRuns] }),
     );
-
-    const grafanaRole = new iam.Role(this, 'GrafanaRole', {
-      assumedBy: new iam.ServicePrincipal('grafana.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': account } },
-      }),
-      description: 'Managed Grafana reads CloudWatch and queries the lake through Athena',
-    });
-    grafanaRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'cloudwatch:DescribeAlarms',
-          'cloudwatch:GetMetricData',
-          'cloudwatch:ListMetrics',
-          'cloudwatch:GetInsightRuleReport',
-          'logs:DescribeLogGroups',
-          'logs:GetLogGroupFields',
-          'logs:StartQuery',
-          'logs:StopQuery',
-          'logs:GetQueryResults',
-          'logs:GetLogEvents',
-          'tag:GetResources',
-          'athena:ListWorkGroups',
-          'athena:ListDataCatalogs',
-          'athena:ListDatabases',
-          'athena:ListTableMetadata',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StartQueryExecution',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        resources: ['*'],
-      }),
-    );
-    const allow = (actions: string[], resources: string[]) =>
-      grafanaRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
-    allow(
-      ['s3:GetObject'],
-      props.queryBuckets.map((b) => b.arnForObjects('*')),
-    );
-    allow(
-      ['s3:ListBucket', 's3:GetBucketLocation'],
-      [...props.queryBuckets, props.resultsBucket].map((b) => b.bucketArn),
-    );
-    allow(
-      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-      [props.resultsBucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}/*`)],
-    );
-    props.lakeKey.grant(grafanaRole, 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.topic.grantPublish(grafanaRole);
-    grafanaRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'glue:GetDatabase',
-          'glue:GetDatabases',
-          'glue:GetTable',
-          'glue:GetTables',
-          'glue:GetPartitions',
-        ],
-        resources: [
-          glueArn('catalog'),
-          glueArn(`database/${props.glueDatabase}`),
-          glueArn(`table/${props.glueDatabase}/*`),
-        ],
-      }),
-    );
-    allowWildcards(grafanaRole, [
-      {
-        finding: /^Resource::[^/]*Lake(raw|curated|gold|quarantine)[^/]*\/\*$/,
-        reason: 'Athena dashboards read (only read) any object of the lake zones they query.',
-      },
-      {
-        finding: new RegExp(`^Resource::.*/${ATHENA_RESULTS_PREFIX}/\\*$`),
-        reason: 'Athena writes Grafana query results under one prefix.',
-      },
-      {
-        finding: new RegExp(`^Resource::arn:[^:]+:glue:[^:]+:[^:]+:table/${props.glueDatabase}/\\*$`),
-        reason: 'Tables of the lakehouse database only.',
-      },
-      {
-        finding: /^Action::kms:GenerateDataKey\*$/,
-        reason:
-          'Publishing to the KMS-encrypted alarm topic (Grafana notifications) needs data keys of its key only.',
-      },
-      {
-        finding: /^Resource::\*$/,
-        reason:
-          'CloudWatch metric/alarm/Logs Insights reads and Athena list/query actions have no resource-level permissions (AWS documented Grafana data-source policies).',
-      },
-    ]);
-    const workGroup = new athena.CfnWorkGroup(this, 'GrafanaWorkGroup', {
-      name: `${config.prefix}-grafana`,
-      description: 'Queries of the Grafana Athena data source',
-      recursiveDeleteOption: true,
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        resultConfiguration: {
-          outputLocation: props.resultsBucket.s3UrlForObject(ATHENA_RESULTS_PREFIX),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.lakeKey.keyArn },
-        },
-      },
-      tags: [{ key: 'GrafanaDataSource', value: 'true' }],
-    });
-    this.workspace = new grafana.CfnWorkspace(this, 'Grafana', {
-      name: `${config.prefix}-grafana`,
-      description: 'Lakehouse dashboards (dashboards/ in the repository)',
-      accountAccessType: 'CURRENT_ACCOUNT',
-      authenticationProviders: ['AWS_SSO'],
-      permissionType: 'SERVICE_MANAGED',
-      roleArn: grafanaRole.roleArn,
-      dataSources: ['CLOUDWATCH', 'ATHENA'],
-      notificationDestinations: ['SNS'],
-    });
-    this.workspace.addResourceDependency(workGroup);
   }
 }

@@ -26,7 +26,26 @@ export interface ApiFirewallProps {
   readonly stageArn: string;
   readonly maxBodyBytes: number;
   readonly rateLimitPer5Min: number;
+  /** Paths whose bodies are producers' records (the POST routes), without the stage prefix. */
+  readonly recordRoutes: readonly string[];
 }
+
+/**
+ * Rules of the common rule set that inspect the body for attack text. Records are data that the API never
+ * renders, includes or fetches, and legitimate text (`<b>`, `../`, a URL, a 500-record batch over 8 KB)
+ * trips them — one such record would refuse its whole batch. They only count (and label) in the group; a
+ * later rule blocks their labels on every path that is not a record route, so other paths keep them.
+ */
+export const RECORD_BODY_RULES = [
+  'CrossSiteScripting_BODY',
+  'GenericLFI_BODY',
+  'GenericRFI_BODY',
+  'SizeRestrictions_BODY',
+] as const;
+
+/** The label a common-rule-set rule adds (`…_BODY` rules label `…_Body`). */
+export const commonRuleSetLabel = (rule: string): string =>
+  `awswaf:managed:aws:core-rule-set:${rule.replace(/_BODY$/, '_Body')}`;
 
 const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
   cloudWatchMetricsEnabled: true,
@@ -50,13 +69,21 @@ const managed = (name: string, priority: number, overrides: string[] = []): wafv
 
 /**
  * The API's WAF: AWS managed rule groups, a per-IP rate limit, and a body size limit on Content-Length
- * (413 above maxBodyBytes). The common rule set's 8 KB body rule only counts: batches are legitimately larger.
+ * (413 above maxBodyBytes). The common rule set's body rules count on record routes (RECORD_BODY_RULES).
  */
 export class ApiFirewall extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
 
   constructor(scope: Construct, id: string, props: ApiFirewallProps) {
     super(scope, id);
+    // Request paths carry the stage (/v1/ingest-…); match the route at the end, with or without a slash.
+    const recordRoute: wafv2.CfnWebACL.StatementProperty = {
+      regexMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        regexString: `^/[^/]+(?:${props.recordRoutes.map((r) => r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})/?$`,
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    };
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: props.name,
       scope: 'REGIONAL',
@@ -90,8 +117,28 @@ export class ApiFirewall extends Construct {
           visibilityConfig: visibility('RatePerIp'),
         },
         managed('AWSManagedRulesAmazonIpReputationList', 2),
-        managed('AWSManagedRulesCommonRuleSet', 3, ['SizeRestrictions_BODY']),
+        managed('AWSManagedRulesCommonRuleSet', 3, [...RECORD_BODY_RULES]),
         managed('AWSManagedRulesKnownBadInputsRuleSet', 4),
+        {
+          name: 'BodyRulesOutsideRecordRoutes',
+          priority: 5,
+          action: { block: {} },
+          statement: {
+            andStatement: {
+              statements: [
+                {
+                  orStatement: {
+                    statements: RECORD_BODY_RULES.map((rule) => ({
+                      labelMatchStatement: { scope: 'LABEL', key: commonRuleSetLabel(rule) },
+                    })),
+                  },
+                },
+                { notStatement: { statement: recordRoute } },
+              ],
+            },
+          },
+          visibilityConfig: visibility('BodyRulesOutsideRecordRoutes'),
+        },
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'Association', {

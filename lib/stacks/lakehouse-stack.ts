@@ -6,6 +6,8 @@ export interface LakehouseStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   /** The environment name passed as `-c confirmDestroyData=<env>`, if any (second half of the opt-in). */
   readonly confirmDestroyData?: string;
+  /** Deploys to this region instead of the environment's (the replica stack). */
+  readonly region?: string;
 }
 
 /** `<region>a`, `<region>b`, … : explicit AZ names, so synth needs no context lookup and no credentials. */
@@ -35,7 +37,7 @@ export class LakehouseStack extends Stack {
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {
     super(scope, id, {
       ...props,
-      env: { account: props.config.account, region: props.config.region },
+      env: { account: props.config.account, region: props.region ?? props.config.region },
       stackName: `${props.config.prefix}-${id.toLowerCase()}`,
       terminationProtection: !props.config.allowDataDestruction,
     });

@@ -1,10 +1,13 @@
+import { CfnOutput } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
-import { glueDatabaseName } from '../config/lake';
+import { SMOKE_PRODUCER } from '../config/environments';
+import { glueDatabaseName, rawTableName } from '../config/lake';
 import { topicSpecs } from '../config/topics';
 import { DataLake } from '../constructs/data-lake';
 import { GlueCatalog } from '../constructs/glue-catalog';
 import { IngestionApi } from '../constructs/ingestion-api';
+import { LakeReplica } from '../constructs/lake-replica';
 import { Network } from '../constructs/network';
 import { Observability } from '../constructs/observability';
 import { Orchestration } from '../constructs/orchestration';
@@ -12,6 +15,7 @@ import { Processing } from '../constructs/processing';
 import { Sink } from '../constructs/sink';
 import { Streaming } from '../constructs/streaming';
 import { LakehouseStack, type LakehouseStackProps } from './lakehouse-stack';
+import { INGESTION_OUTPUTS } from './outputs';
 
 export class NetworkStack extends LakehouseStack {
   readonly network: Network;
@@ -41,6 +45,18 @@ export class DataStack extends LakehouseStack {
       raw: this.lake.buckets.raw,
       curated: this.lake.buckets.curated,
       quarantine: this.lake.buckets.quarantine,
+      removalPolicy: this.dataRemovalPolicy,
+    });
+  }
+}
+
+/** The lake's replica in `replicaRegion` (deployed before the data stack that replicates into it). */
+export class ReplicaStack extends LakehouseStack {
+  readonly replica: LakeReplica;
+  constructor(scope: Construct, id: string, props: LakehouseStackProps) {
+    super(scope, id, props);
+    this.replica = new LakeReplica(this, 'Replica', {
+      config: this.config,
       removalPolicy: this.dataRemovalPolicy,
     });
   }
@@ -92,6 +108,18 @@ export class IngestionStack extends LakehouseStack {
       lakeKey: props.data.lake.key,
       glueDatabase: props.data.catalog.databaseName,
     });
+    const smokeKey = this.api.apiKeys[SMOKE_PRODUCER];
+    if (!smokeKey)
+      throw new Error(`${this.config.name} has no producer "${SMOKE_PRODUCER}" (ingest.producers)`);
+    const outputs: Record<keyof typeof INGESTION_OUTPUTS, string> = {
+      apiUrl: this.api.api.url,
+      smokeApiKeyId: smokeKey.keyId,
+      rawBucket: props.data.lake.buckets.raw.bucketName,
+      quarantineBucket: props.data.lake.buckets.quarantine.bucketName,
+    };
+    for (const [name, value] of Object.entries(outputs)) {
+      new CfnOutput(this, INGESTION_OUTPUTS[name as keyof typeof INGESTION_OUTPUTS], { value });
+    }
   }
 }
 
@@ -145,9 +173,12 @@ export class ObservabilityStack extends LakehouseStack {
       api: props.ingestion.api.api,
       ingest: props.ingestion.api.handler,
       sink: props.ingestion.sink.handler,
+      logGroups: [props.ingestion.api.handler.logGroup, props.ingestion.sink.handler.logGroup],
       glueJobNames: processing.jobNames,
       emrApplicationId: processing.emrApplication.attrApplicationId,
-      queryBuckets: [buckets.raw, buckets.curated, buckets.gold, buckets.quarantine],
+      // Grafana reads curated and gold only: raw and quarantine hold whole producer payloads.
+      queryBuckets: [buckets.curated, buckets.gold],
+      hiddenTablePatterns: [rawTableName('*'), 'quarantine_*'],
       resultsBucket: buckets.scripts,
       lakeKey: key,
       glueDatabase: props.data.catalog.databaseName,

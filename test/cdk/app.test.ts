@@ -8,17 +8,28 @@ import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildLakehouse, newApp } from '../../lib/app';
 import { DEPLOYABLE_ENVS, type DeployableEnvName, environmentConfig } from '../../lib/config/environments';
-import { bucketName, LAKE_ZONES } from '../../lib/config/lake';
+import {
+  bucketName,
+  LAKE_ZONES,
+  REPLICATED_ZONES,
+  replicaBucketName,
+  replicaKeyAlias,
+} from '../../lib/config/lake';
 import { REPO_ROOT } from '../../lib/constructs/lambda-function';
-import { runbookPath, SLOS, type SloId } from '../../lib/constructs/observability';
+import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/observability';
 import { sparkJobScripts } from '../../lib/constructs/processing';
+import { RECORD_BODY_RULES } from '../../lib/constructs/waf';
+import { OVERVIEW_PANELS, OVERVIEW_UID } from '../../lib/dashboards/overview';
 import { acknowledgements } from '../../lib/nag';
 import { cfnLint } from '../../lib/report';
+import { INGESTION_OUTPUTS } from '../../lib/stacks/outputs';
 import { DATASETS, topicOf } from '../../schemas';
-import { batchRouteOf } from '../../schemas/openapi';
+import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
+import { type WafRequest, type WafRule, wafDecision } from './waf-simulator';
 
 interface Synthesized {
   readonly templates: Record<string, Template>;
+  readonly regions: Record<string, string>;
   readonly lintErrors: string[];
   readonly acknowledged: number;
   readonly validationReport: { pluginReports: { violations: unknown[] }[] };
@@ -35,6 +46,7 @@ beforeAll(() => {
     const assembly = app.synth();
     synthesized[env] = {
       templates: Object.fromEntries(assembly.stacks.map((s) => [s.id, Template.fromJSON(s.template)])),
+      regions: Object.fromEntries(assembly.stacks.map((s) => [s.id, s.environment.region])),
       lintErrors: cfnLint(assembly, environmentConfig(env).region)
         .filter((p) => p.Level === 'Error')
         .map((p) => `${p.Rule.Id} ${p.Message}`),
@@ -211,7 +223,10 @@ each('%s', (env) => {
     expect(posts).toHaveLength(DATASETS.length * 2);
     for (const post of posts) expect(post.Properties.ApiKeyRequired).toBe(true);
     ingestion.hasResourceProperties('AWS::ApiGateway::Stage', {
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      AccessLogSetting: Match.objectLike({
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('identity.apiKeyId'),
+      }),
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
         Match.objectLike({
@@ -220,9 +235,42 @@ each('%s', (env) => {
         }),
       ]),
     });
-    ingestion.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Quota: { Limit: config.ingest.quotaPerDay, Period: 'DAY' },
-    });
+    // The public GET routes are throttled apart from the record routes.
+    const [stage] = resources(ingestion, 'AWS::ApiGateway::Stage');
+    const settings = stage?.Properties.MethodSettings as Record<string, unknown>[];
+    for (const path of ['/', `/~1${HEALTH_ROUTE.slice(1)}`, `/~1${OPENAPI_ROUTE.slice(1)}`]) {
+      expect(settings).toContainEqual(
+        expect.objectContaining({
+          ResourcePath: path,
+          HttpMethod: 'GET',
+          ThrottlingRateLimit: config.ingest.readThrottleRatePerSecond,
+          ThrottlingBurstLimit: config.ingest.readThrottleBurst,
+        }),
+      );
+    }
+    expect(config.ingest.readThrottleRatePerSecond).toBeLessThan(config.ingest.throttleRatePerSecond);
+    // One key and one usage plan per configured producer, so each can be limited and revoked alone.
+    const plans = resources(ingestion, 'AWS::ApiGateway::UsagePlan').map((p) => p.Properties);
+    expect(plans.map((p) => p.UsagePlanName).sort()).toEqual(
+      config.ingest.producers.map((p) => `${config.prefix}-${p.name}`).sort(),
+    );
+    for (const producer of config.ingest.producers) {
+      const plan = plans.find((p) => p.UsagePlanName === `${config.prefix}-${producer.name}`);
+      expect(plan?.Quota).toEqual({
+        Limit: producer.quotaPerDay ?? config.ingest.quotaPerDay,
+        Period: 'DAY',
+      });
+    }
+    const keys = resources(ingestion, 'AWS::ApiGateway::ApiKey').map((k) => k.Properties.Name);
+    expect(keys.sort()).toEqual(config.ingest.producers.map((p) => `${config.prefix}-${p.name}`).sort());
+    const planKeys = resources(ingestion, 'AWS::ApiGateway::UsagePlanKey').map((k) =>
+      JSON.stringify(k.Properties),
+    );
+    expect(planKeys).toHaveLength(config.ingest.producers.length);
+    expect(new Set(planKeys.map((k) => JSON.parse(k).UsagePlanId.Ref)).size).toBe(planKeys.length);
+    expect(Object.keys(ingestion.findOutputs('*'))).toEqual(
+      expect.arrayContaining(Object.values(INGESTION_OUTPUTS)),
+    );
     const acls = resources(ingestion, 'AWS::WAFv2::WebACL');
     expect(acls).toHaveLength(config.ingest.waf ? 1 : 0);
     if (config.ingest.waf) {
@@ -237,6 +285,36 @@ each('%s', (env) => {
       ingestion.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     }
   });
+
+  (config.ingest.waf ? it : it.skip)(
+    'WAF: legitimate record text passes on record routes; body attacks elsewhere are blocked',
+    () => {
+      const [acl] = resources(t('Ingestion'), 'AWS::WAFv2::WebACL');
+      const rules = acl?.Properties.Rules as WafRule[];
+      const post = (path: string, fired: string[], contentLength = 2_000): WafRequest => ({
+        method: 'POST',
+        path: `/v1${path}`,
+        headers: { 'content-length': String(contentLength) },
+        commonRuleSetMatches: fired,
+      });
+      const [def] = DATASETS;
+      if (!def) throw new Error('no dataset');
+      // What the common rule set's body rules match in records such as {"description":"<b>50% off</b>"},
+      // {"merchant":"../outlet"}, a URL in a note, or a 500-record batch over 8 KB.
+      for (const fired of RECORD_BODY_RULES.map((r) => [r]).concat([[...RECORD_BODY_RULES]])) {
+        expect(wafDecision(rules, post(def.route, fired))).toBe('allow');
+        expect(wafDecision(rules, post(`${batchRouteOf(def)}/`, fired, 900_000))).toBe('allow');
+        // The same body on any other path is still refused.
+        expect(wafDecision(rules, post('/not-a-record-route', fired))).toBe('block');
+        expect(wafDecision(rules, post(`${def.route}/../admin`, fired))).toBe('block');
+      }
+      // The rest of the common rule set still blocks on record routes, and oversized bodies get 413.
+      expect(wafDecision(rules, post(def.route, ['EC2MetaDataSSRF_BODY']))).toBe('block');
+      expect(wafDecision(rules, post(def.route, ['NoUserAgent_HEADER']))).toBe('block');
+      expect(wafDecision(rules, post(def.route, [], config.ingest.maxBodyBytes + 1))).toBe('block');
+      expect(wafDecision(rules, post(def.route, [], config.ingest.maxBodyBytes))).toBe('allow');
+    },
+  );
 
   it('processing: a Glue 5.0 job per script with encryption, an EMR Serverless application, a private MWAA', () => {
     const processing = t('Processing');
@@ -268,7 +346,14 @@ each('%s', (env) => {
     expect(alarms).toHaveLength(Object.keys(SLOS).length);
     for (const slo of Object.keys(SLOS) as SloId[]) {
       const alarm = alarms.find((a) => a.AlarmName === `${config.prefix}-slo-${slo}`);
-      expect(alarm?.AlarmDescription).toContain(runbookPath(slo));
+      // First steps and a link to the panel that shows the indicator (the workspace endpoint is a token).
+      const description = JSON.stringify(alarm?.AlarmDescription);
+      expect(description).toContain(runbookPath(slo));
+      expect(description).toContain(`First steps: ${ALARM_GUIDE[slo].firstSteps}`);
+      expect(description).toContain(
+        `/d/${OVERVIEW_UID}/?viewPanel=${OVERVIEW_PANELS[ALARM_GUIDE[slo].panel]}`,
+      );
+      expect(description.length).toBeLessThan(1024);
       expect(alarm?.AlarmActions).toHaveLength(1);
       expect(fs.existsSync(path.join(REPO_ROOT, runbookPath(slo)))).toBe(true);
     }
@@ -277,6 +362,76 @@ each('%s', (env) => {
       PermissionType: 'SERVICE_MANAGED',
       DataSources: Match.arrayWith(['CLOUDWATCH', 'ATHENA']),
     });
+    // Data sources and dashboards reach the workspace at deploy time, through the provisioner.
+    const [provisioning] = resources(observability, 'Custom::GrafanaProvisioning');
+    const spec = JSON.stringify(provisioning?.Properties.Spec);
+    expect(spec).toContain(OVERVIEW_UID);
+    expect(spec).toContain('grafana-athena-datasource');
+    expect(JSON.stringify(provisioning?.Properties.ServiceToken)).toContain('GrafanaProvisioner');
+  });
+
+  it('Grafana reads curated and gold, not raw or quarantine; Logs Insights only on the platform log groups', () => {
+    const observability = t('Observability');
+    const statements = resources(observability, 'AWS::IAM::Policy')
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('GrafanaRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+    const actions = (s: Record<string, unknown>) => [s.Action].flat() as string[];
+    const reads = JSON.stringify(
+      statements.filter((s) => actions(s).includes('s3:GetObject')).map((s) => s.Resource),
+    );
+    expect(reads).toMatch(/Lakecurated/);
+    expect(reads).toMatch(/Lakegold/);
+    expect(reads).not.toMatch(/Lakeraw|Lakequarantine/);
+    const deny = statements.find((s) => s.Effect === 'Deny');
+    expect(JSON.stringify(deny?.Resource)).toMatch(/table\/[a-z_]+\/raw_\*/);
+    expect(JSON.stringify(deny?.Resource)).toMatch(/table\/[a-z_]+\/quarantine_\*/);
+    const query = statements.find((s) => actions(s).includes('logs:StartQuery'));
+    expect(query?.Resource).not.toBe('*');
+    for (const s of statements.filter((s) => s.Resource === '*')) {
+      expect(actions(s).filter((a) => a.startsWith('s3:') || a.startsWith('logs:Start'))).toEqual([]);
+    }
+  });
+
+  it('disaster recovery: data zones replicate to the replica region under its own key where configured', () => {
+    const buckets = Object.values(t('Data').findResources('AWS::S3::Bucket')).map((b) => b.Properties);
+    const replicated = buckets.filter((b) => b.ReplicationConfiguration);
+    if (!config.replicaRegion) {
+      expect(replicated).toEqual([]);
+      expect(synthesized[env].templates.Replica).toBeUndefined();
+      return;
+    }
+    expect(replicated.map((b) => b.BucketName).sort()).toEqual(
+      REPLICATED_ZONES.map((z) => bucketName(config, z)).sort(),
+    );
+    for (const bucket of replicated) {
+      const [rule] = bucket.ReplicationConfiguration.Rules;
+      const zone = REPLICATED_ZONES.find((z) => bucket.BucketName === bucketName(config, z)) as string;
+      expect(rule).toMatchObject({
+        Status: 'Enabled',
+        DeleteMarkerReplication: { Status: 'Disabled' },
+        SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+        Destination: {
+          ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
+          EncryptionConfiguration: { ReplicaKmsKeyID: expect.any(String) },
+        },
+      });
+      expect(JSON.stringify(rule.Destination.Bucket)).toContain(replicaBucketName(config, zone as never));
+      expect(JSON.stringify(rule.Destination.EncryptionConfiguration)).toContain(
+        `:kms:${config.replicaRegion}:`,
+      );
+    }
+    const replica = synthesized[env].templates.Replica as Template;
+    expect(synthesized[env].regions.Replica).toBe(config.replicaRegion);
+    replica.hasResourceProperties('AWS::KMS::Alias', { AliasName: replicaKeyAlias(config) });
+    const replicas = Object.values(replica.findResources('AWS::S3::Bucket')).map((b) => b.Properties);
+    for (const zone of REPLICATED_ZONES) {
+      const copy = replicas.find((b) => b.BucketName === replicaBucketName(config, zone));
+      expect(copy?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(
+        copy?.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+          .SSEAlgorithm,
+      ).toBe('aws:kms');
+    }
   });
 
   it('network: private subnets in every AZ, flow logs, S3 gateway endpoint', () => {
