@@ -1,7 +1,8 @@
 /**
  * The AWS side of the provisioner: short-lived Amazon Managed Grafana service-account tokens through the
- * `grafana` control-plane REST API, signed with SigV4. (@aws-sdk/client-grafana is not among the project's
- * dependencies; these three calls are small enough to sign directly.) And a fetch-based JSON HTTP client.
+ * `grafana` control-plane REST API, signed with the SDK's own SigV4 signer. (@aws-sdk/client-grafana lags
+ * the other clients by a hundred releases and would bundle a second SDK core; three calls are small enough to
+ * sign directly.) And a fetch-based JSON HTTP client.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
