@@ -102,7 +102,12 @@ describe('local event source mapping delivery rules', () => {
       },
     );
     // One invocation and two retries of [0..2], then the next batch as if nothing happened.
-    expect(invocations).toEqual([['0', '1', '2'], ['0', '1', '2'], ['0', '1', '2'], ['3', '4', '5']]);
+    expect(invocations).toEqual([
+      ['0', '1', '2'],
+      ['0', '1', '2'],
+      ['0', '1', '2'],
+      ['3', '4', '5'],
+    ]);
     expect(sent).toEqual([[['0', '1', '2'], 3]]);
     expect(commits).toEqual([
       ['3', 3],
