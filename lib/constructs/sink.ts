@@ -20,7 +20,7 @@ import {
 } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
 import type { EnvironmentConfig } from '../config/environments';
-import { QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
+import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 import type { TopicSpec } from '../config/topics';
 import { allowWildcards, objectsUnder } from '../nag';
 import { lakehouseFunction } from './lambda-function';
@@ -41,8 +41,6 @@ export interface SinkProps {
 }
 
 export const SINK_SERVICE_NAME = 'sink';
-/** Where Lambda writes batches the mapping gave up on (the S3 on-failure destination's own key layout). */
-export const FAILED_BATCHES_PREFIX = 'aws/lambda';
 
 /** The consumer group of the sink on a topic; unique per mapping, stable across deploys. */
 export function sinkConsumerGroup(config: EnvironmentConfig, topic: string): string {

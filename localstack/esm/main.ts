@@ -1,3 +1,6 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { s3Writer } from '../../lambdas/sink/aws';
+import { sinkSettingsFromEnv } from '../../lambdas/sink/config';
 import type { EnvironmentConfig } from '../../lib/config/environments';
 import { type Invocation, type MskHandler, startEventSourceMapping } from './event-source-mapping';
 
@@ -28,6 +31,8 @@ async function main(): Promise<void> {
   const esm = await startEventSourceMapping({
     ...config,
     handler,
+    // The CDK's on-failure destination is the sink's quarantine bucket: the same here.
+    onFailure: { bucket: sinkSettingsFromEnv().quarantineBucket, writer: s3Writer(new S3Client({})) },
     onInvocation: (invocation) => send({ type: 'invocation', ...invocation }),
     onCommit: (topic, records) => send({ type: 'commit', topic, records }),
   });
