@@ -12,6 +12,7 @@ import { bucketName, LAKE_ZONES } from '../../lib/config/lake';
 import { REPO_ROOT } from '../../lib/constructs/lambda-function';
 import { runbookPath, SLOS, type SloId } from '../../lib/constructs/observability';
 import { sparkJobScripts } from '../../lib/constructs/processing';
+import { SINK_ALARMS, type SinkAlarmId, sinkRunbookPath } from '../../lib/constructs/sink';
 import { acknowledgements } from '../../lib/nag';
 import { cfnLint } from '../../lib/report';
 import { DATASETS, topicOf } from '../../schemas';
@@ -194,6 +195,29 @@ each('%s', (env) => {
         AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `${config.prefix}-sink-${m.Topics[0]}` },
       });
       expect(JSON.stringify(m.DestinationConfig)).toMatch(/quarantine/i);
+    }
+  });
+
+  it('sink: alarms on failing batches and on batches given up, each linking its runbook, into the alarm topic', () => {
+    const alarms = resources(t('Ingestion'), 'AWS::CloudWatch::Alarm').map((a) => a.Properties);
+    for (const id of Object.keys(SINK_ALARMS) as SinkAlarmId[]) {
+      const alarm = alarms.find((a) => a.AlarmName === `${config.prefix}-${id}`);
+      expect(alarm?.AlarmDescription).toContain(sinkRunbookPath(id));
+      expect(JSON.stringify(alarm?.AlarmActions)).toContain(`:${config.prefix}-alarms`);
+      expect(fs.existsSync(path.join(REPO_ROOT, sinkRunbookPath(id)))).toBe(true);
+    }
+    const failed = alarms.find((a) => a.AlarmName === `${config.prefix}-sink-failed-batches`);
+    expect(failed).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda', EvaluationPeriods: 3 });
+    const givenUp = alarms.find((a) => a.AlarmName === `${config.prefix}-sink-on-failure-records`);
+    const metricNames = (givenUp?.Metrics ?? []).flatMap(
+      (m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName ?? [],
+    );
+    expect(new Set(metricNames)).toEqual(
+      new Set(['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount']),
+    );
+    expect(metricNames).toHaveLength(2 * DATASETS.length);
+    for (const m of resources(t('Ingestion'), 'AWS::Lambda::EventSourceMapping')) {
+      expect(m.Properties.MetricsConfig).toEqual({ Metrics: ['EventCount', 'ErrorCount'] });
     }
   });
 
