@@ -21,7 +21,9 @@ export interface SinkProcessConfig {
 export type SinkProcessMessage =
   | { readonly type: 'ready' }
   | ({ readonly type: 'invocation' } & Invocation)
-  | { readonly type: 'commit'; readonly topic: string; readonly records: number };
+  | { readonly type: 'commit'; readonly topic: string; readonly records: number }
+  /** A batch given up after its retries: its on-failure record is at `key` (see `npm run replay`). */
+  | { readonly type: 'giveUp'; readonly topic: string; readonly records: number; readonly key: string };
 
 const send = (message: SinkProcessMessage) => process.send?.(message);
 
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     onFailure: { bucket: sinkSettingsFromEnv().quarantineBucket, writer: s3Writer(new S3Client({})) },
     onInvocation: (invocation) => send({ type: 'invocation', ...invocation }),
     onCommit: (topic, records) => send({ type: 'commit', topic, records }),
+    onGiveUp: (topic, records, key) => send({ type: 'giveUp', topic, records, key }),
   });
   let stopping = false;
   const stop = () => {
