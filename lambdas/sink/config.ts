@@ -9,10 +9,18 @@ export const GLUE_DATABASE = 'GLUE_DATABASE';
 export const METRICS_NAMESPACE = 'POWERTOOLS_METRICS_NAMESPACE';
 export const SERVICE_NAME = 'POWERTOOLS_SERVICE_NAME';
 
+/**
+ * Hour files a batch may write per topic-partition before the rest of its records go to one `late` file
+ * (see keys.ts): bounds the objects and Glue partitions of one invocation whatever the event times.
+ */
+export const DEFAULT_MAX_HOUR_FILES = 8;
+
 export interface SinkSettings {
   readonly rawBucket: string;
   readonly quarantineBucket: string;
   readonly glueDatabase: string;
+  /** DEFAULT_MAX_HOUR_FILES unless a test sets it. */
+  readonly maxHourFiles?: number;
 }
 
 export function sinkSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SinkSettings {

@@ -10,8 +10,8 @@ import {
 } from '../../schemas';
 import { type ParquetColumn, rawParquetSchema } from '../../schemas/parquet';
 import type { ParquetEncoder } from '../shared/parquet';
-import type { SinkSettings } from './config';
-import { quarantineObjectKey, rawObjectKey, UNKNOWN_DATASET } from './keys';
+import { DEFAULT_MAX_HOUR_FILES, type SinkSettings } from './config';
+import { LATE_HOUR, quarantineObjectKey, rawObjectKey, UNKNOWN_DATASET } from './keys';
 
 /** One Kafka record as the event source mapping delivers it, with key, value and headers decoded. */
 export interface KafkaRecord {
@@ -282,7 +282,7 @@ const MICROS_PER_HOUR = 3_600_000_000n;
 
 /**
  * The sink: validates a batch of Kafka records, writes the valid ones as Parquet files (one per dataset,
- * topic-partition and event hour) to the raw zone and the rest as JSON lines to the quarantine zone, then
+ * topic-partition and event hour, at most `maxHourFiles` hours, then one late file: see keys.ts) to the raw zone and the rest as JSON lines to the quarantine zone, then
  * registers the new partitions in the catalog. Throws when any object could not be written, so that the
  * event source mapping retries the whole batch (deterministic keys make the retry overwrite, not duplicate).
  */
@@ -325,18 +325,36 @@ export async function sinkBatch(
     }
     return partition;
   };
-  const rawGroups = groupBy(valid, ({ dataset, row }) => {
-    const { date, hour } = partitionOf(row.eventMicros);
-    return `${dataset.name}\n${row.record.topic}\n${row.record.partition}\n${date}\n${hour}`;
-  });
-  for (const members of rawGroups.values()) {
+  // Per topic-partition in offset order, the first maxHourFiles distinct hours get their own file; records
+  // of later-seen hours share one late file, dated by the Kafka time of the first of them (keys.ts).
+  const maxHourFiles = settings.maxHourFiles ?? DEFAULT_MAX_HOUR_FILES;
+  const rawGroups: { dataset: DatasetDefinition; at: RawPartition; rows: ValidRow[] }[] = [];
+  // A topic carries one dataset, so a topic-partition's files differ only by partition.
+  const byPartition = groupBy(valid, ({ row }) => `${row.record.topic}\n${row.record.partition}`);
+  for (const members of byPartition.values()) {
+    members.sort((a, b) => byOffset(a.row.record, b.row.record)); // already sorted as delivered: linear
     // biome-ignore lint/style/noNonNullAssertion: groups are never empty
-    const first = members[0]!;
-    const datasetName = first.dataset.name;
-    const { topic, partition } = first.row.record;
-    const { date, hour } = partitionOf(first.row.eventMicros);
-    const { columns, readers } = layoutOf(first.dataset);
-    const rows = members.map((m) => m.row).sort((a, b) => byOffset(a.record, b.record));
+    const { dataset } = members[0]!;
+    const files = new Map<RawPartition, ValidRow[]>();
+    let late: RawPartition | undefined;
+    for (const { row } of members) {
+      let at = partitionOf(row.eventMicros);
+      if (!files.has(at) && files.size - (late ? 1 : 0) >= maxHourFiles) {
+        late ??= { date: new Date(row.record.timestamp).toISOString().slice(0, 10), hour: LATE_HOUR };
+        at = late;
+      }
+      const rows = files.get(at);
+      if (rows) rows.push(row);
+      else files.set(at, [row]);
+    }
+    for (const [at, rows] of files) rawGroups.push({ dataset, at, rows });
+  }
+  for (const { dataset, at, rows } of rawGroups) {
+    // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+    const { topic, partition } = rows[0]!.record;
+    const datasetName = dataset.name;
+    const { date, hour } = at;
+    const { columns, readers } = layoutOf(dataset);
     const recordsInFile = rows.map((r) => r.record);
     // biome-ignore lint/style/noNonNullAssertion: groups are never empty
     const firstOffset = BigInt(recordsInFile[0]!.offset);

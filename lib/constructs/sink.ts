@@ -1,4 +1,6 @@
 import {
+  aws_cloudwatch as cw,
+  aws_cloudwatch_actions as cwActions,
   Duration,
   type aws_ec2 as ec2,
   aws_iam as iam,
@@ -7,6 +9,7 @@ import {
   type RemovalPolicy,
   Stack,
   type aws_s3 as s3,
+  aws_sns as sns,
 } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
@@ -20,7 +23,7 @@ import {
 } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
 import type { EnvironmentConfig } from '../config/environments';
-import { QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
+import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 import type { TopicSpec } from '../config/topics';
 import { allowWildcards, objectsUnder } from '../nag';
 import { lakehouseFunction } from './lambda-function';
@@ -41,8 +44,22 @@ export interface SinkProps {
 }
 
 export const SINK_SERVICE_NAME = 'sink';
-/** Where Lambda writes batches the mapping gave up on (the S3 on-failure destination's own key layout). */
-export const FAILED_BATCHES_PREFIX = 'aws/lambda';
+
+/**
+ * The sink's own alarms (not SLOs), each with its runbook: batches failing again and again (the retry budget
+ * running out), and batches the mappings gave up on — in the on-failure destination, or dropped.
+ */
+export const SINK_ALARMS = {
+  'sink-failed-batches':
+    'Sink: batches keep failing (Lambda errors in 3 consecutive 5-minute periods); after the retry budget the mapping gives them up',
+  'sink-on-failure-records':
+    'Sink: a batch exhausted its retries and is in the on-failure destination (or was dropped); run npm run replay',
+} as const;
+export type SinkAlarmId = keyof typeof SINK_ALARMS;
+
+export function sinkRunbookPath(alarm: SinkAlarmId): string {
+  return `runbooks/${alarm}.md`;
+}
 
 /** The consumer group of the sink on a topic; unique per mapping, stable across deploys. */
 export function sinkConsumerGroup(config: EnvironmentConfig, topic: string): string {
@@ -58,6 +75,7 @@ export function sinkConsumerGroup(config: EnvironmentConfig, topic: string): str
 export class Sink extends Construct {
   readonly handler: NodejsFunction;
   readonly mappings: lambda.EventSourceMapping[] = [];
+  readonly alarms: Record<SinkAlarmId, cw.Alarm>;
 
   constructor(scope: Construct, id: string, props: SinkProps) {
     super(scope, id);
@@ -160,8 +178,71 @@ export class Sink extends Construct {
             minimumPollers: config.sink.minPollers,
             maximumPollers: config.sink.maxPollers,
           },
+          // OnFailureDestinationDeliveredEventCount and DroppedEventCount per mapping, for the alarm below.
+          metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT] },
         }),
       );
     }
+
+    const fiveMinutes = Duration.minutes(5);
+    const mappingMetric = (metricName: string, mapping: lambda.EventSourceMapping) =>
+      new cw.Metric({
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensionsMap: { EventSourceMappingUUID: mapping.eventSourceMappingId },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      });
+    const givenUp = Object.fromEntries(
+      this.mappings.flatMap((mapping, i) => [
+        [`delivered${i}`, mappingMetric('OnFailureDestinationDeliveredEventCount', mapping)],
+        [`dropped${i}`, mappingMetric('DroppedEventCount', mapping)],
+      ]),
+    );
+    // The topic Observability creates (same name): referenced by ARN, as that stack deploys after this one.
+    const topic = sns.Topic.fromTopicArn(
+      this,
+      'AlarmTopic',
+      Stack.of(this).formatArn({ service: 'sns', resource: alarmTopicName(config) }),
+    );
+    const alarm = (id: SinkAlarmId, metric: cw.IMetric, evaluationPeriods: number) => {
+      const created = new cw.Alarm(this, `Alarm-${id}`, {
+        alarmName: `${config.prefix}-${id}`,
+        alarmDescription: `${SINK_ALARMS[id]}. Runbook: ${sinkRunbookPath(id)}`,
+        metric,
+        threshold: 1,
+        evaluationPeriods,
+        datapointsToAlarm: evaluationPeriods,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new cwActions.SnsAction(topic));
+      created.addOkAction(new cwActions.SnsAction(topic));
+      return created;
+    };
+    this.alarms = {
+      'sink-failed-batches': alarm(
+        'sink-failed-batches',
+        this.handler.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+        3,
+      ),
+      'sink-on-failure-records': alarm(
+        'sink-on-failure-records',
+        new cw.MathExpression({
+          expression: `SUM([${Object.keys(givenUp)
+            .map((id) => `FILL(${id}, 0)`)
+            .join(', ')}])`,
+          usingMetrics: givenUp,
+          label: 'Records given up by the sink mappings',
+          period: fiveMinutes,
+        }),
+        1,
+      ),
+    };
   }
+}
+
+/** The alarm topic's name: Observability names its topic so, and the sink's alarms publish to it. */
+export function alarmTopicName(config: EnvironmentConfig): string {
+  return `${config.prefix}-alarms`;
 }

@@ -1,8 +1,9 @@
 /**
  * What Lambda's Kafka event source mapping does with one partition's records, minus Kafka itself: invoke the
  * function with batches of at most `batchSize`, commit after success, and on failure retry with exponential
- * backoff from the first record that failed (everything before it is committed first). Kept free of any
- * Kafka client so the rules are unit-tested directly.
+ * backoff from the first record that failed (everything before it is committed first). After
+ * `maxRetryAttempts` retries the failed records go to the on-failure destination and the mapping commits
+ * past them, as Lambda does. Kept free of any Kafka client so the rules are unit-tested directly.
  */
 
 /** The part of a Kafka record the delivery rules need; the consumer passes its own message type through. */
@@ -30,6 +31,16 @@ export interface DeliveryOptions<M extends Positioned> {
   readonly backoff: BackoffPolicy;
   /** Reports a failed invocation and the attempt number (1 = first retry), for logs and metrics. */
   readonly onRetry?: (attempt: number, delayMs: number, retryFrom: string) => void;
+  /**
+   * Retries after the first invocation before the records are given up (Lambda's `MaximumRetryAttempts`;
+   * -1 = forever), and where they then go: `records` failed `invocations` times in a row. A rejection
+   * (the destination is unreachable too) commits nothing: the records are retried, then offered again.
+   * Without a destination the mapping retries forever: nothing is ever skipped without a record of it.
+   */
+  readonly onFailure?: {
+    readonly maxRetryAttempts: number;
+    readonly send: (records: readonly M[], invocations: number) => Promise<void>;
+  };
 }
 
 export interface BackoffPolicy {
@@ -44,10 +55,9 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number): number {
 const next = (offset: string): string => (BigInt(offset) + 1n).toString();
 
 /**
- * Delivers `records` (one partition, ascending offsets). Retries never skip a record: Lambda would hand
- * records that exhausted their retries to an on-failure destination, which the local platform does not
- * have, so it keeps retrying (the backoff is capped) rather than drop anything. Returns the number of
- * records committed, which is less than `records.length` only when stopping.
+ * Delivers `records` (one partition, ascending offsets). A record is committed only once the function
+ * succeeded for it or its failure record is in the on-failure destination. Returns the number of records
+ * committed (given up ones included), which is less than `records.length` only when stopping.
  */
 export async function deliver<M extends Positioned>(
   records: readonly M[],
@@ -73,6 +83,22 @@ export async function deliver<M extends Positioned>(
       continue;
     }
     attempt += 1;
+    const { onFailure } = options;
+    if (onFailure && onFailure.maxRetryAttempts >= 0 && attempt > onFailure.maxRetryAttempts) {
+      const failed = batch.slice(done.length);
+      const sent = await onFailure.send(failed, attempt).then(
+        () => true,
+        () => false,
+      );
+      if (sent) {
+        // biome-ignore lint/style/noNonNullAssertion: a failed invocation has at least one failed record
+        await options.commit(next(failed.at(-1)!.offset), failed.length);
+        committed += failed.length;
+        pending = pending.slice(failed.length);
+        attempt = 0;
+        continue;
+      }
+    }
     const delay = backoffDelay(options.backoff, attempt);
     options.onRetry?.(attempt, delay, String(retryFrom));
     await options.wait(delay);

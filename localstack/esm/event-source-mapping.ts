@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MSKEvent } from 'aws-lambda';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
+import type { ObjectWriter } from '../../lambdas/sink/core';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../lib/config/environments';
 import { lambdaContext } from '../api/proxy-event';
 import { envelopeIngestTimeMs, LatencyHistogram, type LatencySnapshot } from '../lake/latency';
 import { type BackoffPolicy, deliver, type InvocationOutcome, outcomeOf } from './delivery';
+import { kafkaOnFailureRecord, localMappingUuid, onFailureObjectKey } from './on-failure';
 
 export type MskHandler = (event: MSKEvent, context: Context) => Promise<unknown>;
 
@@ -13,13 +15,24 @@ export interface EventSourceMappingOptions {
   readonly brokers: readonly string[];
   readonly topics: readonly string[];
   readonly handler: MskHandler;
-  /** batchSize, maxBatchingWindowSeconds, startingPosition and timeoutSeconds, as the CDK configures them. */
+  /**
+   * batchSize, maxBatchingWindowSeconds, startingPosition, timeoutSeconds and maxRetryAttempts, as the CDK
+   * configures them.
+   */
   readonly sink: EnvironmentConfig['sink'];
+  /**
+   * The S3 on-failure destination (CDK: the quarantine bucket). With it, a batch that failed
+   * `maxRetryAttempts` retries is written there as Lambda's invocation record and committed past; without
+   * it the mapping retries forever, so nothing is skipped without a record.
+   */
+  readonly onFailure?: { readonly bucket: string; readonly writer: ObjectWriter };
   /** Consumer group of topic T is `<groupPrefix>-<T>`: one group per topic, as one mapping per topic. */
   readonly groupPrefix: string;
   /** Reports every invocation's outcome and the records each commit covers (metrics, tests). */
   readonly onInvocation?: (invocation: Invocation) => void;
   readonly onCommit?: (topic: string, records: number) => void;
+  /** Reports a batch given up to the on-failure destination (metrics, tests). */
+  readonly onGiveUp?: (topic: string, records: number, key: string) => void;
   readonly backoff?: BackoffPolicy;
   readonly log?: (message: string) => void;
 }
@@ -43,6 +56,7 @@ export const groupOf = (groupPrefix: string, topic: string) => `${groupPrefix}-$
 /** Lambda caps a synchronous invocation payload at 6 MB; a fetch never returns more per partition. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 10_000 };
+const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:sink';
 
 /**
  * The local stand-in for Lambda's MSK event source mapping. Batching follows the mapping's settings: the
@@ -97,6 +111,8 @@ export async function startEventSourceMapping(
         resolve();
       });
     });
+    const esmUuid = localMappingUuid(groupOf(options.groupPrefix, topic));
+    const onFailure = options.onFailure;
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: options.sink.startingPosition === 'TRIM_HORIZON' });
     await consumer.run({
@@ -106,14 +122,16 @@ export async function startEventSourceMapping(
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         const { partition } = batch;
         const shouldContinue = () => !stopping && isRunning() && !isStale();
+        const eventOf = (messages: readonly (typeof batch.messages)[number][]) =>
+          mskEvent(
+            messages.map((m) => ({ ...m, topic, partition, headers: m.headers ?? {} })),
+            source,
+          );
         await deliver(batch.messages, {
           batchSize: options.sink.batchSize,
           shouldContinue,
           invoke: async (messages) => {
-            const event = mskEvent(
-              messages.map((m) => ({ ...m, topic, partition, headers: m.headers ?? {} })),
-              source,
-            );
+            const event = eventOf(messages);
             const context = lambdaContext('sink', timeoutMs, randomUUID());
             const started = performance.now();
             const report = (outcome: InvocationOutcome | undefined) => {
@@ -162,6 +180,40 @@ export async function startEventSourceMapping(
           backoff,
           onRetry: (attempt, delayMs, retryFrom) =>
             log(`retry ${attempt} of ${topic}[${partition}] from offset ${retryFrom} in ${delayMs} ms`),
+          ...(onFailure && {
+            onFailure: {
+              maxRetryAttempts: options.sink.maxRetryAttempts,
+              send: async (messages, invocations) => {
+                const now = new Date();
+                const key = onFailureObjectKey(esmUuid, `${topic}-${partition}`, now);
+                const record = kafkaOnFailureRecord({
+                  event: eventOf(messages),
+                  requestId: randomUUID(),
+                  functionArn: LOCAL_FUNCTION_ARN,
+                  invocations,
+                  now,
+                });
+                try {
+                  await onFailure.writer.put({
+                    bucket: onFailure.bucket,
+                    key,
+                    body: Buffer.from(JSON.stringify(record)),
+                    contentType: 'application/json',
+                    metadata: {},
+                  });
+                } catch (error) {
+                  log(
+                    `on-failure destination s3://${onFailure.bucket} unreachable, retrying the batch: ${error}`,
+                  );
+                  throw error;
+                }
+                log(
+                  `gave up ${messages.length} records of ${topic}[${partition}] after ${invocations} invocations: s3://${onFailure.bucket}/${key}`,
+                );
+                options.onGiveUp?.(topic, messages.length, key);
+              },
+            },
+          }),
         });
         await heartbeat();
       },

@@ -1,3 +1,6 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { s3Writer } from '../../lambdas/sink/aws';
+import { sinkSettingsFromEnv } from '../../lambdas/sink/config';
 import type { EnvironmentConfig } from '../../lib/config/environments';
 import { type Invocation, type MskHandler, startEventSourceMapping } from './event-source-mapping';
 
@@ -18,7 +21,9 @@ export interface SinkProcessConfig {
 export type SinkProcessMessage =
   | { readonly type: 'ready' }
   | ({ readonly type: 'invocation' } & Invocation)
-  | { readonly type: 'commit'; readonly topic: string; readonly records: number };
+  | { readonly type: 'commit'; readonly topic: string; readonly records: number }
+  /** A batch given up after its retries: its on-failure record is at `key` (see `npm run replay`). */
+  | { readonly type: 'giveUp'; readonly topic: string; readonly records: number; readonly key: string };
 
 const send = (message: SinkProcessMessage) => process.send?.(message);
 
@@ -28,8 +33,11 @@ async function main(): Promise<void> {
   const esm = await startEventSourceMapping({
     ...config,
     handler,
+    // The CDK's on-failure destination is the sink's quarantine bucket: the same here.
+    onFailure: { bucket: sinkSettingsFromEnv().quarantineBucket, writer: s3Writer(new S3Client({})) },
     onInvocation: (invocation) => send({ type: 'invocation', ...invocation }),
     onCommit: (topic, records) => send({ type: 'commit', topic, records }),
+    onGiveUp: (topic, records, key) => send({ type: 'giveUp', topic, records, key }),
   });
   let stopping = false;
   const stop = () => {

@@ -18,6 +18,7 @@ import {
 import { REPO_ROOT } from '../../lib/constructs/lambda-function';
 import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/observability';
 import { sparkJobScripts } from '../../lib/constructs/processing';
+import { SINK_ALARMS, type SinkAlarmId, sinkRunbookPath } from '../../lib/constructs/sink';
 import { RECORD_BODY_RULES } from '../../lib/constructs/waf';
 import { OVERVIEW_PANELS, OVERVIEW_UID } from '../../lib/dashboards/overview';
 import { acknowledgements } from '../../lib/nag';
@@ -206,6 +207,29 @@ each('%s', (env) => {
         AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `${config.prefix}-sink-${m.Topics[0]}` },
       });
       expect(JSON.stringify(m.DestinationConfig)).toMatch(/quarantine/i);
+    }
+  });
+
+  it('sink: alarms on failing batches and on batches given up, each linking its runbook, into the alarm topic', () => {
+    const alarms = resources(t('Ingestion'), 'AWS::CloudWatch::Alarm').map((a) => a.Properties);
+    for (const id of Object.keys(SINK_ALARMS) as SinkAlarmId[]) {
+      const alarm = alarms.find((a) => a.AlarmName === `${config.prefix}-${id}`);
+      expect(alarm?.AlarmDescription).toContain(sinkRunbookPath(id));
+      expect(JSON.stringify(alarm?.AlarmActions)).toContain(`:${config.prefix}-alarms`);
+      expect(fs.existsSync(path.join(REPO_ROOT, sinkRunbookPath(id)))).toBe(true);
+    }
+    const failed = alarms.find((a) => a.AlarmName === `${config.prefix}-sink-failed-batches`);
+    expect(failed).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda', EvaluationPeriods: 3 });
+    const givenUp = alarms.find((a) => a.AlarmName === `${config.prefix}-sink-on-failure-records`);
+    const metricNames = (givenUp?.Metrics ?? []).flatMap(
+      (m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName ?? [],
+    );
+    expect(new Set(metricNames)).toEqual(
+      new Set(['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount']),
+    );
+    expect(metricNames).toHaveLength(2 * DATASETS.length);
+    for (const m of resources(t('Ingestion'), 'AWS::Lambda::EventSourceMapping')) {
+      expect(m.Properties.MetricsConfig).toEqual({ Metrics: ['EventCount', 'ErrorCount'] });
     }
   });
 

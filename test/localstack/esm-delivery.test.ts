@@ -1,5 +1,6 @@
 import {
   backoffDelay,
+  type DeliveryOptions,
   deliver,
   type InvocationOutcome,
   outcomeOf,
@@ -13,7 +14,11 @@ const records = (from: number, to: number): Positioned[] =>
 async function run(
   input: readonly Positioned[],
   script: (batch: readonly Positioned[], call: number) => InvocationOutcome,
-  options: { batchSize?: number; stopAfterCalls?: number } = {},
+  options: {
+    batchSize?: number;
+    stopAfterCalls?: number;
+    onFailure?: DeliveryOptions<Positioned>['onFailure'];
+  } = {},
 ) {
   const invocations: string[][] = [];
   const commits: Array<[string, number]> = [];
@@ -32,6 +37,7 @@ async function run(
       waits.push(ms);
     },
     backoff: { initialMs: 100, maxMs: 1_000 },
+    ...(options.onFailure && { onFailure: options.onFailure }),
   });
   return { committed, invocations, commits, waits };
 }
@@ -78,6 +84,86 @@ describe('local event source mapping delivery rules', () => {
     expect(invocations).toHaveLength(2);
     expect(commits.at(-1)).toEqual(['6', 3]);
     expect(committed).toBe(6);
+  });
+
+  it('after maxRetryAttempts retries, sends the failed records to the destination and commits past them', async () => {
+    const sent: Array<[string[], number]> = [];
+    const { committed, invocations, commits } = await run(
+      records(0, 5),
+      (batch) => (batch[0]?.offset === '0' ? { ok: false, retryFrom: '0' } : { ok: true }),
+      {
+        batchSize: 3,
+        onFailure: {
+          maxRetryAttempts: 2,
+          send: async (failed, count) => {
+            sent.push([failed.map((r) => r.offset), count]);
+          },
+        },
+      },
+    );
+    // One invocation and two retries of [0..2], then the next batch as if nothing happened.
+    expect(invocations).toEqual([
+      ['0', '1', '2'],
+      ['0', '1', '2'],
+      ['0', '1', '2'],
+      ['3', '4', '5'],
+    ]);
+    expect(sent).toEqual([[['0', '1', '2'], 3]]);
+    expect(commits).toEqual([
+      ['3', 3],
+      ['6', 3],
+    ]);
+    expect(committed).toBe(6);
+  });
+
+  it('gives up only the records after a partial success, and keeps retrying while the destination fails', async () => {
+    const sent: string[][] = [];
+    let destinationUp = false;
+    const { invocations, commits } = await run(
+      records(0, 3),
+      (_batch, call) => {
+        if (call === 1) return { ok: false, retryFrom: '2' };
+        if (call === 4) destinationUp = true;
+        return { ok: false, retryFrom: '2' };
+      },
+      {
+        onFailure: {
+          maxRetryAttempts: 0,
+          send: async (failed) => {
+            if (!destinationUp) throw new Error('destination unreachable');
+            sent.push(failed.map((r) => r.offset));
+          },
+        },
+      },
+    );
+    expect(invocations).toEqual([
+      ['0', '1', '2', '3'],
+      ['2', '3'],
+      ['2', '3'],
+      ['2', '3'],
+    ]);
+    expect(sent).toEqual([['2', '3']]);
+    expect(commits).toEqual([
+      ['2', 2],
+      ['4', 2],
+    ]);
+  });
+
+  it('retries forever with maxRetryAttempts -1', async () => {
+    const { invocations, commits } = await run(
+      records(0, 0),
+      (_batch, call) => (call < 30 ? { ok: false, retryFrom: '0' } : { ok: true }),
+      {
+        onFailure: {
+          maxRetryAttempts: -1,
+          send: async () => {
+            throw new Error('never called');
+          },
+        },
+      },
+    );
+    expect(invocations).toHaveLength(30);
+    expect(commits).toEqual([['1', 1]]);
   });
 
   it('caps the backoff', () => {

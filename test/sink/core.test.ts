@@ -1,5 +1,5 @@
 import { hyparquetEncoder } from '../../lambdas/shared/parquet';
-import type { SinkSettings } from '../../lambdas/sink/config';
+import { DEFAULT_MAX_HOUR_FILES, type SinkSettings } from '../../lambdas/sink/config';
 import {
   type CatalogRegistrar,
   type PutObject,
@@ -345,5 +345,79 @@ describe('sinkBatch', () => {
       'SELECT metadata, value FROM read_parquet({files})',
     );
     expect(rows).toEqual([{ metadata: '{"firmware":"1.2.0"}', value: 21.5 }]);
+  });
+
+  describe('bounded fan-out', () => {
+    // One record per event hour, 100 hours back from 2024-01-15T10:00Z, on one partition; Kafka time is NOW.
+    const spread = (count: number, from = 0) =>
+      Array.from({ length: count }, (_, i) =>
+        message(
+          from + i,
+          envelope(
+            transaction(`s${from + i}`, new Date(Date.UTC(2024, 0, 15, 10 - (from + i))).toISOString()),
+          ),
+          { timestamp: NOW },
+        ),
+      );
+    const sink = (messages: ReturnType<typeof spread>, d: SinkDependencies) =>
+      sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), d);
+
+    it('writes at most maxHourFiles hour files per partition and batch, the rest in one late file', async () => {
+      const { calls, catalog } = catalogSpy();
+      const d = deps({ settings: { ...settings, maxHourFiles: 4 }, catalog });
+      // the first hour again after the others: it has its file already
+      const messages = [...spread(10), message(10, envelope(transaction('again', '2024-01-15T10:59:00')))];
+      const summary = await sink(messages, d);
+
+      const keys = rawFiles(d.store).map((f) => f.key);
+      expect(keys.sort()).toEqual([
+        'financial_transactions/event_date=2024-01-15/event_hour=07/raw_financial_transactions+0+0000000000000000003.parquet',
+        'financial_transactions/event_date=2024-01-15/event_hour=08/raw_financial_transactions+0+0000000000000000002.parquet',
+        'financial_transactions/event_date=2024-01-15/event_hour=09/raw_financial_transactions+0+0000000000000000001.parquet',
+        'financial_transactions/event_date=2024-01-15/event_hour=10/raw_financial_transactions+0+0000000000000000000.parquet',
+        // the late file sits under the Kafka (arrival) date of its first record
+        'financial_transactions/event_date=2024-01-15/event_hour=late/raw_financial_transactions+0+0000000000000000004.parquet',
+      ]);
+      expect(summary.rawFiles).toHaveLength(5);
+      const rows = await queryParquet(
+        rawFiles(d.store).map((f) => f.body),
+        `SELECT _kafka_offset, strftime(timestamp, '%Y-%m-%dT%H') AS hour FROM read_parquet({files}) ORDER BY 1`,
+      );
+      expect(rows.map((r) => Number(r._kafka_offset))).toEqual(messages.map((m) => Number(m.offset)));
+      expect(rows.at(-1)).toEqual({ _kafka_offset: '10', hour: '2024-01-15T10' });
+      expect(calls[0]?.partitions).toEqual(
+        expect.arrayContaining([
+          { date: '2024-01-15', hour: 'late' },
+          { date: '2024-01-15', hour: '10' },
+        ]),
+      );
+      expect(calls[0]?.partitions).toHaveLength(5);
+    });
+
+    it('bounds a batch spread over 100 hours by default', async () => {
+      const d = deps();
+      const summary = await sink(spread(100), d);
+      expect(summary.rawFiles.length).toBeLessThanOrEqual(DEFAULT_MAX_HOUR_FILES + 1);
+      expect(summary.written).toBe(100);
+    });
+
+    it('puts a record in the same file whatever the batch ends with, so a retried batch overwrites', async () => {
+      const short = deps({ settings: { ...settings, maxHourFiles: 3 } });
+      await sink(spread(6), short);
+      const long = deps({ settings: { ...settings, maxHourFiles: 3 } });
+      await sink(spread(20), long);
+      const fileOf = (d: ReturnType<typeof deps>) =>
+        new Map(
+          rawFiles(d.store).flatMap((f) =>
+            Array.from(
+              { length: Number(f.metadata['last-offset']) - Number(f.metadata['first-offset']) + 1 },
+              (_, i) => [Number(f.metadata['first-offset']) + i, f.key] as const,
+            ),
+          ),
+        );
+      const before = fileOf(short);
+      const after = fileOf(long);
+      for (const [offset, key] of before) expect([offset, after.get(offset)]).toEqual([offset, key]);
+    });
   });
 });

@@ -1,9 +1,4 @@
-import {
-  CreateDatabaseCommand,
-  CreateTableCommand,
-  GetPartitionsCommand,
-  GlueClient,
-} from '@aws-sdk/client-glue';
+import { GetPartitionsCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
@@ -14,7 +9,7 @@ import { type ConsumedMessage, mskEvent } from '../../lambdas/sink/msk-event';
 import { rawTableName } from '../../lib/config/lake';
 import { financialTransactions } from '../../schemas';
 import { awsClientConfig, createTestBucket, kafkaBrokers, testKafka, uniqueName } from '../support/services';
-import { envelope, queryParquet, TOPIC, transaction } from './support';
+import { createRawCatalog, envelope, queryParquet, TOPIC, transaction } from './support';
 
 /**
  * Real records through the real broker into the real handler: produced in the ingest envelope to the
@@ -111,25 +106,7 @@ async function objects(bucket: string): Promise<Map<string, Uint8Array>> {
 beforeAll(async () => {
   rawBucket = await createTestBucket('raw');
   quarantineBucket = await createTestBucket('quarantine');
-  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-  await glue.send(
-    new CreateTableCommand({
-      DatabaseName: database,
-      TableInput: {
-        Name: rawTableName(financialTransactions.name),
-        PartitionKeys: [
-          { Name: 'event_date', Type: 'string' },
-          { Name: 'event_hour', Type: 'string' },
-        ],
-        StorageDescriptor: {
-          Location: `s3://${rawBucket}/${financialTransactions.name}/`,
-          InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-        },
-      },
-    }),
-  );
+  await createRawCatalog(glue, database, rawBucket);
   Object.assign(process.env, {
     [RAW_BUCKET]: rawBucket,
     [QUARANTINE_BUCKET]: quarantineBucket,

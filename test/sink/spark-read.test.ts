@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hyparquetEncoder } from '../../lambdas/shared/parquet';
 import { type PutObject, sinkBatch } from '../../lambdas/sink/core';
+import { decodeMskEvent } from '../../lambdas/sink/decode';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import { createRegistry } from '../../schemas';
 import { envelope, message, transaction } from './support';
@@ -98,5 +99,53 @@ it('is read by pyspark with microsecond UTC timestamps and exact values', async 
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);
+
+/** How raw_to_curated finds and reads raw files (glue-scripts/lakehouse_spark), over a local raw zone. */
+const SPARK_LIST_AND_READ = `
+import json, sys
+sys.path.insert(0, "glue-scripts")
+from pyspark.sql import SparkSession
+from lakehouse_spark.curate import list_files
+from lakehouse_spark.registry import load_dataset
+spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+ds = load_dataset(spark, "financial_transactions")
+files = [path for path, _, _ in list_files(spark, sys.argv[1])]
+df = spark.read.schema(ds.raw_schema()).parquet(*files)
+print(json.dumps({"files": len(files), "rows": df.count(), "offsets": df.select("_kafka_offset").distinct().count()}))
+spark.stop()
+`;
+
+it('raw_to_curated finds every record of a far-spread batch, late file included', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'sink-late-'));
+  const messages = Array.from({ length: 50 }, (_, i) =>
+    message(i, envelope(transaction(`t${i}`, new Date(Date.UTC(2024, 0, 15, 10 - i)).toISOString()))),
+  );
+  try {
+    const summary = await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), {
+      registry: createRegistry(),
+      encoder: hyparquetEncoder,
+      writer: {
+        put: async (o) => {
+          const path = join(root, o.key);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, o.body);
+        },
+      },
+      catalog: { registerPartitions: async () => {} },
+      clock: Date.now,
+      settings: { rawBucket: 'raw', quarantineBucket: 'quarantine', glueDatabase: 'lake', maxHourFiles: 3 },
+    });
+    expect(summary.rawFiles.map((f) => f.key).filter((k) => k.includes('/event_hour=late/'))).toHaveLength(1);
+    const output = execFileSync(
+      '.venv/bin/python',
+      ['-c', SPARK_LIST_AND_READ, join(root, 'financial_transactions')],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    expect(JSON.parse(output.trim().split('\n').at(-1) ?? '{}')).toEqual({ files: 4, rows: 50, offsets: 50 });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 }, 180_000);

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateDatabaseCommand, CreateTableCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ConsumedMessage } from '../../lambdas/sink/msk-event';
+import { rawTableName } from '../../lib/config/lake';
 import { type Envelope, financialTransactions, topicOf } from '../../schemas';
 
 export const TOPIC = topicOf(financialTransactions);
@@ -76,4 +78,27 @@ export async function queryParquet(
     instance.closeSync();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A Glue database with the raw table of financial_transactions, as CDK creates it (partitions by the sink). */
+export async function createRawCatalog(glue: GlueClient, database: string, rawBucket: string): Promise<void> {
+  await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+  await glue.send(
+    new CreateTableCommand({
+      DatabaseName: database,
+      TableInput: {
+        Name: rawTableName(financialTransactions.name),
+        PartitionKeys: [
+          { Name: 'event_date', Type: 'string' },
+          { Name: 'event_hour', Type: 'string' },
+        ],
+        StorageDescriptor: {
+          Location: `s3://${rawBucket}/${financialTransactions.name}/`,
+          InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        },
+      },
+    }),
+  );
 }
