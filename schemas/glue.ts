@@ -1,4 +1,4 @@
-import { type LogicalType, RAW_PARTITION_COLUMNS, rawColumns } from './lake-columns';
+import { LATE_HOUR, type LogicalType, RAW_PARTITION_COLUMNS, rawColumns } from './lake-columns';
 import type { DatasetDefinition } from './types';
 
 /** Glue (Hive) column types of the raw zone, mapped from the same logical types as Parquet and Spark. */
@@ -53,9 +53,12 @@ export function rawTableInput(def: DatasetDefinition, name: string, location: st
       'projection.event_date.range': `${PROJECTION_START},NOW`,
       'projection.event_date.interval': '1',
       'projection.event_date.interval.unit': 'DAYS',
-      'projection.event_hour.type': 'integer',
-      'projection.event_hour.range': '0,23',
-      'projection.event_hour.digits': '2',
+      // 00..23, and the late files of batches whose records spread over many hours (LATE_HOUR).
+      'projection.event_hour.type': 'enum',
+      'projection.event_hour.values': [
+        ...Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0')),
+        LATE_HOUR,
+      ].join(','),
       'storage.location.template': `${location}/event_date=\${event_date}/event_hour=\${event_hour}`,
     },
     storageDescriptor: {

@@ -70,6 +70,17 @@ export const METADATA_COLUMNS: readonly LakeColumn[] = [
 /** Hive partition columns of the raw zone, in path order: `event_date=YYYY-MM-DD/event_hour=HH`. */
 export const RAW_PARTITION_COLUMNS = ['event_date', 'event_hour'] as const;
 
+/**
+ * The hour partition value of a batch's late file. A batch writes at most `maxHourFiles` hour files per
+ * topic-partition: the first distinct event hours in offset order. The records of any further hour (late
+ * or far-spread ones) go together into one file in `event_date=<UTC date of the first such record's KAFKA
+ * timestamp>/event_hour=late/`: its rows carry their own event times, and the date is the arrival date so
+ * that a reader looking back a few days by partition date still finds late data. Deciding in offset order
+ * makes the choice depend only on the records before it, so a retry from the same offset, however long,
+ * writes every record to the same file name again.
+ */
+export const LATE_HOUR = 'late';
+
 export function rawColumns(dataset: DatasetDefinition): LakeColumn[] {
   const fields: LakeColumn[] = Object.entries(dataset.fields).map(([name, f]) => ({
     name,

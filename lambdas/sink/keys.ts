@@ -1,6 +1,8 @@
 import { QUARANTINE_SINK_PREFIX } from '../../lib/config/lake';
 import { RAW_PARTITION_COLUMNS } from '../../schemas';
 
+export { LATE_HOUR } from '../../schemas';
+
 /**
  * Object keys of the sink. A file is named after the Kafka topic, partition and FIRST offset of its rows
  * (`<topic>+<partition>+<offset>`, the Kafka Connect S3 sink convention), zero-padded so names sort by
@@ -20,17 +22,6 @@ export interface FileCoordinates {
 function fileName({ topic, partition, firstOffset }: FileCoordinates, extension: string): string {
   return `${topic}+${partition}+${firstOffset.toString().padStart(OFFSET_DIGITS, '0')}.${extension}`;
 }
-
-/**
- * The hour partition value of a batch's late file. A batch writes at most `maxHourFiles` hour files per
- * topic-partition: the first distinct event hours in offset order. The records of any further hour (late
- * or far-spread ones) go together into one file in `event_date=<UTC date of the first such record's KAFKA
- * timestamp>/event_hour=late/`: its rows carry their own event times, and the date is the arrival date so
- * that a reader looking back a few days by partition date still finds late data. Deciding in offset order
- * makes the choice depend only on the records before it, so a retry from the same offset, however long,
- * writes every record to the same file name again.
- */
-export const LATE_HOUR = 'late';
 
 /** `<dataset>/event_date=YYYY-MM-DD/event_hour=HH|late/` — the Hive partition a raw file lives in. */
 export function rawPartitionPrefix(dataset: string, date: string, hour: string): string {

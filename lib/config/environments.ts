@@ -367,3 +367,8 @@ export function environmentConfig(name: string | undefined): EnvironmentConfig {
   }
   return config;
 }
+
+/** The alarm topic's name: Observability names its topic so, and the sink's alarms publish to it by name. */
+export function alarmTopicName(config: EnvironmentConfig): string {
+  return `${config.prefix}-alarms`;
+}

@@ -20,7 +20,7 @@ import {
   SINK_METRICS,
   SPARK_METRICS,
 } from '../../lambdas/shared/metric-names';
-import type { EnvironmentConfig } from '../config/environments';
+import { alarmTopicName, type EnvironmentConfig } from '../config/environments';
 import type { OverviewPanel } from '../dashboards/overview';
 import { GrafanaWorkspace } from './grafana';
 
@@ -123,7 +123,7 @@ export class Observability extends Construct {
       }),
     );
     this.topic = new sns.Topic(this, 'Alarms', {
-      topicName: `${config.prefix}-alarms`,
+      topicName: alarmTopicName(config),
       masterKey: key,
       enforceSSL: true,
     });

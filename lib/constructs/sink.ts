@@ -22,7 +22,7 @@ import {
   SERVICE_NAME,
 } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
-import type { EnvironmentConfig } from '../config/environments';
+import { alarmTopicName, type EnvironmentConfig } from '../config/environments';
 import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 import type { TopicSpec } from '../config/topics';
 import { allowWildcards, objectsUnder } from '../nag';
@@ -240,9 +240,4 @@ export class Sink extends Construct {
       ),
     };
   }
-}
-
-/** The alarm topic's name: Observability names its topic so, and the sink's alarms publish to it. */
-export function alarmTopicName(config: EnvironmentConfig): string {
-  return `${config.prefix}-alarms`;
 }

@@ -109,7 +109,10 @@ each('%s', (env) => {
         TableInput: Match.objectLike({
           Name: `raw_${def.name}`,
           PartitionKeys: [Match.objectLike({ Name: 'event_date' }), Match.objectLike({ Name: 'event_hour' })],
-          Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.event_hour.digits': '2' }),
+          Parameters: Match.objectLike({
+            'projection.enabled': 'true',
+            'projection.event_hour.values': Match.stringLikeRegexp('^00,01,.*,23,late$'),
+          }),
         }),
       });
       data.hasResourceProperties('AWS::Glue::Table', {
