@@ -166,6 +166,7 @@ async function producerPerformance(brokers: readonly string[]): Promise<KafkaToo
       [
         '-B',
         '-q',
+        '-Dstyle.color=never',
         '-f',
         join(__dirname, 'producers', 'kafka-tools', 'pom.xml'),
         `-Dkafka.version=${KAFKA_VERSION}`,

@@ -14,7 +14,7 @@ import { brokerResolver } from '../../lambdas/shared/kafka/brokers';
 import { coalescingProducer } from '../../lambdas/shared/kafka/coalescing';
 import { kafkajsProducer } from '../../lambdas/shared/kafka/kafkajs';
 import { type KafkaBroker, startKafka } from '../../localstack/kafka/broker';
-import { freePort } from '../../localstack/process';
+import { freePort, isAlive, waitFor } from '../../localstack/process';
 import { createRegistry, financialTransactions } from '../../schemas';
 import { compileValidator } from '../../schemas/ajv-compile';
 import { batchRouteOf } from '../../schemas/openapi';
@@ -29,13 +29,16 @@ const CLIENTS = 4;
 const MORE = 100;
 
 let broker: KafkaBroker | undefined;
+let startBroker: () => Promise<KafkaBroker>;
 let dir: string;
 const kafka = () =>
   new Kafka({ clientId: uniqueName('faults'), brokers: broker?.brokers ?? [], logLevel: logLevel.NOTHING });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ingest-faults-'));
-  broker = await startKafka({ dir, port: await freePort(), controllerPort: await freePort(), heap: '256m' });
+  const ports = { port: await freePort(), controllerPort: await freePort() };
+  startBroker = () => startKafka({ dir, ...ports, heap: '256m' }); // the same data and ports on a restart
+  broker = await startBroker();
 }, 180_000);
 
 afterAll(async () => {
@@ -155,34 +158,60 @@ async function freezeDuring(inFlight: () => Promise<number>): Promise<number> {
   return Date.now();
 }
 
-test('frozen broker, then 100 single records: every id answered 200 is in Kafka at its own offset', async () => {
-  const { dataset, topic, producer, core, single } = await ingest();
-  try {
-    expect(await single('warm-up')).toBe(200);
-    const restored = await freezeDuring(() => single('in-flight'));
-    const acked = await Promise.all(
-      Array.from({ length: CLIENTS }, (_, c) =>
-        client(
-          core,
-          Array.from({ length: MORE / CLIENTS }, (_, i) => `c${c}-${i}`),
-          dataset.route,
-          restored + 30_000,
-        ),
+/**
+ * MORE single records from CLIENTS clients after the broker's return: all answered 200 in the end, the
+ * first within RECOVERY_MS, and every one in Kafka at an offset of its own.
+ */
+async function expectHundredMoreKept(
+  ingested: Awaited<ReturnType<typeof ingest>>,
+  restored: number,
+): Promise<void> {
+  const acked = await Promise.all(
+    Array.from({ length: CLIENTS }, (_, c) =>
+      client(
+        ingested.core,
+        Array.from({ length: MORE / CLIENTS }, (_, i) => `c${c}-${i}`),
+        ingested.dataset.route,
+        restored + 30_000,
       ),
+    ),
+  );
+  expect(acked.flat()).toHaveLength(MORE);
+  expect(Math.min(...acked.flat().map((a) => a.at)) - restored).toBeLessThan(RECOVERY_MS);
+  const log = await keysInTopic(ingested.topic);
+  expect(log).toContain('warm-up');
+  for (const ids of acked)
+    expectAckedInOrder(
+      log,
+      ids.map((a) => a.id),
     );
-    expect(acked.flat()).toHaveLength(MORE);
-    expect(Math.min(...acked.flat().map((a) => a.at)) - restored).toBeLessThan(RECOVERY_MS);
-    const log = await keysInTopic(topic);
-    expect(log).toContain('warm-up');
-    for (const ids of acked)
-      expectAckedInOrder(
-        log,
-        ids.map((a) => a.id),
-      );
+}
+
+test('frozen broker, then 100 single records: every id answered 200 is in Kafka at its own offset', async () => {
+  const ingested = await ingest();
+  try {
+    expect(await ingested.single('warm-up')).toBe(200);
+    const restored = await freezeDuring(() => ingested.single('in-flight'));
+    await expectHundredMoreKept(ingested, restored);
   } finally {
-    await producer.close();
+    await ingested.producer.close();
   }
 }, 120_000);
+
+test('killed broker started again: the ingest answers 200 within seconds, every 200 in Kafka', async () => {
+  const ingested = await ingest();
+  try {
+    expect(await ingested.single('warm-up')).toBe(200);
+    const killed = broker as KafkaBroker;
+    process.kill(killed.pid, 'SIGKILL');
+    expect(await ingested.single('in-flight')).toBe(503);
+    await waitFor(() => !isAlive(killed.pid), { timeoutMs: 5_000, what: 'the broker to die' });
+    broker = await startBroker();
+    await expectHundredMoreKept(ingested, Date.now());
+  } finally {
+    await ingested.producer.close();
+  }
+}, 180_000);
 
 test('frozen broker, then a batch retried until accepted: the ingest answers 200 again within seconds', async () => {
   const { dataset, topic, producer, core, single } = await ingest();
