@@ -1,10 +1,14 @@
-import { rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { environmentConfig } from '../lib/config/environments';
+import { topicSpecs } from '../lib/config/topics';
 import { sendRecords } from '../localstack/generator/send';
+import { KAFKA_VERSION } from '../localstack/kafka/broker';
+import { ensureTopics } from '../localstack/kafka/topics';
 import { latencyPercentile, throughput } from '../localstack/lake/latency';
 import { RawZone } from '../localstack/lake/raw-zone';
 import { startPipeline } from '../localstack/pipeline';
@@ -21,6 +25,8 @@ import { DATASETS } from '../schemas';
  * them at the end.
  *
  * Goals (issue 6): ≥ 10,000 records/s sustained through the batch route; p99 ≤ 2 s at 5,000 records/s.
+ * Then, on the same broker, Kafka's own ProducerPerformance tool (250-byte records, gzip, acks=all) as the
+ * ceiling a producer reaches on this machine, and the pipeline's ratio to it (issue 10).
  */
 
 interface Result {
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
   });
   const s3 = new S3Client({});
   const results: Result[] = [];
+  let kafkaTool: KafkaTool | undefined;
   const interrupt = () => {
     log('interrupted: stopping the pipeline and the services');
     Promise.allSettled([pipeline.stop(), services.stop()]).finally(() => process.exit(130));
@@ -131,16 +138,74 @@ async function main(): Promise<void> {
           `end to end ${result.endToEndRate}/s · p50 ${result.p50} ms · p99 ${result.p99} ms · load ${result.load.toFixed(1)}`,
       );
     }
+    const brokers = services.kafka?.brokers ?? [];
+    log('Kafka ProducerPerformance on the same broker ...');
+    kafkaTool = await producerPerformance(brokers);
   } finally {
     await pipeline.stop();
     await services.stop();
     s3.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  print(results, values.json);
+  print(results, kafkaTool, values.json);
 }
 
-function print(results: readonly Result[], json: boolean): void {
+interface KafkaTool {
+  readonly records: number;
+  readonly perSecond: number;
+  readonly load: number;
+}
+
+const TOOLS = resolve(__dirname, '..', '.cache', 'kafka', KAFKA_VERSION, 'tools');
+
+/** Kafka's own producer benchmark: a million 250-byte records, gzip, acks=all, as fast as it goes. */
+async function producerPerformance(brokers: readonly string[]): Promise<KafkaTool> {
+  if (!existsSync(join(TOOLS, '.complete'))) {
+    execFileSync(
+      'mvn',
+      [
+        '-B',
+        '-q',
+        '-Dstyle.color=never',
+        '-f',
+        join(__dirname, 'producers', 'kafka-tools', 'pom.xml'),
+        `-Dkafka.version=${KAFKA_VERSION}`,
+        `-Dmaven.repo.local=${resolve(__dirname, '..', '.cache', 'm2')}`,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${TOOLS}`,
+      ],
+      { stdio: 'inherit' },
+    );
+    writeFileSync(join(TOOLS, '.complete'), '');
+  }
+  const topic = 'producer_performance';
+  await ensureTopics([...brokers], topicSpecs(environmentConfig('local'), [{ name: topic }]));
+  const records = 1_000_000;
+  const load0 = loadavg()[0] ?? 0;
+  const { stdout } = await promisify(execFile)(
+    'java',
+    [
+      '-Xmx256m',
+      '-cp',
+      join(TOOLS, '*'),
+      'org.apache.kafka.tools.ProducerPerformance',
+      ...['--topic', `raw_${topic}`, '--num-records', String(records), '--record-size', '250'],
+      ...['--throughput', '-1', '--producer-props', `bootstrap.servers=${brokers.join(',')}`],
+      ...['acks=all', 'compression.type=gzip'],
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  const summary = /(\d+) records sent, ([\d.]+) records\/sec/.exec(stdout.trim().split('\n').at(-1) ?? '');
+  if (!summary) throw new Error(`ProducerPerformance printed no summary:\n${stdout}`);
+  return {
+    records: Number(summary[1]),
+    perSecond: Math.round(Number(summary[2])),
+    load: Math.max(load0, loadavg()[0] ?? 0),
+  };
+}
+
+function print(results: readonly Result[], kafkaTool: KafkaTool | undefined, json: boolean): void {
   const fmt = (n: number) => n.toLocaleString('en-US');
   const lines = [
     '',
@@ -169,10 +234,19 @@ function print(results: readonly Result[], json: boolean): void {
         (r) =>
           `Goal p99 ≤ 2,000 ms at 5,000 records/s: ${fmt(r.p99)} ms (${r.p99 <= 2_000 ? 'met' : 'not met'})`,
       ),
+    ...(kafkaTool
+      ? [
+          `Kafka ProducerPerformance, same broker (${fmt(kafkaTool.records)} × 250 B, gzip, acks=all): ${fmt(kafkaTool.perSecond)} records/s (load ${kafkaTool.load.toFixed(1)})`,
+          ...results.map(
+            (r) =>
+              `  pipeline end-to-end at ${fmt(r.offered)}/s offered: ${fmt(r.endToEndRate)}/s = ${((100 * r.endToEndRate) / kafkaTool.perSecond).toFixed(1)} % of it (load ${r.load.toFixed(1)})`,
+          ),
+        ]
+      : []),
     `Machine: 2 cores shared with other work; the 1-minute load average is shown per run — figures are noisy.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ results, kafkaTool }, null, 2)}\n`);
 }
 
 main().catch((error: Error) => {

@@ -150,8 +150,10 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     const started = clock();
     try {
       await producer.send(dataset.topic, messages);
+      reportHealth(true);
       return { ok: true as const, produceMs: clock() - started };
     } catch (produceError) {
+      reportHealth(false);
       return { ok: false as const, produceError };
     }
   }
@@ -255,6 +257,14 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
         outcome: { dataset: definition.name, accepted, rejected: rejectedCount, produceMs: sent.produceMs },
       };
     };
+  }
+
+  /**
+   * A produce's outcome is the freshest news of Kafka: /health reports it until a later produce or, once
+   * the cache has expired, a ping says otherwise (a ping alone can succeed while produces fail).
+   */
+  function reportHealth(ok: boolean) {
+    health = { at: clock(), ok: Promise.resolve(ok) };
   }
 
   async function healthCheck(): Promise<IngestResult> {

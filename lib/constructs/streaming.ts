@@ -164,9 +164,9 @@ export class Streaming extends Construct {
     );
   }
 
-  /** Idempotent produce to the given topics. */
+  /** Produce to the given topics (acks=all; the producer is not idempotent, see lambdas/shared/kafka/kafkajs.ts). */
   grantProduce(grantee: iam.IGrantable, topics: readonly string[]): void {
-    this.grantCluster(grantee, ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently']);
+    this.grantCluster(grantee, ['kafka-cluster:Connect']);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],

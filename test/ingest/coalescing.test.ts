@@ -7,24 +7,32 @@ import {
 
 const msg = (key: string, size = 10): KafkaMessage => ({ key, value: 'v'.repeat(size), headers: {} });
 
-/** An inner producer whose sends complete only when the test says so. */
-function gatedProducer() {
-  const sends: { topic: string; keys: string[]; finish: (error?: Error) => void }[] = [];
+/**
+ * An inner producer whose sends complete only when the test says so, or fail at their timeout as the real
+ * producers do (which tear down then: nothing is sent late).
+ */
+function gatedProducer(options: { honourTimeout?: boolean } = {}) {
+  const sends: { topic: string; keys: string[]; timeoutMs?: number; finish: (error?: Error) => void }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const producer: KafkaProducer = {
-    send: (topic, messages) =>
+    send: (topic, messages, timeoutMs) =>
       new Promise<void>((resolve, reject) => {
         inFlight += 1;
         maxInFlight = Math.max(maxInFlight, inFlight);
-        sends.push({
-          topic,
-          keys: messages.map((m) => m.key),
-          finish: (error) => {
-            inFlight -= 1;
-            error ? reject(error) : resolve();
-          },
-        });
+        let done = false;
+        const finish = (error?: Error) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          inFlight -= 1;
+          error ? reject(error) : resolve();
+        };
+        const timer =
+          options.honourTimeout === false
+            ? undefined
+            : setTimeout(() => finish(new KafkaUnavailableError('timed out')), timeoutMs ?? 60_000);
+        sends.push({ topic, keys: messages.map((m) => m.key), timeoutMs, finish });
       }),
     ping: async () => true,
     close: async () => {},
@@ -95,16 +103,51 @@ describe('coalescingProducer', () => {
     );
   });
 
-  test('a caller stuck behind a hung send gets KafkaUnavailableError at its deadline, and is never sent late', async () => {
+  test('a caller queued behind a hung send is dropped at its deadline, never sent', async () => {
     const inner = gatedProducer();
-    const p = coalescingProducer(inner.producer, { maxBytes: 1_000_000, deadlineMs: 50 });
+    const p = coalescingProducer(inner.producer, { maxBytes: 1_000_000, deadlineMs: 5_000 });
     const hung = p.send('t', [msg('a')]);
     await tick();
-    const queued = p.send('t', [msg('b')]);
-    await expect(queued).rejects.toBeInstanceOf(KafkaUnavailableError);
-    await expect(hung).rejects.toBeInstanceOf(KafkaUnavailableError);
+    await expect(p.send('t', [msg('b')], 10)).rejects.toBeInstanceOf(KafkaUnavailableError);
     inner.sends[0]?.finish();
+    await hung;
     await tick();
     expect(inner.sends.map((s) => s.keys)).toEqual([['a']]);
+  });
+
+  test('a combined send must end by the earliest deadline of the callers it carries', async () => {
+    const inner = gatedProducer();
+    const p = coalescingProducer(inner.producer, { maxBytes: 1_000_000, deadlineMs: 5_000 });
+    const first = p.send('t', [msg('a')]);
+    await tick();
+    expect(inner.sends[0]?.timeoutMs).toBeLessThanOrEqual(5_000);
+    const rest = [p.send('t', [msg('b')], 500), p.send('t', [msg('c')])];
+    inner.sends[0]?.finish();
+    await first;
+    await tick();
+    expect(inner.sends[1]?.keys).toEqual(['b', 'c']);
+    expect(inner.sends[1]?.timeoutMs).toBeLessThanOrEqual(500);
+    expect(inner.sends[1]?.timeoutMs).toBeGreaterThan(0);
+    inner.sends[1]?.finish();
+    await Promise.all(rest);
+  });
+
+  test('a caller in flight is answered by the inner send, not by its own timer', async () => {
+    jest.useFakeTimers();
+    try {
+      const inner = gatedProducer({ honourTimeout: false });
+      const p = coalescingProducer(inner.producer, { maxBytes: 1_000_000, deadlineMs: 20 });
+      let answered = false;
+      const sent = p.send('t', [msg('a')]).finally(() => {
+        answered = true;
+      });
+      jest.advanceTimersByTime(40);
+      await Promise.resolve();
+      expect(answered).toBe(false);
+      inner.sends[0]?.finish();
+      await expect(sent).resolves.toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

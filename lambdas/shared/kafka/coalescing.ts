@@ -7,10 +7,18 @@ export interface CoalescingOptions {
   readonly deadlineMs: number;
 }
 
+const timedOut = (topic: string, p: Pending) =>
+  new KafkaUnavailableError(`produce to ${topic} timed out after ${p.timeoutMs} ms`);
+
 interface Pending {
   readonly topic: string;
   readonly messages: readonly KafkaMessage[];
   readonly bytes: number;
+  readonly timeoutMs: number;
+  /** Epoch ms by which the caller is answered. */
+  readonly deadline: number;
+  /** Handed to the inner producer: from then on only its answer settles this caller. */
+  sending: boolean;
   settled: boolean;
   resolve(): void;
   reject(error: unknown): void;
@@ -20,10 +28,11 @@ interface Pending {
  * Keeps one send in flight and combines the sends that arrive meanwhile into the next one ("natural
  * batching": no linger, so an idle producer adds no latency). A Lambda instance serves one request at a
  * time and never queues; a process serving many requests at once (the local API, the benchmark) turns N
- * concurrent single-record requests into one produce request per round trip. It also keeps idempotent
- * producers to one in-flight request per partition, which kafkajs needs for throughput and
- * @platformatic/kafka for correctness (concurrent sends fail with OUT_OF_ORDER_SEQUENCE_NUMBER).
- * A caller's messages are never split across sends, so its acknowledgement stays all-or-nothing.
+ * concurrent single-record requests into one produce request per round trip.
+ * A caller's messages are never split across sends, so its acknowledgement stays all-or-nothing. A caller
+ * still queued at its deadline is dropped, never sent; a send in flight gets the earliest deadline of the
+ * callers it carries, so the inner producer abandons it (and tears down) exactly when the first of them
+ * is answered, and nothing goes on being sent for a caller who already has a 503.
  */
 export function coalescingProducer(inner: KafkaProducer, options: CoalescingOptions): KafkaProducer {
   let queue: Pending[] = [];
@@ -43,11 +52,18 @@ export function coalescingProducer(inner: KafkaProducer, options: CoalescingOpti
       }
       const byTopic = new Map<string, Pending[]>();
       for (const p of take) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-      for (const [topic, entries] of byTopic) {
+      for (const [topic, all] of byTopic) {
+        // A caller may have timed out behind another topic, or be about to: never send for those.
+        for (const e of all) if (e.deadline <= Date.now()) e.reject(timedOut(topic, e));
+        const entries = all.filter((e) => !e.settled);
+        if (entries.length === 0) continue;
+        for (const e of entries) e.sending = true;
+        const deadline = Math.min(...entries.map((e) => e.deadline));
         try {
           await inner.send(
             topic,
             entries.flatMap((e) => e.messages),
+            Math.max(1, deadline - Date.now()),
           );
           for (const e of entries) e.resolve();
         } catch (error) {
@@ -59,15 +75,13 @@ export function coalescingProducer(inner: KafkaProducer, options: CoalescingOpti
   }
 
   return {
-    send(topic, messages) {
+    send(topic, messages, timeoutMs = options.deadlineMs) {
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
-          // Still queued means never sent: drop it. In flight means unknown: the caller retries.
+          if (pending.sending) return; // the inner send answers by this deadline
           queue = queue.filter((p) => p !== pending);
-          settle(() =>
-            reject(new KafkaUnavailableError(`produce to ${topic} timed out after ${options.deadlineMs} ms`)),
-          );
-        }, options.deadlineMs);
+          pending.reject(timedOut(topic, pending));
+        }, timeoutMs);
         const settle = (action: () => void) => {
           if (pending.settled) return;
           pending.settled = true;
@@ -77,7 +91,10 @@ export function coalescingProducer(inner: KafkaProducer, options: CoalescingOpti
         const pending: Pending = {
           topic,
           messages,
+          timeoutMs,
           bytes: messages.reduce((sum, m) => sum + m.value.length + m.key.length, 0),
+          deadline: Date.now() + timeoutMs,
+          sending: false,
           settled: false,
           resolve: () => settle(resolve),
           reject: (error) => settle(() => reject(error)),

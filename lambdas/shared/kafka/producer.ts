@@ -14,9 +14,10 @@ export interface KafkaMessage {
 export interface KafkaProducer {
   /**
    * Resolves once every message is acknowledged by all in-sync replicas (acks=all). Rejects with
-   * KafkaUnavailableError, within the configured deadline, when that cannot be had.
+   * KafkaUnavailableError, within `timeoutMs` (default: the configured deadline), when that cannot be had;
+   * then nothing of this send is sent any more.
    */
-  send(topic: string, messages: readonly KafkaMessage[]): Promise<void>;
+  send(topic: string, messages: readonly KafkaMessage[], timeoutMs?: number): Promise<void>;
   /** Whether a metadata request to the cluster succeeds within the deadline. Never rejects. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
