@@ -38,14 +38,12 @@ const FLOAT_PARSING = fail(
 const FINITE_NUMBER = fail('finite_number', 'Input should be a finite number');
 
 function laxString(value: unknown): Coerced {
-  if (typeof value !== 'string') return STRING_TYPE;
-  // A lone surrogate would become U+FFFD in UTF-8, so two different ids could collapse into one key.
-  return LONE_SURROGATE.test(value) ? STRING_UNICODE : { ok: true, value };
+  return typeof value === 'string' ? { ok: true, value } : STRING_TYPE;
 }
 
 function finite(n: number): Coerced {
   // JSON cannot carry NaN or Infinity, and the curated zone stores a DECIMAL.
-  return Number.isFinite(n) ? { ok: true, value: n === 0 ? 0 : n } : FINITE_NUMBER;
+  return Number.isFinite(n) ? { ok: true, value: n } : FINITE_NUMBER;
 }
 
 /** pydantic's lax float: numbers, booleans (as 1 and 0) and numeric strings. */
@@ -54,8 +52,7 @@ function laxFloat(value: unknown): Coerced {
   if (typeof value === 'boolean') return { ok: true, value: value ? 1 : 0 };
   if (typeof value !== 'string') return FLOAT_TYPE;
   const text = value.replace(SURROUNDING_WHITE_SPACE, '');
-  const unsigned = text.replace(/^[+-]/, '');
-  if (unsigned.startsWith('_') || unsigned.endsWith('_') || unsigned.includes('__')) return FLOAT_PARSING;
+  if (text.startsWith('_') || text.endsWith('_') || text.includes('__')) return FLOAT_PARSING;
   const plain = text.replace(/_/g, '');
   if (FLOAT_TEXT.test(plain)) return finite(Number(plain));
   return NON_FINITE_TEXT.test(plain) ? FINITE_NUMBER : FLOAT_PARSING;
@@ -112,7 +109,9 @@ export function contractValidator(definition: DatasetDefinition): RecordValidato
         record[name] = null;
         continue;
       }
-      const result = coerce(value);
+      // pydantic refuses a lone surrogate in any non-string field; we refuse it in strings too, as it
+      // would become U+FFFD in UTF-8 and two different ids could collapse into one key.
+      const result = typeof value === 'string' && LONE_SURROGATE.test(value) ? STRING_UNICODE : coerce(value);
       if (result.ok) record[name] = result.value;
       else errors.push({ loc: [name], msg: result.msg, type: result.type });
     }

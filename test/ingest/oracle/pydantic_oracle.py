@@ -7,6 +7,7 @@ microseconds, or `{"ok": false, "errors": [{"loc": [...], "type": ...}]}`."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import datetime, timezone
 
@@ -43,10 +44,8 @@ def canonical(value):
     if isinstance(value, datetime):
         utc = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
         return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
-    if isinstance(value, float) and value != value:
-        return "NaN"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"non_finite": repr(value)}
     return value
 
 
