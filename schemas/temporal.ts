@@ -39,11 +39,11 @@ function daysFromCivil(year: number, month: number, day: number): number {
 const inRange = (micros: bigint) => micros >= MIN_TIMESTAMP_MICROS && micros <= MAX_TIMESTAMP_MICROS;
 
 /**
- * Microseconds since the Unix epoch (UTC) of an ISO-8601 date-time, or undefined when it is not one or
- * falls outside years 1–9999 in UTC. With `dateOnly`, a date alone means midnight UTC. An offset-less
- * value means UTC; fractions beyond microseconds are truncated, as pydantic does.
+ * Microseconds since the Unix epoch (UTC) of an ISO-8601 date-time, or undefined when it is not one; the
+ * instant may lie outside years 1–9999 in UTC. With `dateOnly`, a date alone means midnight UTC. An
+ * offset-less value means UTC; fractions beyond microseconds are truncated, as pydantic does.
  */
-function isoMicros(text: string, dateOnly: boolean): bigint | undefined {
+function isoInstant(text: string, dateOnly: boolean): bigint | undefined {
   const m = DATE_TIME.exec(text);
   if (!m) return undefined;
   const [, ys, mos, ds, hs, mis, ss, frac, zulu, sign, ohs, omis] = m;
@@ -64,8 +64,12 @@ function isoMicros(text: string, dateOnly: boolean): bigint | undefined {
   }
   const micros = frac === undefined ? 0 : Number(frac.padEnd(6, '0').slice(0, 6));
   const seconds = daysFromCivil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds;
-  const total = BigInt(seconds) * MICROS_PER_SECOND + BigInt(micros);
-  return inRange(total) ? total : undefined;
+  return BigInt(seconds) * MICROS_PER_SECOND + BigInt(micros);
+}
+
+function isoMicros(text: string, dateOnly: boolean): bigint | undefined {
+  const micros = isoInstant(text, dateOnly);
+  return micros !== undefined && inRange(micros) ? micros : undefined;
 }
 
 /** Microseconds since the Unix epoch (UTC) of an ISO-8601 date-time, or undefined when it is not one. */
@@ -119,16 +123,16 @@ export function laxDatetimeMicros(value: unknown): LaxDatetime {
     const micros = epochMicros(Number(value));
     return micros === undefined ? OUT_OF_RANGE : { ok: true, micros };
   }
-  const micros = isoMicros(value, true);
-  if (micros !== undefined) return { ok: true, micros };
-  // A well-formed local time that leaves years 1–9999 once moved to UTC (e.g. 9999-12-31T23:30:00-01:00).
-  return DATE_TIME.test(value) && isoMicros(value.replace(/([Zz]|[+-]\d{2}:?\d{2})$/, ''), true) !== undefined
-    ? OUT_OF_RANGE
-    : {
-        ok: false,
-        type: 'datetime_from_date_parsing',
-        msg: 'Input should be a valid datetime or date, e.g. 2024-01-15T10:30:00.123456Z',
-      };
+  const micros = isoInstant(value, true);
+  if (micros === undefined) {
+    return {
+      ok: false,
+      type: 'datetime_from_date_parsing',
+      msg: 'Input should be a valid datetime or date, e.g. 2024-01-15T10:30:00.123456Z',
+    };
+  }
+  // A valid local time may leave years 1–9999 once moved to UTC (e.g. 9999-12-31T23:30:00-01:00).
+  return inRange(micros) ? { ok: true, micros } : OUT_OF_RANGE;
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
