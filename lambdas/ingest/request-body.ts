@@ -93,7 +93,10 @@ function missing(): ParsedBody {
   };
 }
 
-/** FastAPI's entry: `loc` ["body", <character position>], msg "JSON decode error", the reason in `ctx`. */
+/**
+ * FastAPI's entry: `loc` ["body", <character position>], msg "JSON decode error", the reason in `ctx`.
+ * V8 names the position of most errors; otherwise the end of the text stands in for it.
+ */
 function jsonInvalid(text: string, error: Error): FieldError {
   const position = /at position (\d+)/.exec(error.message)?.[1];
   return {
