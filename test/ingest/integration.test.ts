@@ -125,7 +125,7 @@ describe.each([
     });
     const { unknown_field: _, ...declared } = record;
     const value = JSON.parse(message?.value?.toString() ?? '');
-    expect(value.data).toEqual(declared);
+    expect(value.data).toEqual({ ...declared, timestamp: '2024-01-15T10:30:00.123456Z' });
     expect(value.metadata).toMatchObject({
       dataset: dataset.name,
       schema_version: 1,
@@ -196,7 +196,10 @@ describe('the Lambda handler with API Gateway fixtures, on the platform topics',
     expect(JSON.parse(response.body)[idField]).toBe(id);
     const [message] = await consume(topic, 1, (m) => m.key?.toString() === id);
     const value = JSON.parse(message?.value?.toString() ?? '');
-    expect(value.data).toEqual(record);
+    // The record in its canonical form: date-times in UTC with microseconds.
+    const canonical = createRegistry().byTopic(topic)?.accept(record);
+    expect(canonical?.ok && value.data).toEqual(canonical?.ok && canonical.record);
+    expect(value.data.timestamp).toMatch(/^2026-11-22T00:41:55\.\d{6}Z$/);
     expect(value.metadata.request_id).toBe(event.requestContext.requestId);
   });
 
