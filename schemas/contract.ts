@@ -7,7 +7,7 @@
  * Stricter rules (ISO-4217, non-negative amounts, non-empty ids, known values) are data quality, judged in
  * the curated zone (see `x-quality` in the generated JSON schema), never here.
  */
-import { formatTimestampMicros, laxDatetimeMicros } from './temporal';
+import { laxDatetime } from './temporal';
 import type { DatasetDefinition, FieldKind } from './types';
 import type { FieldError, RecordValidator } from './validation';
 
@@ -58,9 +58,9 @@ function laxFloat(value: unknown): Coerced {
   return NON_FINITE_TEXT.test(plain) ? FINITE_NUMBER : FLOAT_PARSING;
 }
 
-function laxDatetime(value: unknown): Coerced {
-  const parsed = laxDatetimeMicros(value);
-  return parsed.ok ? { ok: true, value: formatTimestampMicros(parsed.micros) } : parsed;
+function datetime(value: unknown): Coerced {
+  const parsed = laxDatetime(value);
+  return parsed.ok ? { ok: true, value: parsed.text } : parsed;
 }
 
 function jsonObject(value: unknown): Coerced {
@@ -72,8 +72,8 @@ function jsonObject(value: unknown): Coerced {
 const COERCE: Record<FieldKind, (value: unknown) => Coerced> = {
   string: laxString,
   currency: laxString,
-  timestamp: laxDatetime,
-  date_or_timestamp: laxDatetime,
+  timestamp: datetime,
+  date_or_timestamp: datetime,
   number: laxFloat,
   money: laxFloat,
   json: jsonObject,

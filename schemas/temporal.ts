@@ -38,12 +38,23 @@ function daysFromCivil(year: number, month: number, day: number): number {
 
 const inRange = (micros: bigint) => micros >= MIN_TIMESTAMP_MICROS && micros <= MAX_TIMESTAMP_MICROS;
 
+interface IsoParts {
+  readonly y: number;
+  readonly mo: number;
+  readonly d: number;
+  readonly h: number;
+  readonly mi: number;
+  readonly s: number;
+  /** Microseconds, the fraction beyond them truncated (as pydantic does). */
+  readonly micros: number;
+  readonly offsetSeconds: number;
+}
+
 /**
- * Microseconds since the Unix epoch (UTC) of an ISO-8601 date-time, or undefined when it is not one; the
- * instant may lie outside years 1–9999 in UTC. With `dateOnly`, a date alone means midnight UTC. An
- * offset-less value means UTC; fractions beyond microseconds are truncated, as pydantic does.
+ * The parts of an ISO-8601 date-time, or undefined when it is not one. With `dateOnly`, a date alone
+ * means midnight. An offset-less value means UTC.
  */
-function isoInstant(text: string, dateOnly: boolean): bigint | undefined {
+function isoParts(text: string, dateOnly: boolean): IsoParts | undefined {
   const m = DATE_TIME.exec(text);
   if (!m) return undefined;
   const [, ys, mos, ds, hs, mis, ss, frac, zulu, sign, ohs, omis] = m;
@@ -63,12 +74,18 @@ function isoInstant(text: string, dateOnly: boolean): bigint | undefined {
     offsetSeconds = (sign === '-' ? -1 : 1) * (oh * 3600 + om * 60);
   }
   const micros = frac === undefined ? 0 : Number(frac.padEnd(6, '0').slice(0, 6));
-  const seconds = daysFromCivil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds;
-  return BigInt(seconds) * MICROS_PER_SECOND + BigInt(micros);
+  return { y, mo, d, h, mi, s, micros, offsetSeconds };
+}
+
+/** Microseconds since the Unix epoch (UTC); may lie outside years 1–9999. */
+function partsMicros(p: IsoParts): bigint {
+  const seconds = daysFromCivil(p.y, p.mo, p.d) * 86_400 + p.h * 3600 + p.mi * 60 + p.s - p.offsetSeconds;
+  return BigInt(seconds) * MICROS_PER_SECOND + BigInt(p.micros);
 }
 
 function isoMicros(text: string, dateOnly: boolean): bigint | undefined {
-  const micros = isoInstant(text, dateOnly);
+  const parts = isoParts(text, dateOnly);
+  const micros = parts && partsMicros(parts);
   return micros !== undefined && inRange(micros) ? micros : undefined;
 }
 
@@ -99,40 +116,48 @@ export function epochMicros(value: number): bigint | undefined {
   return inRange(micros) ? micros : undefined;
 }
 
-/** Why a value is no datetime, in pydantic's words; or the instant it denotes. */
-export type LaxDatetime = { ok: true; micros: bigint } | { ok: false; type: string; msg: string };
+/** Why a value is no datetime, in pydantic's words; or its canonical text (see formatTimestampMicros). */
+export type LaxDatetime = { ok: true; text: string } | { ok: false; type: string; msg: string };
 
 const DATETIME_TYPE = { ok: false, type: 'datetime_type', msg: 'Input should be a valid datetime' } as const;
-const datetimeParsing = (why: string) =>
-  ({ ok: false, type: 'datetime_parsing', msg: `Input should be a valid datetime, ${why}` }) as const;
-const OUT_OF_RANGE = datetimeParsing(
-  'the instant is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z',
-);
+const OUT_OF_RANGE = {
+  ok: false,
+  type: 'datetime_parsing',
+  msg: 'Input should be a valid datetime, the instant is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z',
+} as const;
+const NOT_A_DATETIME = {
+  ok: false,
+  type: 'datetime_from_date_parsing',
+  msg: 'Input should be a valid datetime or date, e.g. 2024-01-15T10:30:00.123456Z',
+} as const;
+
+function fromEpoch(value: number): LaxDatetime {
+  const micros = epochMicros(value);
+  return micros === undefined ? OUT_OF_RANGE : { ok: true, text: formatTimestampMicros(micros) };
+}
 
 /**
- * What pydantic v2's lax `datetime` accepts from JSON: an ISO-8601 date or date-time string (offset-less
- * means UTC), a Unix timestamp as a number or a numeric string. Booleans and other types are refused.
+ * What pydantic v2's lax `datetime` accepts from JSON, as canonical text: an ISO-8601 date or date-time
+ * string (offset-less means UTC), a Unix timestamp as a number or a numeric string. Booleans and other
+ * types are refused.
  */
-export function laxDatetimeMicros(value: unknown): LaxDatetime {
-  if (typeof value === 'number') {
-    const micros = epochMicros(value);
-    return micros === undefined ? OUT_OF_RANGE : { ok: true, micros };
-  }
+export function laxDatetime(value: unknown): LaxDatetime {
+  if (typeof value === 'number') return fromEpoch(value);
   if (typeof value !== 'string') return DATETIME_TYPE;
-  if (EPOCH_TEXT.test(value)) {
-    const micros = epochMicros(Number(value));
-    return micros === undefined ? OUT_OF_RANGE : { ok: true, micros };
-  }
-  const micros = isoInstant(value, true);
-  if (micros === undefined) {
+  if (EPOCH_TEXT.test(value)) return fromEpoch(Number(value));
+  const parts = isoParts(value, true);
+  if (parts === undefined) return NOT_A_DATETIME;
+  // Already UTC (what Python producers send): the text is its own parts, no arithmetic on the hot path.
+  if (parts.offsetSeconds === 0) {
+    const { y, mo, d, h, mi, s, micros } = parts;
     return {
-      ok: false,
-      type: 'datetime_from_date_parsing',
-      msg: 'Input should be a valid datetime or date, e.g. 2024-01-15T10:30:00.123456Z',
+      ok: true,
+      text: `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(micros, 6)}Z`,
     };
   }
   // A valid local time may leave years 1–9999 once moved to UTC (e.g. 9999-12-31T23:30:00-01:00).
-  return inRange(micros) ? { ok: true, micros } : OUT_OF_RANGE;
+  const micros = partsMicros(parts);
+  return inRange(micros) ? { ok: true, text: formatTimestampMicros(micros) } : OUT_OF_RANGE;
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
