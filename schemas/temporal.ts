@@ -16,8 +16,8 @@ const MICROS_PER_SECOND = 1_000_000n;
 /** Above this absolute value a Unix timestamp counts milliseconds, not seconds (pydantic's rule). */
 const EPOCH_MILLIS_WATERSHED = 2e10;
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z: the range of Python's datetime (and of the lake). */
-export const MIN_TIMESTAMP_MICROS = -62_135_596_800_000_000n;
-export const MAX_TIMESTAMP_MICROS = 253_402_300_799_999_999n;
+const MIN_TIMESTAMP_MICROS = -62_135_596_800_000_000n;
+const MAX_TIMESTAMP_MICROS = 253_402_300_799_999_999n;
 
 // Arithmetic rather than a Date per call: this runs for every record on the ingest and sink hot paths.
 function validCalendarDate(y: number, m: number, d: number): boolean {

@@ -18,7 +18,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Deepest JSON nesting accepted: about what Python's json module parsed (its recursion limit is 1000), and
  * far below what would overflow the stack of anything that walks the value (JSON.stringify).
  */
-export const MAX_JSON_DEPTH = 1000;
+const MAX_JSON_DEPTH = 1000;
 /** FastAPI's answer to a body it could not even decode. */
 const PARSE_ERROR = 'There was an error parsing the body';
 
