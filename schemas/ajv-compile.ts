@@ -7,7 +7,7 @@ import { _ } from 'ajv';
 import Ajv from 'ajv/dist/2020';
 import standaloneCode from 'ajv/dist/standalone';
 import { FORMATS } from './formats';
-import { KIND_KEYWORD, KNOWN_VALUES_KEYWORD, recordJsonSchema } from './json-schema';
+import { KIND_KEYWORD, QUALITY_KEYWORD, recordJsonSchema } from './json-schema';
 import { schemaHash } from './schema-hash';
 import type { DatasetDefinition } from './types';
 import { type RecordValidator, recordValidator } from './validation';
@@ -21,7 +21,7 @@ function newAjv(standalone: boolean): Ajv {
   });
   ajv.addVocabulary([
     KIND_KEYWORD,
-    KNOWN_VALUES_KEYWORD,
+    QUALITY_KEYWORD,
     'x-dataset',
     'x-id-field',
     'x-event-time-field',

@@ -1,3 +1,5 @@
+export * from './contract';
+export * from './currencies';
 export { financialTransactions } from './datasets/financial-transactions';
 export { insuranceClaims } from './datasets/insurance-claims';
 export { iotSensorEvents } from './datasets/iot-sensor-events';

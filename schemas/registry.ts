@@ -1,3 +1,4 @@
+import { contractValidator } from './contract';
 import { financialTransactions } from './datasets/financial-transactions';
 import { insuranceClaims } from './datasets/insurance-claims';
 import { topicOf } from './envelope';
@@ -18,6 +19,9 @@ export const DATASETS = [
 export interface RegisteredDataset {
   readonly definition: DatasetDefinition;
   readonly topic: string;
+  /** The API contract (./contract.ts): what the replaced service accepted, as the canonical record. */
+  readonly accept: RecordValidator;
+  /** Checks a canonical record (what Kafka carries) against the dataset's JSON schema. */
   readonly validate: RecordValidator;
 }
 
@@ -46,6 +50,7 @@ export function createRegistry(
   const datasets = definitions.map((definition) => ({
     definition,
     topic: topicOf(definition),
+    accept: contractValidator(definition),
     validate: precompiledValidator(definition) ?? compileOrFail(definition, options.compile),
   }));
   const byName = new Map(datasets.map((d) => [d.definition.name, d]));

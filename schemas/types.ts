@@ -8,19 +8,26 @@
 export type FieldKind =
   /** UTF-8 text. */
   | 'string'
-  /** ISO-8601 date-time; an offset-less value means UTC. Stored as a UTC timestamp (microseconds). */
+  /**
+   * A date-time. The API takes what pydantic's `datetime` took (ISO-8601 date or date-time, offset-less
+   * meaning UTC; Unix seconds or milliseconds); Kafka carries ISO-8601 UTC with microseconds. Stored as a
+   * UTC timestamp (microseconds).
+   */
   | 'timestamp'
-  /** ISO-8601 date or date-time (a date alone means midnight UTC). Stored as a UTC timestamp. */
+  /** As `timestamp`; documented to producers as a date (a date alone means midnight UTC). */
   | 'date_or_timestamp'
-  /** A finite JSON number. Stored as a double. */
+  /** A finite number (the API also takes numeric strings and booleans, as pydantic's `float`). A double. */
   | 'number'
   /**
-   * A monetary amount: a finite JSON number. The raw zone keeps the exact float64 the producer sent
+   * A monetary amount: a finite number, accepted as `number` is. The raw zone keeps the exact float64 the producer sent
    * (DOUBLE, lossless); the curated zone stores DECIMAL(MONEY_PRECISION, MONEY_SCALE) and quarantines
    * amounts that would not fit without rounding.
    */
   | 'money'
-  /** An ISO-4217 currency code: three letters, any case at the API, upper-cased in the curated zone. */
+  /**
+   * A currency: any text at the API (as the replaced service); the curated zone upper-cases it and
+   * quarantines codes outside ISO 4217 (./currencies.ts).
+   */
   | 'currency'
   /** A free-form JSON object, stored as its JSON text. */
   | 'json';
@@ -33,14 +40,15 @@ export interface FieldSpec {
   /** Required fields must be present and non-null; optional fields may be absent or null. */
   readonly required: boolean;
   readonly description: string;
+  /*
+   * Data-quality rules: the API accepts what the replaced service accepted; the curated zone quarantines
+   * a row that breaks one of these (emitted as `x-quality` in the generated JSON schema).
+   */
   /** Smallest length for strings (a record id must be non-empty). */
   readonly minLength?: number;
   /** Inclusive lower bound for numbers and money. */
   readonly minimum?: number;
-  /**
-   * Known values of an enumeration-like field. The API accepts any string (producers may be ahead of
-   * us); the curated zone quarantines values outside this list.
-   */
+  /** Known values of an enumeration-like field (producers may be ahead of us, so not an API rule). */
   readonly knownValues?: readonly string[];
   /** An example value, used by the OpenAPI document and the data generator. */
   readonly example: unknown;

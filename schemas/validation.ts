@@ -7,6 +7,8 @@ export interface FieldError {
   readonly loc: readonly (string | number)[];
   readonly msg: string;
   readonly type: string;
+  /** Details pydantic puts beside the message, e.g. the parser's reason of a `json_invalid`. */
+  readonly ctx?: Readonly<Record<string, unknown>>;
 }
 
 export type ValidationResult<T> = { ok: true; record: T } | { ok: false; errors: FieldError[] };
@@ -44,24 +46,6 @@ function toFieldError(e: ErrorObject): FieldError {
         ...(TYPE_MESSAGES[expected] ?? { msg: `Input should be of type ${expected}`, type: 'type_error' }),
       };
     }
-    case 'minLength':
-      return {
-        loc,
-        msg: `String should have at least ${(e.params as { limit: number }).limit} character(s)`,
-        type: 'string_too_short',
-      };
-    case 'minimum':
-      return {
-        loc,
-        msg: `Input should be greater than or equal to ${(e.params as { limit: number }).limit}`,
-        type: 'greater_than_equal',
-      };
-    case 'pattern':
-      return {
-        loc,
-        msg: 'Input should be an ISO-4217 currency code of three letters, e.g. USD',
-        type: 'currency_code',
-      };
     case 'format':
       return (e.params as { format: string }).format === DATE_OR_TIMESTAMP_FORMAT
         ? { loc, msg: 'Input should be a valid ISO-8601 date or date-time', type: 'date_parsing' }

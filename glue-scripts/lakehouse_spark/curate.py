@@ -66,7 +66,7 @@ def quality_checks(ds: Dataset, future_tolerance_minutes: int) -> list[tuple[Col
         if f.known_values is not None:
             checks.append((~c.isin(*f.known_values), f"{f.name}: not one of {', '.join(f.known_values)}"))
         if f.kind == "currency":
-            checks.append((~c.rlike("^[A-Z]{3}$"), f"{f.name}: not a three-letter currency code"))
+            checks.append((~c.isin(*ds.currency_codes), f"{f.name}: not an ISO 4217 currency code"))
         if f.kind in ("number", "money"):
             checks.append((F.isnan(c) | c.isin(float("inf"), float("-inf")), f"{f.name}: not finite"))
         if f.kind == "money":

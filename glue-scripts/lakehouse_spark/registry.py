@@ -1,6 +1,9 @@
 """Dataset definitions as the Spark jobs see them, loaded from the generated JSON schema
 (schemas/generated/<dataset>.schema.json, written by `npm run schemas` from the TypeScript registry).
-Nothing here restates a field: names, kinds, requirements, ranges and known values all come from the file."""
+Nothing here restates a field: names, kinds, requirements, ranges and known values all come from the file.
+The data-quality rules (stricter than the API, which takes what the replaced service took) are read from
+the file's `x-quality` blocks: per field (min_length, minimum, known_values) and per dataset
+(currency_codes, the ISO 4217 list)."""
 
 from __future__ import annotations
 
@@ -44,6 +47,8 @@ class Dataset:
     raw_columns: tuple[tuple[str, str, bool, str], ...]
     money_precision: int
     money_scale: int
+    # ISO 4217 codes a `currency` field must hold in curated (empty when the dataset has no currency).
+    currency_codes: tuple[str, ...] = ()
 
     @property
     def metadata_columns(self) -> list[str]:
@@ -64,17 +69,7 @@ class Dataset:
 
 def parse_dataset(schema: dict) -> Dataset:
     required = set(schema.get("required", []))
-    fields = tuple(
-        Field(
-            name=name,
-            kind=prop["x-kind"],
-            required=name in required,
-            min_length=prop.get("minLength"),
-            minimum=prop.get("minimum"),
-            known_values=tuple(prop["x-known-values"]) if "x-known-values" in prop else None,
-        )
-        for name, prop in schema["properties"].items()
-    )
+    fields = tuple(_field(name, prop, name in required) for name, prop in schema["properties"].items())
     return Dataset(
         name=schema["x-dataset"],
         id_field=schema["x-id-field"],
@@ -84,6 +79,20 @@ def parse_dataset(schema: dict) -> Dataset:
         raw_columns=tuple((c["name"], c["type"], c["nullable"], c["source"]) for c in schema["x-raw-columns"]),
         money_precision=schema["x-money"]["precision"],
         money_scale=schema["x-money"]["scale"],
+        currency_codes=tuple(schema.get("x-quality", {}).get("currency_codes", ())),
+    )
+
+
+def _field(name: str, prop: dict, required: bool) -> Field:
+    quality = prop.get("x-quality", {})
+    known = quality.get("known_values")
+    return Field(
+        name=name,
+        kind=prop["x-kind"],
+        required=required,
+        min_length=quality.get("min_length"),
+        minimum=quality.get("minimum"),
+        known_values=tuple(known) if known is not None else None,
     )
 
 

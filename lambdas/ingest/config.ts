@@ -26,6 +26,8 @@ export const DEFAULT_METRICS_NAMESPACE = 'Lakehouse';
 export interface IngestLimits {
   readonly maxBodyBytes: number;
   readonly maxBatchRecords: number;
+  /** Largest encoded request to Kafka (one record, or a batch's records together); KAFKA_MESSAGE_MAX_BYTES. */
+  readonly maxMessageBytes?: number;
 }
 
 export interface IngestConfig {
@@ -42,6 +44,13 @@ export const KAFKA_TIMEOUTS = {
   requestTimeoutMs: 2_500,
   deadlineMs: 3_000,
 } as const;
+
+/**
+ * What the ingest lets one request put in Kafka, in UTF-8 bytes of keys, values and headers: below the
+ * broker's message.max.bytes (1,048,588 by default, locally and on MSK) with room for the record batch's
+ * own overhead. A larger record or batch gets a 413, never a produce that fails (and a 503) forever.
+ */
+export const KAFKA_MESSAGE_MAX_BYTES = 1_000_000;
 
 /** Largest combined send of concurrent requests (see coalescing.ts); a 1 MB batch request still goes alone. */
 export const COALESCE_MAX_BYTES = 900_000;

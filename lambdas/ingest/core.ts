@@ -22,7 +22,7 @@ import {
   WELCOME_MESSAGE,
 } from '../../schemas/openapi';
 import type { KafkaMessage, KafkaProducer } from '../shared/kafka/producer';
-import type { IngestLimits } from './config';
+import { type IngestLimits, KAFKA_MESSAGE_MAX_BYTES } from './config';
 import { type BodyProblem, parseJsonBody } from './request-body';
 
 export interface HttpRequest {
@@ -80,23 +80,41 @@ function reply(statusCode: number, body: unknown, headers: Record<string, string
 
 /** FastAPI's `loc` starts with "body"; the registry's validators report paths inside the record. */
 const inBody = (errors: readonly FieldError[], prefix: readonly (string | number)[] = []) =>
-  errors.map((e) => ({ loc: ['body', ...prefix, ...e.loc], msg: e.msg, type: e.type }));
+  errors.map(({ loc, msg, type, ctx }) => ({
+    loc: ['body', ...prefix, ...loc],
+    msg,
+    type,
+    ...(ctx && { ctx }),
+  }));
 
 function problemReply(problem: BodyProblem, title: string): IngestResult {
   if (typeof problem.detail === 'string') return reply(problem.statusCode, { detail: problem.detail });
   const detail = inBody(problem.detail);
-  const message =
-    problem.statusCode === 422
-      ? validationErrorMessage(detail.length, title)
-      : 'Request body is not valid JSON';
-  return reply(problem.statusCode, { message, detail });
+  return reply(problem.statusCode, { message: validationErrorMessage(detail.length, title), detail });
 }
+
+/**
+ * What a message weighs against the broker's limit: UTF-8 bytes of key, value and headers, uncompressed
+ * (compression can only shrink it). JavaScript string lengths count UTF-16 units, up to 3x too few.
+ */
+function encodedBytes(m: KafkaMessage): number {
+  let bytes = Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
+  for (const [name, value] of Object.entries(m.headers))
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
+const MESSAGE_TOO_LARGE = 'message_too_large';
+
+const tooLargeForKafka = (what: string, bytes: number, max: number) =>
+  `${what} is ${bytes} bytes once encoded for Kafka (UTF-8); the limit is ${max} bytes`;
 
 const unavailable = () =>
   reply(503, { detail: 'Kafka is unavailable; nothing was ingested. Retry later.' }, { 'retry-after': '1' });
 
 export function createIngestCore(deps: IngestDependencies): IngestCore {
   const { registry, producer, clock, limits } = deps;
+  const maxMessageBytes = limits.maxMessageBytes ?? KAFKA_MESSAGE_MAX_BYTES;
   const healthCacheMs = deps.healthCacheMs ?? 5_000;
   let health: { at: number; ok: Promise<boolean> } | undefined;
   let openapiBody: string | undefined;
@@ -138,6 +156,24 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     } satisfies KafkaMessage;
   }
 
+  /** A body judged by the dataset's contract and encoded for Kafka, or why it cannot go there. */
+  function encode(
+    dataset: RegisteredDataset,
+    input: unknown,
+    request: HttpRequest,
+    now: number,
+  ): { ok: true; message: KafkaMessage; bytes: number; id: unknown } | { ok: false; errors: FieldError[] } {
+    const result = dataset.accept(input);
+    if (!result.ok) return result;
+    const encoded = message(dataset, result.record, request, now);
+    const bytes = encodedBytes(encoded);
+    if (bytes > maxMessageBytes) {
+      const msg = tooLargeForKafka('The record', bytes, maxMessageBytes);
+      return { ok: false, errors: [{ loc: [], msg, type: MESSAGE_TOO_LARGE }] };
+    }
+    return { ok: true, message: encoded, bytes, id: result.record[dataset.definition.idField] };
+  }
+
   const parseBody = (request: HttpRequest) =>
     parseJsonBody(
       request.body,
@@ -164,15 +200,18 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       const parsed = parseBody(request);
       if (!parsed.ok)
         return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
-      const result = dataset.validate(parsed.value);
+      const result = encode(dataset, parsed.value, request, clock());
       if (!result.ok) {
         const detail = inBody(result.errors);
+        const tooLarge = result.errors[0]?.type === MESSAGE_TOO_LARGE;
         return {
-          ...reply(422, { message: validationErrorMessage(detail.length, definition.title), detail }),
+          ...(tooLarge
+            ? reply(413, { detail: result.errors[0]?.msg })
+            : reply(422, { message: validationErrorMessage(detail.length, definition.title), detail })),
           outcome: rejected(definition.name, 1),
         };
       }
-      const sent = await produce(dataset, [message(dataset, result.record, request, clock())]);
+      const sent = await produce(dataset, [result.message]);
       if (!sent.ok) {
         return {
           ...unavailable(),
@@ -182,7 +221,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       return {
         ...reply(200, {
           message: acceptedMessage(definition),
-          [definition.idField]: result.record[definition.idField],
+          [definition.idField]: result.id,
         }),
         outcome: { dataset: definition.name, accepted: 1, rejected: 0, produceMs: sent.produceMs },
       };
@@ -203,15 +242,13 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       const messages: KafkaMessage[] = [];
       const results: Record<string, unknown>[] = [];
       const allErrors: ReturnType<typeof inBody> = [];
+      let batchBytes = 0;
       records.forEach((input, index) => {
-        const result = dataset.validate(input);
+        const result = encode(dataset, input, request, now);
         if (result.ok) {
-          messages.push(message(dataset, result.record, request, now));
-          results.push({
-            index,
-            status: 'accepted',
-            [definition.idField]: result.record[definition.idField],
-          });
+          messages.push(result.message);
+          batchBytes += result.bytes;
+          results.push({ index, status: 'accepted', [definition.idField]: result.id });
         } else {
           const detail = inBody(result.errors, ['records', index]);
           allErrors.push(...detail);
@@ -225,6 +262,15 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       });
       const accepted = messages.length;
       const rejectedCount = records.length - accepted;
+      // All of a batch may land in one partition, i.e. in one record batch the broker weighs whole.
+      if (batchBytes > maxMessageBytes) {
+        return {
+          ...reply(413, {
+            detail: `${tooLargeForKafka('The batch', batchBytes, maxMessageBytes)}: send fewer records per request`,
+          }),
+          outcome: rejected(definition.name, records.length),
+        };
+      }
       if (accepted === 0) {
         return {
           ...reply(422, {

@@ -1,11 +1,12 @@
 /**
- * Turning an HTTP body into JSON, with the 4xx each way it can fail. FastAPI's shape is kept: `detail` is
- * a list of `{loc, msg, type}` entries.
+ * Turning an HTTP body into JSON, with the 4xx each way it can fail, as FastAPI answered: an empty body is
+ * a missing one (422), text that is no JSON is 422 `json_invalid`, bytes that are no UTF-8 are 400.
  */
 import type { FieldError } from '../../schemas';
 
 export interface BodyProblem {
   readonly statusCode: 400 | 413 | 415 | 422;
+  /** A string for the problems FastAPI answered with a plain `detail` (400, 413, 415). */
   readonly detail: string | readonly FieldError[];
 }
 
@@ -13,6 +14,13 @@ export type ParsedBody = { ok: true; value: unknown } | { ok: false; problem: Bo
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Deepest JSON nesting accepted: about what Python's json module parsed (its recursion limit is 1000), and
+ * far below what would overflow the stack of anything that walks the value (JSON.stringify).
+ */
+const MAX_JSON_DEPTH = 1000;
+/** FastAPI's answer to a body it could not even decode. */
+const PARSE_ERROR = 'There was an error parsing the body';
 
 /**
  * Absent Content-Type is read as JSON (the replaced service did the same); anything else must be
@@ -48,7 +56,7 @@ export function parseJsonBody(
     try {
       text = utf8.decode(bytes);
     } catch {
-      return { ok: false, problem: { statusCode: 400, detail: [jsonError('Body is not valid UTF-8')] } };
+      return { ok: false, problem: { statusCode: 400, detail: `${PARSE_ERROR}: it is not valid UTF-8` } };
     }
   } else {
     text = body ?? '';
@@ -57,24 +65,63 @@ export function parseJsonBody(
       return tooLarge(maxBodyBytes);
   }
 
-  if (text.trim() === '') {
+  if (text === '') return missing();
+  // Only a body longer than the limit can nest deeper than it: typical bodies skip the scan.
+  if (text.length > MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) {
     return {
       ok: false,
-      problem: { statusCode: 422, detail: [{ loc: [], msg: 'Field required', type: 'missing' }] },
+      problem: {
+        statusCode: 400,
+        detail: `${PARSE_ERROR}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+      },
     };
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
-    return {
-      ok: false,
-      problem: { statusCode: 400, detail: [jsonError(`JSON decode error: ${(error as Error).message}`)] },
-    };
+    return { ok: false, problem: { statusCode: 422, detail: [jsonInvalid(text, error as Error)] } };
   }
+  // FastAPI read a JSON null as no body at all.
+  return value === null ? missing() : { ok: true, value };
 }
 
-function jsonError(msg: string): FieldError {
-  return { loc: [], msg, type: 'json_invalid' };
+function missing(): ParsedBody {
+  return {
+    ok: false,
+    problem: { statusCode: 422, detail: [{ loc: [], msg: 'Field required', type: 'missing' }] },
+  };
+}
+
+/**
+ * FastAPI's entry: `loc` ["body", <character position>], msg "JSON decode error", the reason in `ctx`.
+ * V8 names the position of most errors; otherwise the end of the text stands in for it.
+ */
+function jsonInvalid(text: string, error: Error): FieldError {
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  return {
+    loc: [position === undefined ? text.length : Number(position)],
+    msg: 'JSON decode error',
+    type: 'json_invalid',
+    ctx: { error: error.message },
+  };
+}
+
+/** The deepest nesting of arrays and objects in a JSON text (strings skipped). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 function tooLarge(maxBodyBytes: number): ParsedBody {

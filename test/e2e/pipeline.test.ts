@@ -176,7 +176,7 @@ it('keeps rejected records out of the lake entirely', async () => {
   const factory = new RecordFactory({ invalidShare: 0, duplicateShare: 0, runId });
   const good = Array.from({ length: 20 }, () => factory.next(insuranceClaims.name).body);
   const bad: Record<string, unknown>[] = [
-    { ...factory.next(insuranceClaims.name).body, claim_amount: -5 },
+    { ...factory.next(insuranceClaims.name).body, claim_amount: 'minus five' },
     { ...factory.next(insuranceClaims.name).body, timestamp: 'not a time' },
     { ...factory.next(insuranceClaims.name).body, customer_id: undefined },
   ];

@@ -11,6 +11,13 @@ import { coreWith, exampleRecord, FIXED_NOW, get, LIMITS, memoryProducer, post }
 const txn = exampleRecord(financialTransactions);
 const claim = exampleRecord(insuranceClaims);
 const json = (body: string) => JSON.parse(body);
+/** The examples in canonical form: what Kafka carries (ISO-8601 UTC with microseconds, nulls explicit). */
+const canonicalTxn = { ...txn, timestamp: '2024-01-15T10:30:00.123456Z' };
+const canonicalClaim = {
+  ...claim,
+  timestamp: '2024-01-15T10:30:00.123456Z',
+  incident_date: '2024-01-10T00:00:00.000000Z',
+};
 
 describe('routes and messages of SPEC §4', () => {
   const { core, memory } = coreWith();
@@ -63,7 +70,7 @@ describe('routes and messages of SPEC §4', () => {
       dataset: 'insurance_claims',
     });
     expect(json(message?.value ?? '')).toEqual({
-      data: claim,
+      data: canonicalClaim,
       metadata: {
         dataset: 'insurance_claims',
         schema_version: 1,
@@ -78,7 +85,7 @@ describe('routes and messages of SPEC §4', () => {
       post('/ingest-financial-transaction', { ...txn, note: 'hi', __proto__x: 1 }),
     );
     expect(response.statusCode).toBe(200);
-    expect(json(memory.sends.at(-1)?.messages[0]?.value ?? '').data).toEqual(txn);
+    expect(json(memory.sends.at(-1)?.messages[0]?.value ?? '').data).toEqual(canonicalTxn);
   });
 
   test('GET /openapi.json serves the generated document', async () => {
@@ -127,17 +134,31 @@ describe('the proper 4xx', () => {
   const { core, memory } = coreWith({ limits: { ...LIMITS, maxBodyBytes: 1_000 } });
   const route = '/ingest-financial-transaction';
 
-  test('malformed JSON → 400 json_invalid (FastAPI answered 422; 400 is what it is, the shape is kept)', async () => {
-    const { response, outcome } = await core(post(route, '{"transaction_id": "t-1", '));
-    expect(response.statusCode).toBe(400);
-    const body = json(response.body);
-    expect(body.detail).toEqual([
-      { loc: ['body'], msg: expect.stringMatching(/^JSON decode error/), type: 'json_invalid' },
-    ]);
+  test.each([
+    ['{"transaction_id": "t-1", ', 26],
+    ['{"transaction_id": "t-1",}', 25],
+    ["{'transaction_id': 't-1'}", 1],
+    // V8 names no position for an unexpected token; FastAPI's would be 11.
+    ['{"amount": NaN}', expect.any(Number)],
+    ['   ', 3],
+  ])('malformed JSON %j → 422 json_invalid, as FastAPI answers', async (text, position) => {
+    const { response, outcome } = await core(post(route, text));
+    expect(response.statusCode).toBe(422);
+    expect(json(response.body)).toEqual({
+      message: '1 validation error for FinancialTransaction',
+      detail: [
+        {
+          loc: ['body', position],
+          msg: 'JSON decode error',
+          type: 'json_invalid',
+          ctx: { error: expect.any(String) },
+        },
+      ],
+    });
     expect(outcome).toMatchObject({ dataset: 'financial_transactions', rejected: 1 });
   });
 
-  test.each([[''], ['   ']])('empty body %j → 422 missing body', async (body) => {
+  test.each([[''], ['null']])('empty body %j → 422 missing body', async (body) => {
     const { response } = await core(post(route, body));
     expect(response.statusCode).toBe(422);
     expect(json(response.body)).toEqual({
@@ -146,17 +167,14 @@ describe('the proper 4xx', () => {
     });
   });
 
-  test.each([['[]'], ['"txn"'], ['null'], ['42'], ['true']])(
-    'JSON that is no object (%s) → 422',
-    async (body) => {
-      const { response } = await core(post(route, body));
-      expect(response.statusCode).toBe(422);
-      expect(response.body).toContain('validation error');
-      expect(json(response.body).detail).toEqual([
-        { loc: ['body'], msg: expect.any(String), type: 'dict_type' },
-      ]);
-    },
-  );
+  test.each([['[]'], ['"txn"'], ['42'], ['true']])('JSON that is no object (%s) → 422', async (body) => {
+    const { response } = await core(post(route, body));
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain('validation error');
+    expect(json(response.body).detail).toEqual([
+      { loc: ['body'], msg: expect.any(String), type: 'model_attributes_type' },
+    ]);
+  });
 
   test.each([
     ['text/plain'],
@@ -202,7 +220,7 @@ describe('the proper 4xx', () => {
     };
     const { response } = await core(bad);
     expect(response.statusCode).toBe(400);
-    expect(json(response.body).detail[0].type).toBe('json_invalid');
+    expect(json(response.body).detail).toBe('There was an error parsing the body: it is not valid UTF-8');
   });
 
   test.each([
@@ -287,14 +305,14 @@ describe('batch routes', () => {
           index: 1,
           status: 'rejected',
           message: '1 validation error for FinancialTransaction',
-          detail: [{ loc: ['body', 'records', 1, 'amount'], msg: expect.any(String), type: 'finite_number' }],
+          detail: [{ loc: ['body', 'records', 1, 'amount'], msg: expect.any(String), type: 'float_parsing' }],
         },
         { index: 2, status: 'accepted', transaction_id: 't-3' },
         {
           index: 3,
           status: 'rejected',
           message: '1 validation error for FinancialTransaction',
-          detail: [{ loc: ['body', 'records', 3], msg: expect.any(String), type: 'dict_type' }],
+          detail: [{ loc: ['body', 'records', 3], msg: expect.any(String), type: 'model_attributes_type' }],
         },
       ],
     });
@@ -359,5 +377,93 @@ describe('a third dataset gets its routes by registration alone', () => {
   test('the two platform datasets do not know it', async () => {
     const { core: platform } = coreWith();
     expect((await platform(post('/ingest-iot-sensor-event', event))).response.statusCode).toBe(404);
+  });
+});
+
+describe('limits give a 4xx, never a 503 (issue 10)', () => {
+  const route = '/ingest-financial-transaction';
+  const batchRoute = batchRouteOf(financialTransactions);
+
+  test('a 900 KB transaction_id → 413: key and value together exceed what Kafka takes, nothing is sent', async () => {
+    const { core, memory } = coreWith();
+    const { response, outcome } = await core(post(route, { ...txn, transaction_id: 'x'.repeat(900_000) }));
+    expect(response.statusCode).toBe(413);
+    expect(json(response.body).detail).toMatch(
+      /^The record is 18\d{5} bytes once encoded for Kafka \(UTF-8\); the limit is 1000000 bytes$/,
+    );
+    expect(outcome).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(memory.sends).toHaveLength(0);
+  });
+
+  test('budgets count UTF-8 bytes: 340,000 euro signs are 1.02 MB, not 340,000 characters', async () => {
+    const { core, memory } = coreWith();
+    const body = JSON.stringify({ ...txn, category: '€'.repeat(340_000) });
+    expect(body.length).toBeLessThan(1_000_000);
+    expect((await core(post(route, body))).response.statusCode).toBe(413);
+    const fits = JSON.stringify({ ...txn, category: '€'.repeat(330_000) });
+    expect((await core(post(route, fits))).response.statusCode).toBe(200);
+    expect(memory.sends).toHaveLength(1);
+  });
+
+  test('a batch whose records together exceed the limit → 413; a record alone too large is rejected by index', async () => {
+    const { core, memory } = coreWith({ limits: { ...LIMITS, maxMessageBytes: 10_000 } });
+    const record = (id: string, n: number) => ({ ...txn, transaction_id: id, category: 'ü'.repeat(n) });
+    const together = await core(
+      post(batchRoute, { records: [record('a', 2_000), record('b', 2_000), record('c', 2_000)] }),
+    );
+    expect(together.response.statusCode).toBe(413);
+    expect(json(together.response.body).detail).toMatch(
+      /^The batch is \d+ bytes .*: send fewer records per request$/,
+    );
+    const oneTooLarge = await core(post(batchRoute, { records: [record('a', 100), record('b', 6_000)] }));
+    expect(oneTooLarge.response.statusCode).toBe(207);
+    expect(json(oneTooLarge.response.body).results[1].detail).toEqual([
+      {
+        loc: ['body', 'records', 1],
+        msg: expect.stringMatching(/limit is 10000 bytes/),
+        type: 'message_too_large',
+      },
+    ]);
+    expect(memory.sends.map((s) => s.messages.map((m) => m.key))).toEqual([['a']]);
+  });
+
+  test.each([
+    ['an escaped lone high surrogate', '"\\ud800"'],
+    ['an escaped lone low surrogate', '"x\\udc00"'],
+    ['a raw lone surrogate in the decoded body', '"\ud800"'],
+  ])('an id with %s → 422 string_unicode (it would reach Kafka as U+FFFD)', async (_what, id) => {
+    const { core, memory } = coreWith();
+    const body = JSON.stringify({ ...txn, transaction_id: 'ID' }).replace('"ID"', id);
+    const { response } = await core(post(route, body));
+    expect(response.statusCode).toBe(422);
+    expect(json(response.body).detail).toEqual([
+      { loc: ['body', 'transaction_id'], msg: expect.any(String), type: 'string_unicode' },
+    ]);
+    expect(memory.sends).toHaveLength(0);
+  });
+
+  test('two different ids never collapse into one key: no trimming, case folding or Unicode normalisation', async () => {
+    const { core, memory } = coreWith();
+    const ids = ['x', ' x', 'x ', 'X', '\u00e9', 'e\u0301', 'x\u0000', '😀', '\ufeffx'];
+    for (const id of ids)
+      expect((await core(post(route, { ...txn, transaction_id: id }))).response.statusCode).toBe(200);
+    const keys = memory.sends.map((s) => s.messages[0]?.key ?? '');
+    expect(keys).toEqual(ids);
+    expect(new Set(keys.map((k) => Buffer.from(k).toString('hex'))).size).toBe(ids.length);
+  });
+
+  test('100,000-deep nesting → 400 with the reason, never a crash; 900 levels in an unknown field are fine', async () => {
+    const { core } = coreWith();
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const nested = JSON.stringify({ ...txn, extra: 'DEEP' });
+    const { response } = await core(post(route, nested.replace('"DEEP"', deep(100_000))));
+    expect(response.statusCode).toBe(400);
+    expect(json(response.body).detail).toBe(
+      'There was an error parsing the body: JSON nested deeper than 1000 levels',
+    );
+    expect((await core(post(route, deep(100_000)))).response.statusCode).toBe(400);
+    expect((await core(post(route, nested.replace('"DEEP"', deep(900))))).response.statusCode).toBe(200);
+    // Brackets inside strings are text, not nesting.
+    expect((await core(post(route, { ...txn, category: '['.repeat(5_000) }))).response.statusCode).toBe(200);
   });
 });

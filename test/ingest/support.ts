@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { IngestLimits } from '../../lambdas/ingest/config';
 import { createIngestCore, type HttpRequest, type IngestCore } from '../../lambdas/ingest/core';
 import type { KafkaMessage, KafkaProducer } from '../../lambdas/shared/kafka/producer';
 import { KafkaUnavailableError } from '../../lambdas/shared/kafka/producer';
@@ -41,7 +42,7 @@ export function coreWith(
     registry?: DatasetRegistry;
     producer?: KafkaProducer;
     clock?: () => number;
-    limits?: typeof LIMITS;
+    limits?: IngestLimits;
   } = {},
 ): { core: IngestCore; memory: ReturnType<typeof memoryProducer> } {
   const memory = memoryProducer();

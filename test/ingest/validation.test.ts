@@ -16,48 +16,51 @@ import { coreWith, exampleRecord, post } from './support';
 const registry = createRegistry([...DATASETS, iotSensorEvents]);
 const { core, memory } = coreWith({ registry });
 
-/** Wrong values per kind, with the `type` the 422 entry must carry. */
+/** Wrong values per kind, with pydantic's `type` the 422 entry must carry. */
+const BAD_DATETIMES: [unknown, string][] = [
+  ['yesterday', 'datetime_from_date_parsing'],
+  ['2024-02-30T10:00:00', 'datetime_from_date_parsing'],
+  ['2024-01-15T24:00:00', 'datetime_from_date_parsing'],
+  ['2024-01-15T10:60:00', 'datetime_from_date_parsing'],
+  ['2024-01-15T10:30:00+25:00', 'datetime_from_date_parsing'],
+  ['15/01/2024 10:30', 'datetime_from_date_parsing'],
+  ['', 'datetime_from_date_parsing'],
+  ['0000-01-01T00:00:00', 'datetime_from_date_parsing'],
+  // Valid local times that leave years 1-9999 in UTC: Python cannot hold them, the lake neither.
+  ['9999-12-31T23:30:00-01:00', 'datetime_parsing'],
+  ['0001-01-01T00:00:00+01:00', 'datetime_parsing'],
+  [1e20, 'datetime_parsing'],
+  [253402300800000, 'datetime_parsing'],
+  [true, 'datetime_type'],
+  [{}, 'datetime_type'],
+  ['\ud800', 'string_unicode'],
+];
+const BAD_NUMBERS: [unknown, string][] = [
+  ['ten', 'float_parsing'],
+  ['1,5', 'float_parsing'],
+  ['1__0', 'float_parsing'],
+  [{ value: 1 }, 'float_type'],
+  [[1], 'float_type'],
+  ['nan', 'finite_number'],
+  ['-Infinity', 'finite_number'],
+  ['1e400', 'finite_number'],
+];
 const INVALID: Record<FieldKind, [unknown, string][]> = {
   string: [
     [42, 'string_type'],
     [true, 'string_type'],
     [{ a: 1 }, 'string_type'],
     [['x'], 'string_type'],
+    ['\ud800', 'string_unicode'],
+    ['x\udc00', 'string_unicode'],
   ],
-  timestamp: [
-    ['yesterday', 'datetime_parsing'],
-    ['2024-02-30T10:00:00', 'datetime_parsing'],
-    ['2024-01-15T24:00:00', 'datetime_parsing'],
-    ['2024-01-15T10:60:00', 'datetime_parsing'],
-    ['2024-01-15T10:30:00+25:00', 'datetime_parsing'],
-    ['2024-01-15', 'datetime_parsing'],
-    ['15/01/2024 10:30', 'datetime_parsing'],
-    ['', 'datetime_parsing'],
-    [1705314600, 'string_type'],
-  ],
-  date_or_timestamp: [
-    ['2024-13-01', 'date_parsing'],
-    ['2023-02-29', 'date_parsing'],
-    ['last week', 'date_parsing'],
-    [20240110, 'string_type'],
-  ],
-  number: [
-    ['21.5', 'finite_number'],
-    [true, 'finite_number'],
-    [[1], 'finite_number'],
-  ],
-  money: [
-    ['ten', 'finite_number'],
-    ['12.50', 'finite_number'],
-    [false, 'finite_number'],
-    [{ value: 1 }, 'finite_number'],
-  ],
+  timestamp: BAD_DATETIMES,
+  date_or_timestamp: BAD_DATETIMES,
+  number: BAD_NUMBERS,
+  money: BAD_NUMBERS,
   currency: [
-    ['DOLLARS', 'currency_code'],
-    ['US', 'currency_code'],
-    ['U$D', 'currency_code'],
-    ['', 'currency_code'],
     [840, 'string_type'],
+    [false, 'string_type'],
   ],
   json: [
     ['{"a":1}', 'dict_type'],
@@ -66,25 +69,71 @@ const INVALID: Record<FieldKind, [unknown, string][]> = {
   ],
 };
 
-/** Values producers send that must be accepted, per kind. */
-const VALID: Record<FieldKind, unknown[]> = {
-  string: ['x', 'ünïcødé ✓', 'with spaces / slashes "quotes"'],
-  timestamp: [
-    '2024-01-15T10:30:00.123456', // Python datetime.isoformat(), microseconds, no offset (= UTC)
-    '2024-01-15T10:30:00', // isoformat() when microsecond == 0
-    '2024-01-15T10:30:00Z',
-    '2024-01-15T10:30:00.123Z',
-    '2024-01-15T10:30:00+02:00',
-    '2024-01-15T10:30:00.123456-05:30',
-    '2024-01-15T10:30:00+0000',
-    '2024-01-15 10:30:00.5',
-    '2024-02-29T23:59:59.999999999',
+/** Values producers send that must be accepted, per kind, with the canonical value Kafka gets. */
+const DATETIMES: [unknown, string][] = [
+  ['2024-01-15T10:30:00.123456', '2024-01-15T10:30:00.123456Z'], // Python isoformat(), no offset = UTC
+  ['2024-01-15T10:30:00', '2024-01-15T10:30:00.000000Z'],
+  ['2024-01-15T10:30:00Z', '2024-01-15T10:30:00.000000Z'],
+  ['2024-01-15T10:30:00.123Z', '2024-01-15T10:30:00.123000Z'],
+  ['2024-01-15T10:30:00+02:00', '2024-01-15T08:30:00.000000Z'],
+  ['2024-01-15T10:30:00.123456-05:30', '2024-01-15T16:00:00.123456Z'],
+  ['2024-01-15T10:30:00+0000', '2024-01-15T10:30:00.000000Z'],
+  ['2024-01-15 10:30:00.5', '2024-01-15T10:30:00.500000Z'],
+  ['2024-02-29T23:59:59.999999999', '2024-02-29T23:59:59.999999Z'],
+  ['2024-01-15', '2024-01-15T00:00:00.000000Z'],
+  [1705314600, '2024-01-15T10:30:00.000000Z'],
+  [1705314600123, '2024-01-15T10:30:00.123000Z'],
+  [1705314600.5, '2024-01-15T10:30:00.500000Z'],
+  ['1705314600', '2024-01-15T10:30:00.000000Z'],
+  [-1, '1969-12-31T23:59:59.000000Z'],
+  // Years 1-99 stay themselves (Date.UTC would make them 1901-1999).
+  ['0001-01-01T00:00:00', '0001-01-01T00:00:00.000000Z'],
+  ['0012-03-04T05:06:07.000008', '0012-03-04T05:06:07.000008Z'],
+  ['0050-06-15T12:00:00+05:00', '0050-06-15T07:00:00.000000Z'],
+  ['0099-12-31T23:59:59', '0099-12-31T23:59:59.000000Z'],
+  ['0001-01-01T00:00:00-01:00', '0001-01-01T01:00:00.000000Z'],
+  ['9999-12-31T23:59:59.999999', '9999-12-31T23:59:59.999999Z'],
+  ['9999-12-31T23:30:00+01:00', '9999-12-31T22:30:00.000000Z'],
+];
+const NUMBERS: [unknown, number][] = [
+  [21.5, 21.5],
+  [0, 0],
+  [-40, -40],
+  [1e-9, 1e-9],
+  ['12.50', 12.5], // what Python's Decimal often becomes
+  [' 12.5 ', 12.5],
+  ['1_000', 1000],
+  ['1e3', 1000],
+  [true, 1],
+  [false, 0],
+];
+const VALID: Record<FieldKind, [unknown, unknown][]> = {
+  string: [
+    ['x', 'x'],
+    ['ünïcødé ✓ 😀', 'ünïcødé ✓ 😀'],
+    ['with spaces / slashes "quotes"', 'with spaces / slashes "quotes"'],
+    // Never trimmed nor Unicode-normalised: two different ids stay two keys.
+    [' x ', ' x '],
+    ['e\u0301', 'e\u0301'],
+    ['', ''],
   ],
-  date_or_timestamp: ['2024-01-10', '2024-01-10T08:00:00', '2024-01-10T08:00:00.000001+01:00', '2024-02-29'],
-  number: [21.5, 0, -40, 1e-9, 12],
-  money: [125.5, 100, 0, 0.01, 999999999.9999],
-  currency: ['USD', 'eur', 'Gbp', 'JPY'],
-  json: [{}, { firmware: '1.2.0', nested: { a: [1, 2] } }],
+  timestamp: DATETIMES,
+  date_or_timestamp: DATETIMES,
+  number: NUMBERS,
+  money: NUMBERS,
+  currency: [
+    ['USD', 'USD'],
+    ['eur', 'eur'],
+    ['DOLLARS', 'DOLLARS'],
+    ['', ''],
+  ],
+  json: [
+    [{}, {}],
+    [
+      { firmware: '1.2.0', nested: { a: [1, 2] } },
+      { firmware: '1.2.0', nested: { a: [1, 2] } },
+    ],
+  ],
 };
 
 async function ingest(definition: DatasetDefinition, record: Record<string, unknown>) {
@@ -109,13 +158,13 @@ describe.each([...DATASETS, iotSensorEvents].map((d) => [d.name, d] as const))('
       expect(body.detail).toEqual([{ loc: ['body', field], msg: expect.any(String), type }]);
     });
 
-    test.each(VALID[spec.kind].map((v) => [v]))('accepts %j', async (value) => {
+    test.each(VALID[spec.kind])('accepts %j as %j', async (value, canonical) => {
       const sendsBefore = memory.sends.length;
       const { status } = await ingest(definition, { ...valid, [field]: value });
       expect(status).toBe(200);
       const sent = memory.sends.at(-1);
       expect(memory.sends.length).toBe(sendsBefore + 1);
-      expect(JSON.parse(sent?.messages[0]?.value ?? '{}').data[field]).toEqual(value);
+      expect(JSON.parse(sent?.messages[0]?.value ?? '{}').data[field]).toEqual(canonical);
     });
 
     if (spec.required) {
@@ -137,26 +186,11 @@ describe.each([...DATASETS, iotSensorEvents].map((d) => [d.name, d] as const))('
       });
     }
 
-    if (spec.minLength) {
-      test('rejects an empty string', async () => {
-        const { body } = await ingest(definition, { ...valid, [field]: '' });
-        expect(body.detail).toEqual([
-          { loc: ['body', field], msg: expect.any(String), type: 'string_too_short' },
-        ]);
-      });
-    }
-
     const minimum = spec.minimum;
-    if (minimum !== undefined) {
-      test(`rejects a value below ${spec.minimum}`, async () => {
-        const { body } = await ingest(definition, { ...valid, [field]: minimum - 0.01 });
-        expect(body.detail).toEqual([
-          {
-            loc: ['body', field],
-            msg: `Input should be greater than or equal to ${spec.minimum}`,
-            type: 'greater_than_equal',
-          },
-        ]);
+    if (spec.minLength !== undefined || minimum !== undefined) {
+      test('accepts what breaks its quality rule: the curated zone quarantines it', async () => {
+        const value = minimum !== undefined ? minimum - 0.01 : '';
+        expect((await ingest(definition, { ...valid, [field]: value })).status).toBe(200);
       });
     }
   });
@@ -176,7 +210,7 @@ describe.each([...DATASETS, iotSensorEvents].map((d) => [d.name, d] as const))('
   });
 });
 
-test('SPEC §3 producers: a Python-client transaction with nulls and an integer amount is accepted unchanged', async () => {
+test('SPEC §3 producers: a Python-client transaction with nulls and an integer amount is accepted, in canonical form', async () => {
   const record = {
     transaction_id: 'txn-1',
     timestamp: '2024-01-15T10:30:00.123456',
@@ -192,5 +226,8 @@ test('SPEC §3 producers: a Python-client transaction with nulls and an integer 
     status: 200,
     body: { message: 'Financial transaction ingested successfully', transaction_id: 'txn-1' },
   });
-  expect(JSON.parse(memory.sends.at(-1)?.messages[0]?.value ?? '{}').data).toEqual(record);
+  expect(JSON.parse(memory.sends.at(-1)?.messages[0]?.value ?? '{}').data).toEqual({
+    ...record,
+    timestamp: '2024-01-15T10:30:00.123456Z',
+  });
 });

@@ -74,6 +74,7 @@ def test_each_rule_gives_its_reason(spark, fin):
         txn(transaction_id="missing", account_id=None),
         txn(transaction_id="enum", transaction_type="teleport"),
         txn(transaction_id="cur", currency="US1"),
+        txn(transaction_id="iso", currency="ABC"),
         txn(transaction_id="future", timestamp=INGEST + timedelta(minutes=6)),
         txn(transaction_id="skew", timestamp=INGEST + timedelta(minutes=4)),
         txn(transaction_id="round", amount=1.00001),
@@ -85,7 +86,7 @@ def test_each_rule_gives_its_reason(spark, fin):
     got = reasons_of(spark, fin, rows)
     assert got["missing"] == ["account_id: required"]
     assert got["enum"] == ["transaction_type: not one of " + ", ".join(fin.fields[5].known_values)]
-    assert got["cur"] == ["currency: not a three-letter currency code"]
+    assert got["cur"] == got["iso"] == ["currency: not an ISO 4217 currency code"]
     assert got["future"] == ["timestamp: in the future"]
     assert got["skew"] == []
     assert got["round"] == ["amount: does not fit DECIMAL(18,4)"]
