@@ -43,6 +43,26 @@ function gatedProducer(options: { honourTimeout?: boolean } = {}) {
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('coalescingProducer', () => {
+  test('the budget of one combined send counts UTF-8 bytes, headers included, not UTF-16 units', async () => {
+    const inner = gatedProducer();
+    // 400 characters of 'é' are 800 bytes: two of them fit 1,000 characters but not 1,000 bytes.
+    const p = coalescingProducer(inner.producer, { maxBytes: 1_000, deadlineMs: 5_000 });
+    const multiByte = (key: string): KafkaMessage => ({ key, value: 'é'.repeat(400), headers: { h: 'x' } });
+    const first = p.send('t', [msg('a')]);
+    await tick();
+    const rest = [p.send('t', [multiByte('b')]), p.send('t', [multiByte('c')])];
+    inner.sends[0]?.finish();
+    await first;
+    await tick();
+    expect(inner.sends.slice(1).map((s) => s.keys)).toEqual([['b']]);
+    inner.sends[1]?.finish();
+    await tick();
+    await tick();
+    expect(inner.sends.slice(2).map((s) => s.keys)).toEqual([['c']]);
+    inner.sends[2]?.finish();
+    await Promise.all(rest);
+  });
+
   test('an idle producer sends at once; sends arriving meanwhile go together in the next one', async () => {
     const inner = gatedProducer();
     const p = coalescingProducer(inner.producer, { maxBytes: 1_000_000, deadlineMs: 5_000 });

@@ -1,7 +1,7 @@
 import { type KafkaMessage, type KafkaProducer, KafkaUnavailableError } from './producer';
 
 export interface CoalescingOptions {
-  /** Upper bound on one combined send (key and value characters): stays below message.max.bytes (1 MiB). */
+  /** Upper bound on one combined send (UTF-8 bytes of keys, values and headers): stays below message.max.bytes. */
   readonly maxBytes: number;
   /** How long a caller waits, queueing included, before it gets KafkaUnavailableError. */
   readonly deadlineMs: number;
@@ -92,7 +92,7 @@ export function coalescingProducer(inner: KafkaProducer, options: CoalescingOpti
           topic,
           messages,
           timeoutMs,
-          bytes: messages.reduce((sum, m) => sum + m.value.length + m.key.length, 0),
+          bytes: messages.reduce((sum, m) => sum + messageBytes(m), 0),
           deadline: Date.now() + timeoutMs,
           sending: false,
           settled: false,
@@ -106,4 +106,12 @@ export function coalescingProducer(inner: KafkaProducer, options: CoalescingOpti
     ping: () => inner.ping(),
     close: () => inner.close(),
   };
+}
+
+/** What a message weighs in a produce request: UTF-8 bytes of key, value and headers (Kafka counts bytes). */
+function messageBytes(message: KafkaMessage): number {
+  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers))
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
 }
