@@ -200,9 +200,15 @@ async function sinkKill(fault: Fault, targets: FaultTargets, timeline: Timeline,
     if (!wrote) targets.log('fault: no raw object was written within 30 s; killing a sink process at once');
   }
   if (pid === undefined) {
-    topic = targets.topics[Math.floor(Date.now() / 1000) % targets.topics.length] as string;
-    pid = pipeline.sinkFor(topic)?.pid;
-    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    // The topic follows from the schedule (reproducible); a sink still restarting is waited for.
+    const chosen = targets.topics[fault.atMs % targets.topics.length] as string;
+    topic = chosen;
+    pid = await waitFor(() => pipeline.sinkFor(chosen)?.pid, {
+      timeoutMs: RECOVERY_LIMIT_MS,
+      intervalMs: 50,
+      what: `the event source mapping of ${chosen} to run`,
+    });
+    process.kill(pid, 'SIGKILL');
   }
   const name = `event source mapping ${topic}`;
   const lifted = await restartOf(name, timeline, injectedAt);

@@ -103,6 +103,10 @@ export async function startEventSourceMapping(
       maxWaitTimeInMs: Math.max(windowMs, 10),
       maxBytesPerPartition: MAX_PAYLOAD_BYTES,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+      // A poller that died (SIGKILL) leaves the group within 10 s, so its restarted successor gets the
+      // partitions soon after; a live one heartbeats every second, during invocations too (see invoke).
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
     });
     // Ready means the group has its partitions (the broker delays a new group's first join by ~3 s).
     const joined = new Promise<void>((resolve) => {
@@ -152,6 +156,7 @@ export async function startEventSourceMapping(
                 latency: latency.snapshot(),
               });
             };
+            const beating = setInterval(() => heartbeat().catch(() => {}), 1_000);
             try {
               const outcome = outcomeOf(
                 await options.handler(event, context),
@@ -163,6 +168,8 @@ export async function startEventSourceMapping(
               log(`sink handler failed on ${topic}[${partition}]: ${(error as Error).stack ?? error}`);
               report(undefined);
               return { ok: false, retryFrom: messages[0]?.offset ?? '0' };
+            } finally {
+              clearInterval(beating);
             }
           },
           commit: async (nextOffset, count) => {

@@ -29,6 +29,7 @@ export function startSinkProcess(
       env: { ...(options.env ?? process.env), LAKEHOUSE_ESM: JSON.stringify(config) },
       onMessage: options.onMessage,
       readyTimeoutMs: options.readyTimeoutMs,
+      logFile: options.logFile,
     },
   );
 }
