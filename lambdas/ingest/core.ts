@@ -2,16 +2,7 @@
  * The ingest API as a pure function of (request, registry, producer, clock, limits): no AWS types, no
  * environment, no globals. The Lambda handler and the local platform adapt their requests to it.
  */
-import {
-  type DatasetRegistry,
-  ENVELOPE_CONTENT_TYPE,
-  type Envelope,
-  type FieldError,
-  HEADER_CONTENT_TYPE,
-  HEADER_DATASET,
-  HEADER_SCHEMA_VERSION,
-  type RegisteredDataset,
-} from '../../schemas';
+import { type DatasetRegistry, type FieldError, ingestHeaders, type RegisteredDataset } from '../../schemas';
 import {
   acceptedMessage,
   batchRouteOf,
@@ -111,31 +102,24 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     return out;
   }
 
+  /** Key = id, value = the canonical record, flat; the ingest metadata goes in headers (SPEC §5). */
   function message(
     dataset: RegisteredDataset,
     record: Record<string, unknown>,
     request: HttpRequest,
     now: number,
-  ) {
+  ): KafkaMessage {
     const { definition } = dataset;
-    const envelope: Envelope = {
-      data: declaredFields(dataset, record),
-      metadata: {
+    return {
+      key: String(record[definition.idField]),
+      value: JSON.stringify(declaredFields(dataset, record)),
+      headers: ingestHeaders({
         dataset: definition.name,
         schema_version: definition.schemaVersion,
         ingest_time: new Date(now).toISOString(),
         request_id: request.requestId,
-      },
+      }),
     };
-    return {
-      key: String(record[definition.idField]),
-      value: JSON.stringify(envelope),
-      headers: {
-        [HEADER_SCHEMA_VERSION]: String(definition.schemaVersion),
-        [HEADER_CONTENT_TYPE]: ENVELOPE_CONTENT_TYPE,
-        [HEADER_DATASET]: definition.name,
-      },
-    } satisfies KafkaMessage;
   }
 
   const parseBody = (request: HttpRequest) =>

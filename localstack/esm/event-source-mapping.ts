@@ -4,7 +4,7 @@ import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../lib/config/environments';
 import { lambdaContext } from '../api/proxy-event';
-import { envelopeIngestTimeMs, LatencyHistogram, type LatencySnapshot } from '../lake/latency';
+import { ingestTimeMs, LatencyHistogram, type LatencySnapshot } from '../lake/latency';
 import { type BackoffPolicy, deliver, type InvocationOutcome, outcomeOf } from './delivery';
 
 export type MskHandler = (event: MSKEvent, context: Context) => Promise<unknown>;
@@ -123,7 +123,7 @@ export async function startEventSourceMapping(
               const upTo = outcome === undefined ? -1n : outcome.ok ? undefined : BigInt(outcome.retryFrom);
               for (const m of messages) {
                 if (upTo !== undefined && BigInt(m.offset) >= upTo) break;
-                const accepted = envelopeIngestTimeMs(m.value);
+                const accepted = ingestTimeMs(m.headers);
                 if (accepted !== undefined) latency.add(writtenAt - accepted, accepted, writtenAt);
               }
               options.onInvocation?.({

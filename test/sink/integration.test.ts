@@ -14,7 +14,7 @@ import { type ConsumedMessage, mskEvent } from '../../lambdas/sink/msk-event';
 import { rawTableName } from '../../lib/config/lake';
 import { financialTransactions } from '../../schemas';
 import { awsClientConfig, createTestBucket, kafkaBrokers, testKafka, uniqueName } from '../support/services';
-import { envelope, queryParquet, TOPIC, transaction } from './support';
+import { ingestedHeaders, queryParquet, TOPIC, transaction } from './support';
 
 /**
  * Real records through the real broker into the real handler: produced in the ingest envelope to the
@@ -35,12 +35,14 @@ interface Produced {
   key: string;
   value: string;
   partition: number;
+  headers: Record<string, string>;
 }
 
 function produced(): Produced[] {
   const valid = (i: number, timestamp: string, amount: number) => ({
     key: `${run}-txn-${i}`,
-    value: envelope(transaction(`${run}-txn-${i}`, timestamp, amount), { request_id: `${run}-req` }),
+    value: JSON.stringify(transaction(`${run}-txn-${i}`, timestamp, amount)),
+    headers: ingestedHeaders({ request_id: `${run}-req` }),
   });
   return [
     { ...valid(1, '2024-03-01T09:15:00.123456', 10.25), partition: 0 },
@@ -50,11 +52,19 @@ function produced(): Produced[] {
     { ...valid(1, '2024-03-01T09:15:00.123456', 10.25), partition: 0 },
     {
       key: `${run}-invalid`,
-      value: envelope({ ...transaction(`${run}-invalid`, 'not a time'), currency: 'DOLLARS' }),
+      value: JSON.stringify({ ...transaction(`${run}-invalid`, 'not a time'), currency: 'DOLLARS' }),
       partition: 0,
+      headers: ingestedHeaders(),
     },
-    { key: `${run}-garbage`, value: '\u0000not json', partition: 1 },
+    { key: `${run}-garbage`, value: '\u0000not json', partition: 1, headers: ingestedHeaders() },
     { ...valid(4, '2024-03-01T10:00:00', 99.99), partition: 1 },
+    // from another tool: the record alone, no ingest headers
+    {
+      key: `${run}-plain`,
+      value: JSON.stringify(transaction(`${run}-plain`, '2024-03-01T10:30:00')),
+      partition: 1,
+      headers: {},
+    },
   ];
 }
 
@@ -153,12 +163,7 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
     await producer.send({
       topic: TOPIC,
       acks: -1,
-      messages: messages.map(({ key, value, partition }) => ({
-        key,
-        value,
-        partition,
-        headers: { 'content-type': 'application/json' },
-      })),
+      messages,
     });
   } finally {
     await producer.disconnect();
@@ -218,6 +223,13 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
       ts: '2024-03-01T10:00:00.000000',
       amount: 99.99,
       _request_id: `${run}-req`,
+      _kafka_partition: 1,
+    },
+    {
+      transaction_id: `${run}-plain`,
+      ts: '2024-03-01T10:30:00.000000',
+      amount: 125.5,
+      _request_id: '',
       _kafka_partition: 1,
     },
   ]);

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hyparquetEncoder } from '../../lambdas/shared/parquet';
 import { type PutObject, sinkBatch } from '../../lambdas/sink/core';
+import { decodeMskEvent } from '../../lambdas/sink/decode';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import { createRegistry } from '../../schemas';
-import { envelope, message, transaction } from './support';
+import { ingestedHeaders, message, transaction } from './support';
 
 /** PySpark (local mode, the Glue 5 Spark version) reads the sink's Parquet with the same values as DuckDB. */
 const SPARK_READ = `
@@ -27,26 +28,16 @@ spark.stop()
 it('is read by pyspark with microsecond UTC timestamps and exact values', async () => {
   const files: PutObject[] = [];
   await sinkBatch(
-    Object.values(
+    decodeMskEvent(
       mskEvent(
         [
-          message(1, envelope(transaction('a', '2024-01-15T10:30:00.123456', 125.5))),
-          message(
-            2,
-            envelope(transaction('b', '2024-01-15T12:45:59.000001+02:00', -0.01), {
-              ingest_time: '2024-01-15T10:46:00Z',
-            }),
-          ),
+          message(1, JSON.stringify(transaction('a', '2024-01-15T10:30:00.123456', 125.5))),
+          message(2, JSON.stringify(transaction('b', '2024-01-15T12:45:59.000001+02:00', -0.01)), {
+            headers: ingestedHeaders({ ingest_time: '2024-01-15T10:46:00Z' }),
+          }),
         ],
         { bootstrapServers: 'b' },
-      ).records,
-    ).flatMap((records) =>
-      records.map((r) => ({
-        ...r,
-        key: null,
-        value: Buffer.from(r.value, 'base64').toString(),
-        headers: [],
-      })),
+      ),
     ),
     {
       registry: createRegistry(),
