@@ -191,6 +191,13 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
   const rows = await queryParquet([...raw.values()], query);
   expect(rows.map(({ _kafka_offset: _, ...r }) => r)).toEqual([
     {
+      transaction_id: `${run}-plain`,
+      ts: '2024-03-01T10:30:00.000000',
+      amount: 125.5,
+      _request_id: '',
+      _kafka_partition: 1,
+    },
+    {
       transaction_id: `${run}-txn-1`,
       ts: '2024-03-01T09:15:00.123456',
       amount: 10.25,
@@ -223,13 +230,6 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
       ts: '2024-03-01T10:00:00.000000',
       amount: 99.99,
       _request_id: `${run}-req`,
-      _kafka_partition: 1,
-    },
-    {
-      transaction_id: `${run}-plain`,
-      ts: '2024-03-01T10:30:00.000000',
-      amount: 125.5,
-      _request_id: '',
       _kafka_partition: 1,
     },
   ]);
