@@ -6,7 +6,7 @@ import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../lambdas/sink/co
 import { type EnvironmentConfig, environmentConfig } from '../lib/config/environments';
 import { bucketName, glueDatabaseName } from '../lib/config/lake';
 import { DATASETS, topicOf } from '../schemas';
-import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../schemas/openapi';
+import { batchRouteOf, DOCS_ROUTE, HEALTH_ROUTE, OPENAPI_ROUTE, REDOC_ROUTE } from '../schemas/openapi';
 import { PlatformMetrics } from './api/metrics';
 import { type LocalApi, type ProxyHandler, startLocalApi } from './api/server';
 import { consumerLag } from './esm/event-source-mapping';
@@ -62,6 +62,8 @@ export interface Pipeline {
 }
 
 const LOCAL = environmentConfig('local');
+/** Where the local API serves the /docs and /redoc assets from node_modules (offline). */
+const DOCS_ASSETS_PATH = '/docs-assets/';
 
 /** Sets a variable unless the user already did (so POWERTOOLS_LOG_LEVEL=DEBUG npm start works). */
 function setDefault(name: string, value: string): void {
@@ -80,6 +82,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     [GLUE_DATABASE]: options.glueDatabase ?? glueDatabaseName(LOCAL),
     [INGEST_ENV.maxBodyBytes]: String(LOCAL.ingest.maxBodyBytes),
     [INGEST_ENV.maxBatchRecords]: String(LOCAL.ingest.maxBatchRecords),
+    [INGEST_ENV.docsAssetsUrl]: DOCS_ASSETS_PATH,
   });
   // /metrics replaces CloudWatch's embedded metrics locally; warnings and errors still reach the terminal.
   setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
@@ -93,7 +96,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     datasetByRoute.set(d.route, d.name);
     datasetByRoute.set(batchRouteOf(d), d.name);
   }
-  const known = new Set(['/', HEALTH_ROUTE, OPENAPI_ROUTE, ...datasetByRoute.keys()]);
+  const known = new Set([
+    '/',
+    HEALTH_ROUTE,
+    OPENAPI_ROUTE,
+    DOCS_ROUTE,
+    REDOC_ROUTE,
+    ...datasetByRoute.keys(),
+  ]);
   const normalise = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
 
   const api = await startLocalApi({
@@ -102,6 +112,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     host: options.apiHost ?? '127.0.0.1',
     port: options.apiPort ?? Number(process.env.LAKEHOUSE_API_PORT ?? 8000),
     timeoutMs: LOCAL.ingest.timeoutSeconds * 1000,
+    docsAssetsPath: DOCS_ASSETS_PATH,
     routeLabel: (path) => (known.has(normalise(path)) ? normalise(path) : 'unmatched'),
     onResult: (event, result) =>
       countRecords(metrics, datasetByRoute.get(normalise(event.path)), event, result),

@@ -6,14 +6,17 @@ import { type DatasetRegistry, type FieldError, ingestHeaders, type RegisteredDa
 import {
   acceptedMessage,
   batchRouteOf,
+  DOCS_ROUTE,
   HEALTH_ROUTE,
   OPENAPI_ROUTE,
   openApiDocument,
+  REDOC_ROUTE,
   validationErrorMessage,
   WELCOME_MESSAGE,
 } from '../../schemas/openapi';
 import type { KafkaMessage, KafkaProducer } from '../shared/kafka/producer';
 import type { IngestLimits } from './config';
+import { CDN_ASSETS_URL, type DocsPage, redocHtml, swaggerUiHtml } from './docs';
 import { type BodyProblem, parseJsonBody } from './request-body';
 
 export interface HttpRequest {
@@ -57,6 +60,8 @@ export interface IngestDependencies {
   readonly limits: IngestLimits;
   /** How long a /health answer is reused, so probes cannot hammer the cluster. */
   readonly healthCacheMs?: number;
+  /** Where /docs and /redoc load their JavaScript and CSS from (docs.ts); default FastAPI's CDN. */
+  readonly docsAssetsUrl?: string;
 }
 
 export type IngestCore = (request: HttpRequest) => Promise<IngestResult>;
@@ -91,6 +96,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
   const healthCacheMs = deps.healthCacheMs ?? 5_000;
   let health: { at: number; ok: Promise<boolean> } | undefined;
   let openapiBody: string | undefined;
+  const docsAssetsUrl = deps.docsAssetsUrl ?? CDN_ASSETS_URL;
 
   /** Keeps declared fields only: unknown fields are ignored, as pydantic did, and never reach Kafka. */
   function declaredFields(
@@ -250,6 +256,28 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       : reply(503, { status: 'degraded', kafka_status: 'disconnected' });
   }
 
+  let document: { info: { title: string } } | undefined;
+  const openapi = () =>
+    (document ??= openApiDocument(
+      registry.datasets.map((d) => d.definition),
+      limits,
+    ) as { info: { title: string } });
+
+  /** A docs page; the document's URL is relative, so it resolves under API Gateway's stage path too. */
+  const docsPage =
+    (render: (page: DocsPage) => string): RouteHandler =>
+    async (request) => ({
+      response: {
+        statusCode: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: render({
+          title: openapi().info.title,
+          openapiUrl: `${request.path.endsWith('/') ? '../' : ''}${OPENAPI_ROUTE.slice(1)}`,
+          assetsUrl: docsAssetsUrl,
+        }),
+      },
+    });
+
   const routes = new Map<string, Map<string, RouteHandler>>([
     ['/', new Map([['GET', async () => reply(200, { message: WELCOME_MESSAGE })]])],
     [HEALTH_ROUTE, new Map([['GET', healthCheck]])],
@@ -259,17 +287,14 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
         [
           'GET',
           async () => {
-            openapiBody ??= JSON.stringify(
-              openApiDocument(
-                registry.datasets.map((d) => d.definition),
-                limits,
-              ),
-            );
+            openapiBody ??= JSON.stringify(openapi());
             return { response: { statusCode: 200, headers: { ...JSON_HEADERS }, body: openapiBody } };
           },
         ],
       ]),
     ],
+    [DOCS_ROUTE, new Map([['GET', docsPage(swaggerUiHtml)]])],
+    [REDOC_ROUTE, new Map([['GET', docsPage(redocHtml)]])],
   ]);
   for (const dataset of registry.datasets) {
     routes.set(dataset.definition.route, new Map([['POST', single(dataset)]]));

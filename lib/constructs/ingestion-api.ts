@@ -8,7 +8,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../../lambdas/ingest/config';
 import type { DatasetDefinition } from '../../schemas';
-import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
+import { batchRouteOf, DOCS_ROUTE, HEALTH_ROUTE, OPENAPI_ROUTE, REDOC_ROUTE } from '../../schemas/openapi';
 import type { EnvironmentConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 import { lakehouseFunction } from './lambda-function';
@@ -29,7 +29,7 @@ export const API_STAGE_NAME = 'v1';
 
 /**
  * The HTTP API of SPEC §4: a REST API with one resource per route of the registry (single-record and
- * batch POSTs behind API keys and a usage plan; GET /, /health, /openapi.json open), stage throttling,
+ * batch POSTs behind API keys and a usage plan; GET /, /health, /openapi.json, /docs, /redoc open), stage throttling,
  * JSON access logs, X-Ray, a 404 for unknown routes, WAF where configured; the ingest Lambda behind it.
  */
 export class IngestionApi extends Construct {
@@ -98,10 +98,10 @@ export class IngestionApi extends Construct {
       acknowledge(method, 'AwsSolutions-APIG4', why);
       acknowledge(method, 'AwsSolutions-COG4', why);
     };
-    for (const route of ['/', HEALTH_ROUTE, OPENAPI_ROUTE]) {
+    for (const route of ['/', HEALTH_ROUTE, OPENAPI_ROUTE, DOCS_ROUTE, REDOC_ROUTE]) {
       noAuthorizer(
         this.api.root.resourceForPath(route).addMethod('GET', integration),
-        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document); stage-throttled.',
+        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document, its Swagger UI and ReDoc pages); stage-throttled.',
       );
     }
     for (const dataset of props.datasets) {
