@@ -208,7 +208,6 @@ export function openApiDocument(
 
   return {
     openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
       title: 'Data Ingestor API',
       version: '1.0.0',
