@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { waitFor } from '../../localstack/process';
 
 /**
  * A real headless Chromium (Debian's chromium-headless-shell, installed by scripts/setup.sh) driven over
@@ -131,15 +132,8 @@ export async function launchChromium(binary: string): Promise<Browser> {
         send: pageSend,
         evaluate,
         requests,
-        async waitFor<T>(expression: string, what: string, timeoutMs = 30_000): Promise<T> {
-          const deadline = Date.now() + timeoutMs;
-          for (;;) {
-            const value = await evaluate<T>(expression).catch(() => undefined);
-            if (value) return value;
-            if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        },
+        waitFor: <T>(expression: string, what: string, timeoutMs = 30_000) =>
+          waitFor(() => evaluate<T>(expression), { timeoutMs, intervalMs: 100, what }) as Promise<T>,
       };
     },
     async close() {
