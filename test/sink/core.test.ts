@@ -338,6 +338,24 @@ describe('sinkBatch', () => {
     ]);
   });
 
+  it.each([
+    [
+      { 'content-type': 'application/avro' },
+      /content-type is "application\/avro", expected application\/json/,
+    ],
+    [{ 'schema-version': 'v2' }, /schema-version is not an int32: "v2"/],
+    [{ 'schema-version': '4294967296' }, /schema-version is not an int32/],
+  ])('quarantines a record whose header %j is present but wrong', async (wrong, detail) => {
+    const d = deps();
+    const bad = message(0, JSON.stringify(transaction('h', '2024-01-15T10:30:00')), {
+      headers: { ...ingestedHeaders(), ...wrong },
+    });
+    await sinkBatch(decodeMskEvent(mskEvent([bad], { bootstrapServers: 'b' })), d);
+    const [line] = quarantineLines(d.store);
+    expect(line?.reason).toBe('invalid_headers');
+    expect(line?.detail).toMatch(detail);
+  });
+
   it('stores json fields as JSON text and dataset topics it does not know go to quarantine', async () => {
     const d = deps();
     const iot = {
