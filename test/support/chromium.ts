@@ -138,7 +138,9 @@ export async function launchChromium(binary: string): Promise<Browser> {
     },
     async close() {
       await send('Browser.close').catch(() => undefined);
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');
       for (const stream of child.stdio) stream?.destroy();
       rmSync(profile, { recursive: true, force: true });
