@@ -27,7 +27,7 @@ import { environmentConfig } from '../lib/config/environments';
 import { topicSpecs } from '../lib/config/topics';
 import { ensureTopics } from '../localstack/kafka/topics';
 import { type Services, startServices } from '../localstack/services';
-import { DATASETS, financialTransactions } from '../schemas';
+import { DATASETS, financialTransactions, ingestHeaders } from '../schemas';
 import { batchRouteOf } from '../schemas/openapi';
 import { platformaticProducer } from './producers/platformatic';
 
@@ -54,20 +54,18 @@ function txn(i: number) {
   };
 }
 
-function envelopeMessage(i: number): KafkaMessage {
+/** A record's message as the ingest core builds it. */
+function recordMessage(i: number): KafkaMessage {
   const data = txn(i);
   return {
     key: data.transaction_id,
-    value: JSON.stringify({
-      data,
-      metadata: {
-        dataset: 'financial_transactions',
-        schema_version: 1,
-        ingest_time: new Date().toISOString(),
-        request_id: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-      },
+    value: JSON.stringify(data),
+    headers: ingestHeaders({
+      dataset: 'financial_transactions',
+      schema_version: 1,
+      ingest_time: new Date().toISOString(),
+      request_id: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
     }),
-    headers: { 'schema-version': '1', 'content-type': 'application/json', dataset: 'financial_transactions' },
   };
 }
 
@@ -179,16 +177,16 @@ async function compareProducers(brokers: string[], topic: string) {
         deadlineMs: 10_000,
       });
       try {
-        await producer.send(topic, [envelopeMessage(0)]); // connect outside the measurement
+        await producer.send(topic, [recordMessage(0)]); // connect outside the measurement
         const batch = await closedLoop(1, Math.max(2, SECONDS / 3), async (i) => {
           await producer.send(
             topic,
-            Array.from({ length: BATCH }, (_, j) => envelopeMessage(i * BATCH + j)),
+            Array.from({ length: BATCH }, (_, j) => recordMessage(i * BATCH + j)),
           );
         });
         const coalesced = coalescingProducer(producer, { maxBytes: COALESCE_MAX_BYTES, deadlineMs: 10_000 });
         const single = await closedLoop(64, Math.max(2, SECONDS / 3), (i) =>
-          coalesced.send(topic, [envelopeMessage(i)]),
+          coalesced.send(topic, [recordMessage(i)]),
         );
         console.log(
           `${name.padEnd(32)}${compression.padEnd(14)}${fmt(batch.perSecond * BATCH).padStart(24)}${fmt(single.perSecond).padStart(33)}${fmt(single.p50, 1).padStart(9)}${fmt(single.p99, 1).padStart(9)}`,

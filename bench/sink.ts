@@ -12,7 +12,7 @@ import { hyparquetEncoder } from '../lambdas/shared/parquet';
 import { type SinkSummary, sinkBatch } from '../lambdas/sink/core';
 import { decodeMskEvent } from '../lambdas/sink/decode';
 import { mskEvent } from '../lambdas/sink/msk-event';
-import { createRegistry, financialTransactions, topicOf } from '../schemas';
+import { createRegistry, financialTransactions, ingestHeaders, topicOf } from '../schemas';
 import type { ParquetColumn } from '../schemas/parquet';
 
 const SIZES = [100, 1_000, 10_000];
@@ -25,7 +25,7 @@ const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF'];
 const TYPES = financialTransactions.fields.transaction_type.knownValues;
 const CATEGORIES = ['groceries', 'travel', 'rent', 'utilities', 'dining', 'health', 'fuel', 'retail'];
 
-/** A deterministic pseudo-random batch of transactions in the ingest envelope, within one event hour. */
+/** A deterministic pseudo-random batch of transactions as the ingest Lambda produces them, within one event hour. */
 function batch(size: number) {
   let seed = 42;
   const random = () => {
@@ -46,20 +46,20 @@ function batch(size: number) {
       merchant_id: random() < 0.3 ? null : `m-${Math.floor(random() * 300)}`,
       category: random() < 0.1 ? null : pick(CATEGORIES),
     };
-    const metadata = {
+    const headers = ingestHeaders({
       dataset: financialTransactions.name,
       schema_version: 1,
       ingest_time: `2024-01-15T10:${minute}:59.${micros}Z`,
       request_id: `req-${Math.floor(i / 10)}`,
-    };
+    });
     return {
       topic: topicOf(financialTransactions),
       partition: 0,
       offset: 5_000_000 + i,
       timestamp: Date.UTC(2024, 0, 15, 10, Number(minute)),
       key: data.transaction_id,
-      value: JSON.stringify({ data, metadata }),
-      headers: { 'content-type': 'application/json', 'schema-version': '1' },
+      value: JSON.stringify(data),
+      headers,
     };
   });
   return mskEvent(messages, { bootstrapServers: 'bench' });

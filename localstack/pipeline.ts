@@ -82,6 +82,8 @@ export interface Pipeline {
 }
 
 const LOCAL = environmentConfig('local');
+/** Where the local API serves the /docs and /redoc assets from node_modules (offline). */
+const DOCS_ASSETS_PATH = '/docs-assets/';
 
 /** Sets a variable unless the user already did (so POWERTOOLS_LOG_LEVEL=DEBUG npm start works). */
 function setDefault(name: string, value: string): void {
@@ -100,6 +102,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     [GLUE_DATABASE]: options.glueDatabase ?? glueDatabaseName(LOCAL),
     [INGEST_ENV.maxBodyBytes]: String(LOCAL.ingest.maxBodyBytes),
     [INGEST_ENV.maxBatchRecords]: String(LOCAL.ingest.maxBatchRecords),
+    [INGEST_ENV.docsAssetsUrl]: DOCS_ASSETS_PATH,
   });
   // /metrics replaces CloudWatch's embedded metrics locally; warnings and errors still reach the terminal.
   setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
@@ -116,6 +119,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     host: options.apiHost ?? '127.0.0.1',
     port: requestedPort === 0 ? await freePort() : requestedPort,
     timeoutMs: LOCAL.ingest.timeoutSeconds * 1000,
+    docsAssetsPath: DOCS_ASSETS_PATH,
   };
   await assertPortFree(apiConfig.port, 'local API');
   const api = await supervise(

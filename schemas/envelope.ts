@@ -1,8 +1,9 @@
 import type { DatasetDefinition } from './types';
 
 /**
- * The Kafka message value: the validated record plus ingest metadata. The key is the record id; the
- * headers repeat the schema version and content type so consumers can route without parsing the body.
+ * A record's Kafka message (SPEC §5): key = the record id, value = the canonical record as flat JSON (what
+ * consumers read, e.g. `JSON.parse(value).transaction_id`), ingest metadata in headers so that consumers
+ * can route and audit without parsing the value.
  */
 export interface IngestMetadata {
   readonly dataset: string;
@@ -13,15 +14,26 @@ export interface IngestMetadata {
   readonly request_id: string;
 }
 
-export interface Envelope<T = Record<string, unknown>> {
-  readonly data: T;
-  readonly metadata: IngestMetadata;
-}
+/** Names of the ingest headers; values are UTF-8 text. */
+export const INGEST_HEADERS = {
+  ingestTime: 'ingest-time',
+  requestId: 'request-id',
+  schemaVersion: 'schema-version',
+  contentType: 'content-type',
+  dataset: 'dataset',
+} as const;
 
-export const HEADER_SCHEMA_VERSION = 'schema-version';
-export const HEADER_CONTENT_TYPE = 'content-type';
-export const HEADER_DATASET = 'dataset';
-export const ENVELOPE_CONTENT_TYPE = 'application/json';
+export const RECORD_CONTENT_TYPE = 'application/json';
+
+export function ingestHeaders(metadata: IngestMetadata): Record<string, string> {
+  return {
+    [INGEST_HEADERS.ingestTime]: metadata.ingest_time,
+    [INGEST_HEADERS.requestId]: metadata.request_id,
+    [INGEST_HEADERS.schemaVersion]: String(metadata.schema_version),
+    [INGEST_HEADERS.contentType]: RECORD_CONTENT_TYPE,
+    [INGEST_HEADERS.dataset]: metadata.dataset,
+  };
+}
 
 /** Topic of a dataset's raw records (SPEC §5: one per dataset, `raw_<dataset>`). */
 export function topicOf(dataset: Pick<DatasetDefinition, 'name'>): string {

@@ -10,6 +10,9 @@ import type { DatasetDefinition } from './types';
 export const WELCOME_MESSAGE = 'Welcome to Financial/Insurance Data Ingestor API!';
 export const HEALTH_ROUTE = '/health';
 export const OPENAPI_ROUTE = '/openapi.json';
+/** Swagger UI and ReDoc pages over OPENAPI_ROUTE; like FastAPI's, not listed in the document itself. */
+export const DOCS_ROUTE = '/docs';
+export const REDOC_ROUTE = '/redoc';
 
 /** Many records per request: the single-record route plus `/batch`, e.g. /ingest-financial-transaction/batch. */
 export function batchRouteOf(dataset: Pick<DatasetDefinition, 'route'>): string {
@@ -205,7 +208,6 @@ export function openApiDocument(
 
   return {
     openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
       title: 'Data Ingestor API',
       version: '1.0.0',

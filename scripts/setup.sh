@@ -29,6 +29,17 @@ if [ ! -x .venv/bin/python ] || ! fresh venv requirements.txt; then
   mark venv requirements.txt
 fi
 
+# Headless Chromium (Debian package) for the /docs and /redoc browser test; without it that test is skipped.
+if ! command -v chromium-headless-shell >/dev/null && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "Headless Chromium from Debian packages (the API docs browser test)"
+    apt-get update -q && apt-get install -y -q chromium-headless-shell
+  else
+    echo "Skipping Chromium: not root or no apt-get; the API docs browser test will be skipped" \
+      "(Debian: sudo apt-get install chromium-headless-shell)" >&2
+  fi
+fi
+
 # Further steps (Kafka from Maven Central, Spark jars, Airflow venv) are added below by their areas.
 
 # Kafka broker (KRaft) and its runtime jars from Maven Central into .cache/kafka/<version>/libs; skips when present.

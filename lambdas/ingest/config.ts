@@ -12,6 +12,8 @@ export const ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   /** Most records per batch request (environmentConfig(env).ingest.maxBatchRecords). */
   maxBatchRecords: 'MAX_BATCH_RECORDS',
+  /** Base URL of the /docs and /redoc assets (lambdas/ingest/docs.ts); unset: FastAPI's CDN. */
+  docsAssetsUrl: 'DOCS_ASSETS_URL',
   /** Read by Powertools itself. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -32,6 +34,7 @@ export interface IngestLimits {
 
 export interface IngestConfig {
   readonly limits: IngestLimits;
+  readonly docsAssetsUrl?: string;
   readonly kafka: Omit<ProducerOptions, 'brokers'> & { readonly brokerSource: BrokerSource };
 }
 
@@ -86,6 +89,7 @@ export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
       maxBodyBytes: positiveInt(env, ENV.maxBodyBytes, defaults.maxBodyBytes),
       maxBatchRecords: positiveInt(env, ENV.maxBatchRecords, defaults.maxBatchRecords),
     },
+    docsAssetsUrl: env[ENV.docsAssetsUrl] || undefined,
     kafka: {
       clientId: env[ENV.serviceName] ?? DEFAULT_SERVICE_NAME,
       brokerSource,

@@ -2,27 +2,21 @@
  * The ingest API as a pure function of (request, registry, producer, clock, limits): no AWS types, no
  * environment, no globals. The Lambda handler and the local platform adapt their requests to it.
  */
-import {
-  type DatasetRegistry,
-  ENVELOPE_CONTENT_TYPE,
-  type Envelope,
-  type FieldError,
-  HEADER_CONTENT_TYPE,
-  HEADER_DATASET,
-  HEADER_SCHEMA_VERSION,
-  type RegisteredDataset,
-} from '../../schemas';
+import { type DatasetRegistry, type FieldError, ingestHeaders, type RegisteredDataset } from '../../schemas';
 import {
   acceptedMessage,
   batchRouteOf,
+  DOCS_ROUTE,
   HEALTH_ROUTE,
   OPENAPI_ROUTE,
   openApiDocument,
+  REDOC_ROUTE,
   validationErrorMessage,
   WELCOME_MESSAGE,
 } from '../../schemas/openapi';
-import type { KafkaMessage, KafkaProducer } from '../shared/kafka/producer';
+import { type KafkaMessage, type KafkaProducer, messageBytes } from '../shared/kafka/producer';
 import { type IngestLimits, KAFKA_MESSAGE_MAX_BYTES } from './config';
+import { CDN_ASSETS_URL, type DocsPage, redocHtml, swaggerUiHtml } from './docs';
 import { type BodyProblem, parseJsonBody } from './request-body';
 
 export interface HttpRequest {
@@ -66,6 +60,8 @@ export interface IngestDependencies {
   readonly limits: IngestLimits;
   /** How long a /health answer is reused, so probes cannot hammer the cluster. */
   readonly healthCacheMs?: number;
+  /** Where /docs and /redoc load their JavaScript and CSS from (docs.ts); default FastAPI's CDN. */
+  readonly docsAssetsUrl?: string;
 }
 
 export type IngestCore = (request: HttpRequest) => Promise<IngestResult>;
@@ -97,13 +93,6 @@ function problemReply(problem: BodyProblem, title: string): IngestResult {
  * What a message weighs against the broker's limit: UTF-8 bytes of key, value and headers, uncompressed
  * (compression can only shrink it). JavaScript string lengths count UTF-16 units, up to 3x too few.
  */
-function encodedBytes(m: KafkaMessage): number {
-  let bytes = Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
-  for (const [name, value] of Object.entries(m.headers))
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-  return bytes;
-}
-
 const MESSAGE_TOO_LARGE = 'message_too_large';
 
 const tooLargeForKafka = (what: string, bytes: number, max: number) =>
@@ -118,6 +107,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
   const healthCacheMs = deps.healthCacheMs ?? 5_000;
   let health: { at: number; ok: Promise<boolean> } | undefined;
   let openapiBody: string | undefined;
+  const docsAssetsUrl = deps.docsAssetsUrl ?? CDN_ASSETS_URL;
 
   /** Keeps declared fields only: unknown fields are ignored, as pydantic did, and never reach Kafka. */
   function declaredFields(
@@ -129,31 +119,24 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     return out;
   }
 
+  /** Key = id, value = the canonical record, flat; the ingest metadata goes in headers (SPEC §5). */
   function message(
     dataset: RegisteredDataset,
     record: Record<string, unknown>,
     request: HttpRequest,
     now: number,
-  ) {
+  ): KafkaMessage {
     const { definition } = dataset;
-    const envelope: Envelope = {
-      data: declaredFields(dataset, record),
-      metadata: {
+    return {
+      key: String(record[definition.idField]),
+      value: JSON.stringify(declaredFields(dataset, record)),
+      headers: ingestHeaders({
         dataset: definition.name,
         schema_version: definition.schemaVersion,
         ingest_time: new Date(now).toISOString(),
         request_id: request.requestId,
-      },
+      }),
     };
-    return {
-      key: String(record[definition.idField]),
-      value: JSON.stringify(envelope),
-      headers: {
-        [HEADER_SCHEMA_VERSION]: String(definition.schemaVersion),
-        [HEADER_CONTENT_TYPE]: ENVELOPE_CONTENT_TYPE,
-        [HEADER_DATASET]: definition.name,
-      },
-    } satisfies KafkaMessage;
   }
 
   /** A body judged by the dataset's contract and encoded for Kafka, or why it cannot go there. */
@@ -166,7 +149,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     const result = dataset.accept(input);
     if (!result.ok) return result;
     const encoded = message(dataset, result.record, request, now);
-    const bytes = encodedBytes(encoded);
+    const bytes = messageBytes(encoded);
     if (bytes > maxMessageBytes) {
       const msg = tooLargeForKafka('The record', bytes, maxMessageBytes);
       return { ok: false, errors: [{ loc: [], msg, type: MESSAGE_TOO_LARGE }] };
@@ -322,6 +305,28 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       : reply(503, { status: 'degraded', kafka_status: 'disconnected' });
   }
 
+  let document: { info: { title: string } } | undefined;
+  const openapi = () =>
+    (document ??= openApiDocument(
+      registry.datasets.map((d) => d.definition),
+      limits,
+    ) as { info: { title: string } });
+
+  /** A docs page; the document's URL is relative, so it resolves under API Gateway's stage path too. */
+  const docsPage =
+    (render: (page: DocsPage) => string): RouteHandler =>
+    async (request) => ({
+      response: {
+        statusCode: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: render({
+          title: openapi().info.title,
+          openapiUrl: `${request.path.endsWith('/') ? '../' : ''}${OPENAPI_ROUTE.slice(1)}`,
+          assetsUrl: docsAssetsUrl,
+        }),
+      },
+    });
+
   const routes = new Map<string, Map<string, RouteHandler>>([
     ['/', new Map([['GET', async () => reply(200, { message: WELCOME_MESSAGE })]])],
     [HEALTH_ROUTE, new Map([['GET', healthCheck]])],
@@ -331,17 +336,14 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
         [
           'GET',
           async () => {
-            openapiBody ??= JSON.stringify(
-              openApiDocument(
-                registry.datasets.map((d) => d.definition),
-                limits,
-              ),
-            );
+            openapiBody ??= JSON.stringify(openapi());
             return { response: { statusCode: 200, headers: { ...JSON_HEADERS }, body: openapiBody } };
           },
         ],
       ]),
     ],
+    [DOCS_ROUTE, new Map([['GET', docsPage(swaggerUiHtml)]])],
+    [REDOC_ROUTE, new Map([['GET', docsPage(redocHtml)]])],
   ]);
   for (const dataset of registry.datasets) {
     routes.set(dataset.definition.route, new Map([['POST', single(dataset)]]));

@@ -40,7 +40,13 @@ function ingestCore(): IngestCore {
       ),
       { maxBytes: COALESCE_MAX_BYTES, deadlineMs: producerOptions.deadlineMs },
     );
-    core = createIngestCore({ registry: createRegistry(), producer, clock: Date.now, limits: config.limits });
+    core = createIngestCore({
+      registry: createRegistry(),
+      producer,
+      clock: Date.now,
+      limits: config.limits,
+      docsAssetsUrl: config.docsAssetsUrl,
+    });
   }
   return core;
 }

@@ -3,6 +3,7 @@ import {
   type DatasetRegistry,
   type FieldError,
   type FieldKind,
+  INGEST_HEADERS,
   parseDateOrTimestampMicros,
   parseTimestampMicros,
   type RegisteredDataset,
@@ -90,7 +91,7 @@ export type QuarantineReason =
   | 'unknown_topic'
   | 'missing_value'
   | 'invalid_json'
-  | 'invalid_envelope'
+  | 'invalid_headers'
   | 'validation_failed';
 
 /** One line of a sink quarantine file. */
@@ -132,15 +133,49 @@ const TIMESTAMP_PARSERS: Partial<Record<FieldKind, (text: string) => bigint | un
   date_or_timestamp: parseDateOrTimestampMicros,
 };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** The last value of a header (Kafka allows repeats), or undefined when absent. */
+function headerOf(record: KafkaRecord, name: string): string | undefined {
+  let value: string | undefined;
+  for (const header of record.headers ?? []) if (name in header) value = header[name];
+  return value;
 }
 
-function invalidEnvelope(detail: string): Checked {
-  return { ok: false, reason: 'invalid_envelope', detail };
+type IngestColumns = Pick<ValidRow, 'ingestMicros' | 'requestId' | 'schemaVersion'>;
+
+/**
+ * The ingest metadata of a record, from its headers. A record produced by another tool may lack them: the
+ * ingest time is then the Kafka timestamp, the request id empty and the schema version the dataset's.
+ * Headers that are present must be right, or the record is quarantined.
+ */
+function ingestColumns(
+  record: KafkaRecord,
+  dataset: DatasetDefinition,
+  parseInstant: (text: string) => bigint | undefined,
+): IngestColumns | string {
+  const named = headerOf(record, INGEST_HEADERS.dataset);
+  if (named !== undefined && named !== dataset.name) {
+    return `header ${INGEST_HEADERS.dataset} is ${JSON.stringify(named)}, topic carries ${dataset.name}`;
+  }
+  const contentType = headerOf(record, INGEST_HEADERS.contentType);
+  if (contentType !== undefined && !/^application\/json\s*(;|$)/i.test(contentType)) {
+    return `header ${INGEST_HEADERS.contentType} is ${JSON.stringify(contentType)}, expected application/json`;
+  }
+  const ingestTime = headerOf(record, INGEST_HEADERS.ingestTime);
+  const ingestMicros = ingestTime === undefined ? BigInt(record.timestamp) * 1000n : parseInstant(ingestTime);
+  if (ingestMicros === undefined) {
+    return `header ${INGEST_HEADERS.ingestTime} is not an ISO-8601 date-time: ${JSON.stringify(ingestTime)}`;
+  }
+  const version = headerOf(record, INGEST_HEADERS.schemaVersion);
+  const schemaVersion = version === undefined ? dataset.schemaVersion : Number(version);
+  if (!/^\d{1,10}$/.test(version ?? '0') || schemaVersion > INT32_MAX) {
+    return `header ${INGEST_HEADERS.schemaVersion} is not an int32: ${JSON.stringify(version)}`;
+  }
+  return { ingestMicros, requestId: headerOf(record, INGEST_HEADERS.requestId) ?? '', schemaVersion };
 }
 
-/** Decodes the ingest envelope `{data, metadata}` and re-validates the record against its dataset. */
+/** Reads the ingest headers, parses the value (the record, flat) and re-validates it against its dataset. */
 function check(
   record: KafkaRecord,
   registered: RegisteredDataset,
@@ -151,40 +186,22 @@ function check(
   if (value === null || value === undefined) {
     return { ok: false, reason: 'missing_value', detail: 'The message has no value (tombstone)' };
   }
-  let envelope: unknown;
+  const columns = ingestColumns(record, dataset, parseInstant);
+  if (typeof columns === 'string') return { ok: false, reason: 'invalid_headers', detail: columns };
+  let parsed: unknown;
   try {
-    envelope = JSON.parse(value);
+    parsed = JSON.parse(value);
   } catch (e) {
     return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
   }
-  if (!isObject(envelope) || !isObject(envelope.metadata) || !('data' in envelope)) {
-    return invalidEnvelope('Expected an object {data, metadata}');
-  }
-  const { metadata } = envelope;
-  if (metadata.dataset !== dataset.name) {
-    return invalidEnvelope(
-      `metadata.dataset is ${JSON.stringify(metadata.dataset)}, topic carries ${dataset.name}`,
-    );
-  }
-  const ingestMicros =
-    typeof metadata.ingest_time === 'string' ? parseInstant(metadata.ingest_time) : undefined;
-  if (ingestMicros === undefined) return invalidEnvelope('metadata.ingest_time is not an ISO-8601 date-time');
-  if (typeof metadata.request_id !== 'string') return invalidEnvelope('metadata.request_id is not a string');
-  const schemaVersion = metadata.schema_version;
-  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion > 2 ** 31 - 1) {
-    return invalidEnvelope('metadata.schema_version is not an int32');
-  }
-  const validation = registered.validate(envelope.data);
+  const validation = registered.validate(parsed);
   if (!validation.ok) return { ok: false, reason: 'validation_failed', detail: validation.errors };
   const data = validation.record;
   const eventField = dataset.fields[dataset.eventTimeField];
   const parse = (eventField && TIMESTAMP_PARSERS[eventField.kind]) ?? parseTimestampMicros;
   // Validation guarantees the event time parses; the fallback only keeps the type checker honest.
-  const eventMicros = parse(String(data[dataset.eventTimeField])) ?? ingestMicros;
-  return {
-    ok: true,
-    row: { record, data, ingestMicros, requestId: metadata.request_id, schemaVersion, eventMicros },
-  };
+  const eventMicros = parse(String(data[dataset.eventTimeField])) ?? columns.ingestMicros;
+  return { ok: true, row: { record, data, eventMicros, ...columns } };
 }
 
 type ColumnReader = (row: ValidRow) => unknown;

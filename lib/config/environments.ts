@@ -120,6 +120,23 @@ export interface EnvironmentConfig {
     readonly api5xxRatio: number;
     readonly email?: string;
   };
+  /** Other teams' Kafka consumers granted read access to chosen topics (fan-out and replay, SPEC §5). */
+  readonly consumers?: readonly ConsumerAccess[];
+}
+
+/**
+ * Another team's consumer: its consumer groups may read the raw topics of the named datasets, from any
+ * retained offset. CDK turns it into the managed policy `<prefix>-kafka-consumer-<team>` (Streaming).
+ */
+export interface ConsumerAccess {
+  /** Lower-case letters, digits and dashes; names the policy. */
+  readonly team: string;
+  /** Datasets whose topics `raw_<dataset>` it reads. */
+  readonly datasets: readonly string[];
+  /** Its consumer group ids, exactly (each team owns its groups; the sink's are never shared). */
+  readonly groups: readonly string[];
+  /** IAM roles of this account the policy is attached to; without them, attach it on the team's side. */
+  readonly roleArns?: readonly string[];
 }
 
 const account = (env: EnvName, fallback: string): string =>

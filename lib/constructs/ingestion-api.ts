@@ -8,7 +8,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../../lambdas/ingest/config';
 import type { DatasetDefinition } from '../../schemas';
-import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
+import { batchRouteOf, DOCS_ROUTE, HEALTH_ROUTE, OPENAPI_ROUTE, REDOC_ROUTE } from '../../schemas/openapi';
 import type { EnvironmentConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 import { lakehouseFunction } from './lambda-function';
@@ -26,11 +26,11 @@ export interface IngestionApiProps {
 
 export const INGEST_SERVICE_NAME = 'ingest';
 export const API_STAGE_NAME = 'v1';
-const PUBLIC_ROUTES = ['/', HEALTH_ROUTE, OPENAPI_ROUTE] as const;
+const PUBLIC_ROUTES = ['/', HEALTH_ROUTE, OPENAPI_ROUTE, DOCS_ROUTE, REDOC_ROUTE] as const;
 
 /**
  * The HTTP API of SPEC §4: a REST API with one resource per route of the registry (single-record and
- * batch POSTs behind one API key and usage plan per producer; GET /, /health, /openapi.json open and
+ * batch POSTs behind one API key and usage plan per producer; GET /, /health, /openapi.json, /docs, /redoc open and
  * throttled apart), stage throttling,
  * JSON access logs, X-Ray, a 404 for unknown routes, WAF where configured; the ingest Lambda behind it.
  */
@@ -129,7 +129,7 @@ export class IngestionApi extends Construct {
     for (const route of PUBLIC_ROUTES) {
       noAuthorizer(
         this.api.root.resourceForPath(route).addMethod('GET', integration),
-        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document); throttled apart from the record routes.',
+        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document, its Swagger UI and ReDoc pages); throttled apart from the record routes.',
       );
     }
     const recordRoutes = props.datasets.flatMap((d) => [d.route, batchRouteOf(d)]);

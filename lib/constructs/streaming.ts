@@ -9,7 +9,8 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments';
+import { topicOf } from '../../schemas';
+import type { ConsumerAccess, EnvironmentConfig } from '../config/environments';
 import type { TopicSpec } from '../config/topics';
 
 export interface StreamingProps {
@@ -35,11 +36,13 @@ export class Streaming extends Construct {
   readonly clientSecurityGroup: ec2.SecurityGroup;
   readonly clusterSecurityGroup: ec2.SecurityGroup;
   readonly topics: readonly TopicSpec[];
+  private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: StreamingProps) {
     super(scope, id);
     const { config, vpc } = props;
     this.clusterName = `${config.prefix}-kafka`;
+    this.prefix = config.prefix;
     this.topics = props.topics;
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSg', {
       vpc,
@@ -133,6 +136,7 @@ export class Streaming extends Construct {
       });
       resource.applyRemovalPolicy(props.removalPolicy);
     }
+    for (const access of config.consumers ?? []) this.grantConsumerAccess(access);
   }
 
   /** `arn:aws:kafka:<region>:<account>:<kind>/<cluster name>/<cluster uuid>/<name>` */
@@ -150,23 +154,16 @@ export class Streaming extends Construct {
     return this.resourceArn('group', group);
   }
 
-  private grantCluster(grantee: iam.IGrantable, actions: string[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'kafka:GetBootstrapBrokers',
-          'kafka:DescribeClusterV2',
-          'kafka:DescribeCluster',
-          ...actions,
-        ],
-        resources: [this.clusterArn],
-      }),
-    );
+  private clusterStatement(actions: string[]): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2', 'kafka:DescribeCluster', ...actions],
+      resources: [this.clusterArn],
+    });
   }
 
   /** Produce to the given topics (acks=all; the producer is not idempotent, see lambdas/shared/kafka/kafkajs.ts). */
   grantProduce(grantee: iam.IGrantable, topics: readonly string[]): void {
-    this.grantCluster(grantee, ['kafka-cluster:Connect']);
+    grantee.grantPrincipal.addToPrincipalPolicy(this.clusterStatement(['kafka-cluster:Connect']));
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
@@ -175,23 +172,57 @@ export class Streaming extends Construct {
     );
   }
 
-  /** Consume the given topics as the given consumer groups (what an event source mapping needs). */
-  grantConsume(grantee: iam.IGrantable, topics: readonly string[], groups: readonly string[]): void {
-    this.grantCluster(grantee, [
-      'kafka-cluster:Connect',
-      'kafka-cluster:DescribeClusterDynamicConfiguration',
-    ]);
-    grantee.grantPrincipal.addToPrincipalPolicy(
+  /** Reading the topics as the groups, committing and resetting the groups' offsets (replay). */
+  private consumeStatements(topics: readonly string[], groups: readonly string[]): iam.PolicyStatement[] {
+    return [
+      this.clusterStatement(['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration']),
       new iam.PolicyStatement({
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
         resources: topics.map((t) => this.topicArn(t)),
       }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
         resources: groups.map((g) => this.groupArn(g)),
       }),
-    );
+    ];
+  }
+
+  /** Consume the given topics as the given consumer groups (what an event source mapping needs). */
+  grantConsume(grantee: iam.IGrantable, topics: readonly string[], groups: readonly string[]): void {
+    for (const statement of this.consumeStatements(topics, groups)) {
+      grantee.grantPrincipal.addToPrincipalPolicy(statement);
+    }
+  }
+
+  /**
+   * Lets another team's consumer groups read chosen topics, independently of the sink's groups and from
+   * any retained offset: a managed policy `<prefix>-kafka-consumer-<team>` scoped to those topic and group
+   * ARNs, attached to the team's roles when given. Called for every `consumers` entry of the environment.
+   */
+  grantConsumerAccess(access: ConsumerAccess): iam.ManagedPolicy {
+    const topics = access.datasets.map((name) => topicOf({ name }));
+    const unknown = topics.filter((t) => !this.topics.some((spec) => spec.name === t));
+    if (!/^[a-z0-9-]+$/.test(access.team)) {
+      throw new Error(`Consumer team "${access.team}": use lower-case letters, digits and dashes`);
+    }
+    if (unknown.length > 0 || topics.length === 0) {
+      throw new Error(
+        `Consumer ${access.team}: no topic ${unknown.join(', ') || '(none named)'} on this cluster`,
+      );
+    }
+    const invalidGroups = access.groups.filter((g) => !/^[A-Za-z0-9._-]+$/.test(g));
+    if (invalidGroups.length > 0 || access.groups.length === 0) {
+      throw new Error(
+        `Consumer ${access.team}: name its consumer groups exactly (got ${access.groups.join(', ')})`,
+      );
+    }
+    return new iam.ManagedPolicy(this, `Consumer-${access.team}`, {
+      managedPolicyName: `${this.prefix}-kafka-consumer-${access.team}`,
+      description: `Team ${access.team} reads ${topics.join(', ')} as ${access.groups.join(', ')}`,
+      statements: this.consumeStatements(topics, access.groups),
+      roles: (access.roleArns ?? []).map((arn, i) =>
+        iam.Role.fromRoleArn(this, `Consumer-${access.team}-Role${i}`, arn, { mutable: false }),
+      ),
+    });
   }
 }

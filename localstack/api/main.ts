@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DATASETS } from '../../schemas';
-import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
+import { batchRouteOf, DOCS_ROUTE, HEALTH_ROUTE, OPENAPI_ROUTE, REDOC_ROUTE } from '../../schemas/openapi';
 import type { ApiMetrics, ObservedRequest, RenderedMetrics } from './metrics';
 import { type ProxyHandler, startLocalApi } from './server';
 
@@ -15,6 +15,8 @@ export interface ApiProcessConfig {
   readonly host: string;
   readonly port: number;
   readonly timeoutMs: number;
+  /** Where the /docs and /redoc pages' scripts are served from node_modules (offline). */
+  readonly docsAssetsPath: string;
 }
 
 export type ApiProcessMessage =
@@ -79,7 +81,14 @@ async function main(): Promise<void> {
     datasetByRoute.set(d.route, d.name);
     datasetByRoute.set(batchRouteOf(d), d.name);
   }
-  const known = new Set(['/', HEALTH_ROUTE, OPENAPI_ROUTE, ...datasetByRoute.keys()]);
+  const known = new Set([
+    '/',
+    HEALTH_ROUTE,
+    OPENAPI_ROUTE,
+    DOCS_ROUTE,
+    REDOC_ROUTE,
+    ...datasetByRoute.keys(),
+  ]);
 
   const api = await startLocalApi({
     handler: ingest.handler as ProxyHandler,
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
     host: config.host,
     port: config.port,
     timeoutMs: config.timeoutMs,
+    docsAssetsPath: config.docsAssetsPath,
     routeLabel: (path) => (known.has(normalise(path)) ? normalise(path) : 'unmatched'),
     onResult: (event, result) => {
       const dataset = datasetByRoute.get(normalise(event.path));

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, relative } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DOCS_ASSET_PACKAGES } from '../../lambdas/ingest/docs';
 import type { ApiMetrics } from './metrics';
 import { BAD_GATEWAY, fromProxyResult, type HttpResponse, lambdaContext, toProxyEvent } from './proxy-event';
 
@@ -21,12 +24,37 @@ export interface LocalApiOptions {
   readonly routeLabel: (path: string) => string;
   /** Called with every handler result, e.g. to count produced and rejected records. */
   readonly onResult?: (event: APIGatewayProxyEvent, result: APIGatewayProxyResult) => void;
+  /**
+   * URL path (e.g. `/docs-assets/`) under which the docs pages' assets are served from node_modules in
+   * the CDN's layout `<package>@<version>/<file>`: the ingest handler's DOCS_ASSETS_URL, so /docs and
+   * /redoc work offline.
+   */
+  readonly docsAssetsPath?: string;
 }
 
 export interface LocalApi {
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.map': 'application/json',
+};
+
+/** A file of a docs asset package (`<package>@<version>/<file>`), or undefined when there is none. */
+async function docsAsset(path: string): Promise<HttpResponse | undefined> {
+  const [, name, version, file] = /^((?:@[^/]+\/)?[^/@]+)@([^/]+)\/(.+)$/.exec(path) ?? [];
+  if (!name || !file || DOCS_ASSET_PACKAGES[name as keyof typeof DOCS_ASSET_PACKAGES] !== version) return;
+  const root = dirname(require.resolve(`${name}/package.json`));
+  const target = join(root, file);
+  const contentType = CONTENT_TYPES[extname(target)];
+  if (!contentType || relative(root, target).startsWith('..')) return;
+  const body = await readFile(target).catch(() => undefined);
+  return body && { status: 200, headers: { 'Content-Type': [contentType] }, body };
 }
 
 /** API Gateway refuses payloads above 10 MB before invoking the integration. */
@@ -45,6 +73,16 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     if (path === '/metrics' && req.method === 'GET') {
       const { contentType, body: text } = await metrics.render();
       return { status: 200, headers: { 'Content-Type': [contentType] }, body: Buffer.from(text) };
+    }
+    const { docsAssetsPath } = options;
+    if (docsAssetsPath && path.startsWith(docsAssetsPath) && req.method === 'GET') {
+      return (
+        (await docsAsset(path.slice(docsAssetsPath.length))) ?? {
+          status: 404,
+          headers: { 'Content-Type': ['application/json'] },
+          body: Buffer.from('{"detail": "Not Found"}'),
+        }
+      );
     }
     if (body.length > API_GATEWAY_MAX_PAYLOAD) {
       return {

@@ -5,7 +5,7 @@ import type { ObjectWriter } from '../../lambdas/sink/core';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../lib/config/environments';
 import { lambdaContext } from '../api/proxy-event';
-import { envelopeIngestTimeMs, LatencyHistogram, type LatencySnapshot } from '../lake/latency';
+import { ingestTimeMs, LatencyHistogram, type LatencySnapshot } from '../lake/latency';
 import { type BackoffPolicy, deliver, type InvocationOutcome, outcomeOf } from './delivery';
 import { kafkaOnFailureRecord, localMappingUuid, onFailureObjectKey } from './on-failure';
 
@@ -145,7 +145,7 @@ export async function startEventSourceMapping(
               const upTo = outcome === undefined ? -1n : outcome.ok ? undefined : BigInt(outcome.retryFrom);
               for (const m of messages) {
                 if (upTo !== undefined && BigInt(m.offset) >= upTo) break;
-                const accepted = envelopeIngestTimeMs(m.value);
+                const accepted = ingestTimeMs(m.headers);
                 if (accepted !== undefined) latency.add(writtenAt - accepted, accepted, writtenAt);
               }
               options.onInvocation?.({

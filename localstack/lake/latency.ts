@@ -9,6 +9,9 @@
  * ingest handler used. S3's LastModified cannot serve: it has one-second resolution. Values are kept in
  * 10 ms buckets, which is the resolution of the reported percentiles.
  */
+import type { ConsumedMessage } from '../../lambdas/sink/msk-event';
+import { INGEST_HEADERS } from '../../schemas';
+
 export const LATENCY_BUCKET_MS = 10;
 
 export interface LatencySnapshot {
@@ -90,13 +93,11 @@ export function throughput(snapshot: LatencySnapshot, records = snapshot.count):
   return records > 0 && span > 0 ? (records / span) * 1000 : 0;
 }
 
-/** `"ingest_time":"…"` of an envelope, without parsing the whole JSON value (the sink parses it anyway). */
-const INGEST_TIME = /"ingest_time"\s*:\s*"([^"]+)"/;
-
-export function envelopeIngestTimeMs(value: Buffer | string | null | undefined): number | undefined {
-  if (value == null) return undefined;
-  const match = INGEST_TIME.exec(typeof value === 'string' ? value : value.toString('utf8'));
+/** The ingest time a record's `ingest-time` header carries (schemas/envelope.ts), epoch ms. */
+export function ingestTimeMs(headers: ConsumedMessage['headers']): number | undefined {
+  const value = headers?.[INGEST_HEADERS.ingestTime];
+  const text = Array.isArray(value) ? value.at(-1) : value;
   // The ingest handler writes toISOString(): always UTC with a Z.
-  const ms = match ? Date.parse(match[1] as string) : Number.NaN;
+  const ms = text === undefined ? Number.NaN : Date.parse(Buffer.from(text).toString('utf8'));
   return Number.isFinite(ms) ? ms : undefined;
 }

@@ -243,7 +243,7 @@ each('%s', (env) => {
       expect(paths).toContain(def.route.slice(1));
       expect(batchRouteOf(def).endsWith('/batch')).toBe(true);
     }
-    expect(paths).toEqual(expect.arrayContaining(['health', 'openapi.json', 'batch']));
+    expect(paths).toEqual(expect.arrayContaining(['health', 'openapi.json', 'docs', 'redoc', 'batch']));
     const posts = resources(ingestion, 'AWS::ApiGateway::Method').filter(
       (m) => m.Properties.HttpMethod === 'POST',
     );

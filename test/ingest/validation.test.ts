@@ -164,7 +164,7 @@ describe.each([...DATASETS, iotSensorEvents].map((d) => [d.name, d] as const))('
       expect(status).toBe(200);
       const sent = memory.sends.at(-1);
       expect(memory.sends.length).toBe(sendsBefore + 1);
-      expect(JSON.parse(sent?.messages[0]?.value ?? '{}').data[field]).toEqual(canonical);
+      expect(JSON.parse(sent?.messages[0]?.value ?? '{}')[field]).toEqual(canonical);
     });
 
     if (spec.required) {
@@ -226,7 +226,7 @@ test('SPEC §3 producers: a Python-client transaction with nulls and an integer 
     status: 200,
     body: { message: 'Financial transaction ingested successfully', transaction_id: 'txn-1' },
   });
-  expect(JSON.parse(memory.sends.at(-1)?.messages[0]?.value ?? '{}').data).toEqual({
+  expect(JSON.parse(memory.sends.at(-1)?.messages[0]?.value ?? '{}')).toEqual({
     ...record,
     timestamp: '2024-01-15T10:30:00.123456Z',
   });

@@ -1,9 +1,4 @@
-import {
-  envelopeIngestTimeMs,
-  LatencyHistogram,
-  latencyPercentile,
-  throughput,
-} from '../../localstack/lake/latency';
+import { ingestTimeMs, LatencyHistogram, latencyPercentile, throughput } from '../../localstack/lake/latency';
 
 describe('accept-to-Parquet latency', () => {
   it('gives nearest-rank percentiles at 10 ms resolution', () => {
@@ -31,15 +26,12 @@ describe('accept-to-Parquet latency', () => {
     expect(total.count).toBe(0);
   });
 
-  it('reads the ingest time out of a Kafka envelope', () => {
-    const value = Buffer.from(
-      JSON.stringify({
-        data: { x: 1 },
-        metadata: { ingest_time: '2024-01-15T10:31:00.250Z', request_id: 'r' },
-      }),
-    );
-    expect(envelopeIngestTimeMs(value)).toBe(Date.UTC(2024, 0, 15, 10, 31, 0, 250));
-    expect(envelopeIngestTimeMs('{"data":{}}')).toBeUndefined();
-    expect(envelopeIngestTimeMs(null)).toBeUndefined();
+  it('reads the ingest time out of the ingest-time header', () => {
+    const at = '2024-01-15T10:31:00.250Z';
+    expect(ingestTimeMs({ 'ingest-time': Buffer.from(at) })).toBe(Date.UTC(2024, 0, 15, 10, 31, 0, 250));
+    expect(ingestTimeMs({ 'ingest-time': ['2020-01-01T00:00:00Z', at] })).toBe(Date.parse(at));
+    expect(ingestTimeMs({ 'ingest-time': 'not a time' })).toBeUndefined();
+    expect(ingestTimeMs({})).toBeUndefined();
+    expect(ingestTimeMs(undefined)).toBeUndefined();
   });
 });

@@ -10,9 +10,9 @@ import {
 } from '../../lambdas/sink/core';
 import { decodeMskEvent } from '../../lambdas/sink/decode';
 import { mskEvent } from '../../lambdas/sink/msk-event';
-import { createRegistry, iotSensorEvents, topicOf } from '../../schemas';
+import { createRegistry, financialTransactions, iotSensorEvents, topicOf } from '../../schemas';
 import { DATASETS } from '../../schemas/registry';
-import { envelope, message, queryParquet, TOPIC, transaction } from './support';
+import { ingestedHeaders, message, queryParquet, TOPIC, transaction } from './support';
 
 const settings: SinkSettings = { rawBucket: 'raw', quarantineBucket: 'quarantine', glueDatabase: 'lake' };
 const NOW = Date.UTC(2024, 0, 15, 10, 31, 2);
@@ -66,7 +66,7 @@ const quarantineLines = (store: ReturnType<typeof memoryStore>): QuarantineLine[
 
 describe('MSK event decoding', () => {
   it('groups by topic-partition, base64-encodes keys and values, and decodes back to the same text', async () => {
-    const value = envelope(transaction('txn-1', '2024-01-15T10:30:00.123456'));
+    const value = JSON.stringify(transaction('txn-1', '2024-01-15T10:30:00.123456'));
     const event = mskEvent(
       [
         message(7, value, { partition: 1 }),
@@ -79,7 +79,7 @@ describe('MSK event decoding', () => {
     const partition0 = event.records[`${TOPIC}-0`] ?? [];
     expect(partition0.map((r) => r.offset)).toEqual([3, 4]);
     expect(partition0[0]?.value).toBe(Buffer.from(value).toString('base64'));
-    expect(partition0[0]?.headers).toEqual([{ 'content-type': [...Buffer.from('application/json')] }]);
+    expect(partition0[0]?.headers).toContainEqual({ 'content-type': [...Buffer.from('application/json')] });
 
     const records = decodeMskEvent(event);
     expect(records.map((r) => [r.partition, r.offset, r.key]).sort()).toEqual([
@@ -90,7 +90,7 @@ describe('MSK event decoding', () => {
     const at = (offset: number) => records.find((r) => r.offset === offset);
     expect(at(3)?.value).toBe(value);
     expect(at(4)?.value).toBeNull();
-    expect(at(3)?.headers).toEqual([{ 'content-type': 'application/json' }]);
+    expect(at(3)?.headers).toEqual(Object.entries(ingestedHeaders()).map(([k, v]) => ({ [k]: v })));
   });
 });
 
@@ -99,10 +99,10 @@ describe('sinkBatch', () => {
     const d = deps();
     const event = mskEvent(
       [
-        message(10, envelope(transaction('a', '2024-01-15T10:30:00.123456'))),
+        message(10, JSON.stringify(transaction('a', '2024-01-15T10:30:00.123456'))),
         // +02:00 offset: 01:15 local is 23:15 UTC the day before
-        message(11, envelope(transaction('b', '2024-01-16T01:15:00.000001+02:00', 0.1))),
-        message(12, envelope(transaction('c', '2024-01-15T10:59:59.999999Z', -7))),
+        message(11, JSON.stringify(transaction('b', '2024-01-16T01:15:00.000001+02:00', 0.1))),
+        message(12, JSON.stringify(transaction('c', '2024-01-15T10:59:59.999999Z', -7))),
       ],
       { bootstrapServers: 'b' },
     );
@@ -151,7 +151,7 @@ describe('sinkBatch', () => {
       decodeMskEvent(
         mskEvent(
           Array.from({ length: 100 }, (_, i) =>
-            message(i, envelope(transaction(`t${i}`, '2024-01-15T10:30:00'))),
+            message(i, JSON.stringify(transaction(`t${i}`, '2024-01-15T10:30:00'))),
           ),
           { bootstrapServers: 'b' },
         ),
@@ -185,14 +185,18 @@ describe('sinkBatch', () => {
   it('quarantines every kind of bad message with its reason and coordinates, and drops nothing', async () => {
     const d = deps();
     const messages = [
-      message(0, envelope(transaction('ok-1', '2024-01-15T10:30:00'))),
-      message(1, envelope({ ...transaction('bad', 'yesterday'), amount: 'ten' })),
+      message(0, JSON.stringify(transaction('ok-1', '2024-01-15T10:30:00'))),
+      message(1, JSON.stringify({ ...transaction('bad', 'yesterday'), amount: 'ten' })),
       message(2, '{not json'),
       message(3, null),
-      message(4, JSON.stringify({ data: transaction('x', '2024-01-15T10:30:00') })),
-      message(5, envelope(transaction('y', '2024-01-15T10:30:00'), { dataset: 'insurance_claims' })),
+      message(4, JSON.stringify(transaction('x', '2024-01-15T10:30:00')), {
+        headers: ingestedHeaders({ ingest_time: 'yesterday' }),
+      }),
+      message(5, JSON.stringify(transaction('y', '2024-01-15T10:30:00')), {
+        headers: ingestedHeaders({ dataset: 'insurance_claims' }),
+      }),
       message(6, 'hello', { topic: 'raw_nobody', partition: 2 }),
-      message(7, envelope(transaction('ok-2', '2024-01-15T10:45:00'))),
+      message(7, JSON.stringify(transaction('ok-2', '2024-01-15T10:45:00'))),
       message(8, 'replaced below by bytes that are not even base64'),
     ];
     const event = mskEvent(messages, { bootstrapServers: 'b' });
@@ -206,8 +210,8 @@ describe('sinkBatch', () => {
       [1, 'validation_failed', 'financial_transactions'],
       [2, 'invalid_json', 'financial_transactions'],
       [3, 'missing_value', 'financial_transactions'],
-      [4, 'invalid_envelope', 'financial_transactions'],
-      [5, 'invalid_envelope', 'financial_transactions'],
+      [4, 'invalid_headers', 'financial_transactions'],
+      [5, 'invalid_headers', 'financial_transactions'],
       [8, 'invalid_json', 'financial_transactions'],
       [6, 'unknown_topic', null],
     ]);
@@ -238,7 +242,7 @@ describe('sinkBatch', () => {
 
   it('derives keys from topic, partition and first offset only, so retries overwrite', async () => {
     const messages = Array.from({ length: 10 }, (_, i) =>
-      message(100 + i, envelope(transaction(`t${i}`, `2024-01-15T${i % 2 ? '10' : '11'}:00:00`))),
+      message(100 + i, JSON.stringify(transaction(`t${i}`, `2024-01-15T${i % 2 ? '10' : '11'}:00:00`))),
     );
     const once = deps();
     await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), once);
@@ -275,7 +279,7 @@ describe('sinkBatch', () => {
         },
       },
     });
-    const messages = [message(0, envelope(transaction('a', '2024-01-15T10:30:00'))), message(1, '{')];
+    const messages = [message(0, JSON.stringify(transaction('a', '2024-01-15T10:30:00'))), message(1, '{')];
     await expect(sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), d)).rejects.toThrow(
       /Failed to write 1 of 2 objects .*raw_financial_transactions\+0\+0000000000000000001\.jsonl/,
     );
@@ -285,9 +289,9 @@ describe('sinkBatch', () => {
   it('registers each touched partition once per batch, and survives a catalog failure', async () => {
     const { calls, catalog } = catalogSpy();
     const messages = [
-      message(0, envelope(transaction('a', '2024-01-15T10:30:00'))),
-      message(1, envelope(transaction('b', '2024-01-15T10:40:00'))),
-      message(2, envelope(transaction('c', '2024-01-15T11:00:00'))),
+      message(0, JSON.stringify(transaction('a', '2024-01-15T10:30:00'))),
+      message(1, JSON.stringify(transaction('b', '2024-01-15T10:40:00'))),
+      message(2, JSON.stringify(transaction('c', '2024-01-15T11:00:00'))),
     ];
     await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), deps({ catalog }));
     expect(calls).toEqual([
@@ -314,6 +318,44 @@ describe('sinkBatch', () => {
     ]);
   });
 
+  it('lands a record produced without ingest headers (another tool) with defaults from Kafka', async () => {
+    const d = deps();
+    const plain = message(0, JSON.stringify(transaction('plain', '2024-01-15T10:30:00')), { headers: {} });
+    const summary = await sinkBatch(decodeMskEvent(mskEvent([plain], { bootstrapServers: 'b' })), d);
+    expect(summary).toMatchObject({ written: 1, quarantined: 0 });
+    const rows = await queryParquet(
+      rawFiles(d.store).map((f) => f.body),
+      `SELECT transaction_id, _request_id, _schema_version,
+              strftime(_ingest_time, '%Y-%m-%dT%H:%M:%S') AS ingest FROM read_parquet({files})`,
+    );
+    expect(rows).toEqual([
+      {
+        transaction_id: 'plain',
+        _request_id: '',
+        _schema_version: financialTransactions.schemaVersion,
+        ingest: '2024-01-15T10:31:00',
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      { 'content-type': 'application/avro' },
+      /content-type is "application\/avro", expected application\/json/,
+    ],
+    [{ 'schema-version': 'v2' }, /schema-version is not an int32: "v2"/],
+    [{ 'schema-version': '4294967296' }, /schema-version is not an int32/],
+  ])('quarantines a record whose header %j is present but wrong', async (wrong, detail) => {
+    const d = deps();
+    const bad = message(0, JSON.stringify(transaction('h', '2024-01-15T10:30:00')), {
+      headers: { ...ingestedHeaders(), ...wrong },
+    });
+    await sinkBatch(decodeMskEvent(mskEvent([bad], { bootstrapServers: 'b' })), d);
+    const [line] = quarantineLines(d.store);
+    expect(line?.reason).toBe('invalid_headers');
+    expect(line?.detail).toMatch(detail);
+  });
+
   it('stores json fields as JSON text and dataset topics it does not know go to quarantine', async () => {
     const d = deps();
     const iot = {
@@ -325,18 +367,12 @@ describe('sinkBatch', () => {
       status: 'ok',
       metadata: { firmware: '1.2.0' },
     };
-    const value = JSON.stringify({
-      data: iot,
-      metadata: {
-        dataset: 'iot_sensor_events',
-        schema_version: 1,
-        ingest_time: '2024-01-15T10:30:01Z',
-        request_id: 'r',
-      },
-    });
+    const headers = ingestedHeaders({ dataset: 'iot_sensor_events', ingest_time: '2024-01-15T10:30:01Z' });
     await sinkBatch(
       decodeMskEvent(
-        mskEvent([message(0, value, { topic: topicOf(iotSensorEvents) })], { bootstrapServers: 'b' }),
+        mskEvent([message(0, JSON.stringify(iot), { topic: topicOf(iotSensorEvents), headers })], {
+          bootstrapServers: 'b',
+        }),
       ),
       d,
     );
@@ -353,7 +389,7 @@ describe('sinkBatch', () => {
       Array.from({ length: count }, (_, i) =>
         message(
           from + i,
-          envelope(
+          JSON.stringify(
             transaction(`s${from + i}`, new Date(Date.UTC(2024, 0, 15, 10 - (from + i))).toISOString()),
           ),
           { timestamp: NOW },
@@ -366,7 +402,10 @@ describe('sinkBatch', () => {
       const { calls, catalog } = catalogSpy();
       const d = deps({ settings: { ...settings, maxHourFiles: 4 }, catalog });
       // the first hour again after the others: it has its file already
-      const messages = [...spread(10), message(10, envelope(transaction('again', '2024-01-15T10:59:00')))];
+      const messages = [
+        ...spread(10),
+        message(10, JSON.stringify(transaction('again', '2024-01-15T10:59:00'))),
+      ];
       const summary = await sink(messages, d);
 
       const keys = rawFiles(d.store).map((f) => f.key);

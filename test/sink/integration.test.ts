@@ -9,7 +9,7 @@ import { type ConsumedMessage, mskEvent } from '../../lambdas/sink/msk-event';
 import { rawTableName } from '../../lib/config/lake';
 import { financialTransactions } from '../../schemas';
 import { awsClientConfig, createTestBucket, kafkaBrokers, testKafka, uniqueName } from '../support/services';
-import { createRawCatalog, envelope, queryParquet, TOPIC, transaction } from './support';
+import { createRawCatalog, ingestedHeaders, queryParquet, TOPIC, transaction } from './support';
 
 /**
  * Real records through the real broker into the real handler: produced in the ingest envelope to the
@@ -30,12 +30,14 @@ interface Produced {
   key: string;
   value: string;
   partition: number;
+  headers: Record<string, string>;
 }
 
 function produced(): Produced[] {
   const valid = (i: number, timestamp: string, amount: number) => ({
     key: `${run}-txn-${i}`,
-    value: envelope(transaction(`${run}-txn-${i}`, timestamp, amount), { request_id: `${run}-req` }),
+    value: JSON.stringify(transaction(`${run}-txn-${i}`, timestamp, amount)),
+    headers: ingestedHeaders({ request_id: `${run}-req` }),
   });
   return [
     { ...valid(1, '2024-03-01T09:15:00.123456', 10.25), partition: 0 },
@@ -45,11 +47,19 @@ function produced(): Produced[] {
     { ...valid(1, '2024-03-01T09:15:00.123456', 10.25), partition: 0 },
     {
       key: `${run}-invalid`,
-      value: envelope({ ...transaction(`${run}-invalid`, 'not a time'), currency: 'DOLLARS' }),
+      value: JSON.stringify({ ...transaction(`${run}-invalid`, 'not a time'), currency: 'DOLLARS' }),
       partition: 0,
+      headers: ingestedHeaders(),
     },
-    { key: `${run}-garbage`, value: '\u0000not json', partition: 1 },
+    { key: `${run}-garbage`, value: '\u0000not json', partition: 1, headers: ingestedHeaders() },
     { ...valid(4, '2024-03-01T10:00:00', 99.99), partition: 1 },
+    // from another tool: the record alone, no ingest headers
+    {
+      key: `${run}-plain`,
+      value: JSON.stringify(transaction(`${run}-plain`, '2024-03-01T10:30:00')),
+      partition: 1,
+      headers: {},
+    },
   ];
 }
 
@@ -130,12 +140,7 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
     await producer.send({
       topic: TOPIC,
       acks: -1,
-      messages: messages.map(({ key, value, partition }) => ({
-        key,
-        value,
-        partition,
-        headers: { 'content-type': 'application/json' },
-      })),
+      messages,
     });
   } finally {
     await producer.disconnect();
@@ -162,6 +167,13 @@ it('lands exactly the valid records of a real topic as Parquet, quarantines the 
                  FROM read_parquet({files}) ORDER BY transaction_id, _kafka_offset`;
   const rows = await queryParquet([...raw.values()], query);
   expect(rows.map(({ _kafka_offset: _, ...r }) => r)).toEqual([
+    {
+      transaction_id: `${run}-plain`,
+      ts: '2024-03-01T10:30:00.000000',
+      amount: 125.5,
+      _request_id: '',
+      _kafka_partition: 1,
+    },
     {
       transaction_id: `${run}-txn-1`,
       ts: '2024-03-01T09:15:00.123456',

@@ -23,7 +23,7 @@ import {
   testKafka,
   uniqueName,
 } from '../support/services';
-import { createRawCatalog, envelope, queryParquet, TOPIC, transaction } from './support';
+import { createRawCatalog, ingestedHeaders, queryParquet, TOPIC, transaction } from './support';
 
 /**
  * S3 failing for longer than the retry budget, locally, end to end: the real sink handler behind the local
@@ -129,10 +129,10 @@ it('gives a batch up to the on-failure destination after the retry budget, and r
     messages: Array.from({ length: RECORDS }, (_, i) => ({
       key: `${run}-${i}`,
       partition: i % ends.length,
-      value: envelope(
+      value: JSON.stringify(
         transaction(`${run}-${i}`, new Date(Date.UTC(2024, 2, 1, 22 + (i % 4), i % 60)).toISOString()),
-        { request_id: run },
       ),
+      headers: ingestedHeaders({ request_id: run }),
     })),
   });
   await producer.disconnect();

@@ -7,7 +7,7 @@ import { type PutObject, sinkBatch } from '../../lambdas/sink/core';
 import { decodeMskEvent } from '../../lambdas/sink/decode';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import { createRegistry } from '../../schemas';
-import { envelope, message, transaction } from './support';
+import { ingestedHeaders, message, transaction } from './support';
 
 /** PySpark (local mode, the Glue 5 Spark version) reads the sink's Parquet with the same values as DuckDB. */
 const SPARK_READ = `
@@ -28,26 +28,16 @@ spark.stop()
 it('is read by pyspark with microsecond UTC timestamps and exact values', async () => {
   const files: PutObject[] = [];
   await sinkBatch(
-    Object.values(
+    decodeMskEvent(
       mskEvent(
         [
-          message(1, envelope(transaction('a', '2024-01-15T10:30:00.123456', 125.5))),
-          message(
-            2,
-            envelope(transaction('b', '2024-01-15T12:45:59.000001+02:00', -0.01), {
-              ingest_time: '2024-01-15T10:46:00Z',
-            }),
-          ),
+          message(1, JSON.stringify(transaction('a', '2024-01-15T10:30:00.123456', 125.5))),
+          message(2, JSON.stringify(transaction('b', '2024-01-15T12:45:59.000001+02:00', -0.01)), {
+            headers: ingestedHeaders({ ingest_time: '2024-01-15T10:46:00Z' }),
+          }),
         ],
         { bootstrapServers: 'b' },
-      ).records,
-    ).flatMap((records) =>
-      records.map((r) => ({
-        ...r,
-        key: null,
-        value: Buffer.from(r.value, 'base64').toString(),
-        headers: [],
-      })),
+      ),
     ),
     {
       registry: createRegistry(),
@@ -121,7 +111,7 @@ spark.stop()
 it('raw_to_curated finds every record of a far-spread batch, late file included', async () => {
   const root = mkdtempSync(join(tmpdir(), 'sink-late-'));
   const messages = Array.from({ length: 50 }, (_, i) =>
-    message(i, envelope(transaction(`t${i}`, new Date(Date.UTC(2024, 0, 15, 10 - i)).toISOString()))),
+    message(i, JSON.stringify(transaction(`t${i}`, new Date(Date.UTC(2024, 0, 15, 10 - i)).toISOString()))),
   );
   try {
     const summary = await sinkBatch(decodeMskEvent(mskEvent(messages, { bootstrapServers: 'b' })), {

@@ -5,7 +5,7 @@ import { CreateDatabaseCommand, CreateTableCommand, type GlueClient } from '@aws
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ConsumedMessage } from '../../lambdas/sink/msk-event';
 import { rawTableName } from '../../lib/config/lake';
-import { type Envelope, financialTransactions, topicOf } from '../../schemas';
+import { financialTransactions, type IngestMetadata, ingestHeaders, topicOf } from '../../schemas';
 
 export const TOPIC = topicOf(financialTransactions);
 
@@ -22,20 +22,18 @@ export function transaction(id: string, timestamp: string, amount = 125.5): Reco
   };
 }
 
-/** The Kafka value the ingest Lambda produces for a record. */
-export function envelope(data: unknown, metadata: Partial<Envelope['metadata']> = {}): string {
-  return JSON.stringify({
-    data,
-    metadata: {
-      dataset: financialTransactions.name,
-      schema_version: financialTransactions.schemaVersion,
-      ingest_time: '2024-01-15T10:31:00.000001Z',
-      request_id: 'req-1',
-      ...metadata,
-    },
+/** The headers the ingest Lambda puts on a record's message (its value is the record's JSON). */
+export function ingestedHeaders(metadata: Partial<IngestMetadata> = {}): Record<string, string> {
+  return ingestHeaders({
+    dataset: financialTransactions.name,
+    schema_version: financialTransactions.schemaVersion,
+    ingest_time: '2024-01-15T10:31:00.000001Z',
+    request_id: 'req-1',
+    ...metadata,
   });
 }
 
+/** A message as the ingest Lambda produces it: `value` is the record's JSON text, ingest headers. */
 export function message(
   offset: number,
   value: string | null,
@@ -48,7 +46,7 @@ export function message(
     timestamp: Date.UTC(2024, 0, 15, 10, 31),
     key: `txn-${offset}`,
     value,
-    headers: { 'content-type': 'application/json' },
+    headers: ingestedHeaders(),
     ...overrides,
   };
 }

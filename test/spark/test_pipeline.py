@@ -42,14 +42,13 @@ class Messages:
         self.items: list[dict] = []
 
     def add(self, data: dict, ingest: datetime = INGEST, partition: int = 0) -> None:
-        envelope = {
-            "data": data,
-            "metadata": {
-                "dataset": DATASET,
-                "schema_version": 1,
-                "ingest_time": iso(ingest),
-                "request_id": f"req-{self.offset}",
-            },
+        # The value is the record; the ingest metadata travels in headers (schemas/envelope.ts).
+        headers = {
+            "ingest-time": iso(ingest),
+            "request-id": f"req-{self.offset}",
+            "schema-version": "1",
+            "content-type": "application/json",
+            "dataset": DATASET,
         }
         self.items.append(
             {
@@ -58,7 +57,8 @@ class Messages:
                 "offset": self.offset,
                 "timestamp": int(ingest.timestamp() * 1000),
                 "key": data["transaction_id"],
-                "value": json.dumps(envelope),
+                "value": json.dumps(data),
+                "headers": [{name: value} for name, value in headers.items()],
             }
         )
         self.offset += 1

@@ -1,4 +1,4 @@
-import { type KafkaMessage, type KafkaProducer, KafkaUnavailableError } from './producer';
+import { type KafkaMessage, type KafkaProducer, KafkaUnavailableError, messageBytes } from './producer';
 
 export interface CoalescingOptions {
   /** Upper bound on one combined send (UTF-8 bytes of keys, values and headers): stays below message.max.bytes. */
@@ -106,12 +106,4 @@ export function coalescingProducer(inner: KafkaProducer, options: CoalescingOpti
     ping: () => inner.ping(),
     close: () => inner.close(),
   };
-}
-
-/** What a message weighs in a produce request: UTF-8 bytes of key, value and headers (Kafka counts bytes). */
-function messageBytes(message: KafkaMessage): number {
-  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
-  for (const [name, value] of Object.entries(message.headers))
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-  return bytes;
 }

@@ -23,6 +23,14 @@ export interface KafkaProducer {
   close(): Promise<void>;
 }
 
+/** What a message weighs in a produce request: UTF-8 bytes of key, value and headers (Kafka counts bytes). */
+export function messageBytes(message: KafkaMessage): number {
+  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers))
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
 export class KafkaUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

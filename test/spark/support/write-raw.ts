@@ -5,7 +5,8 @@
  *   npx tsx test/spark/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl>
  *
  * Each input line is one Kafka message as the event source mapping delivers it:
- * `{topic, partition, offset, timestamp (epoch ms), key, value}` where value is the ingest envelope text.
+ * `{topic, partition, offset, timestamp (epoch ms), key, value, headers}`: value is the record's JSON text,
+ * headers `[{name: text}]` carry the ingest metadata.
  * Messages are handed to the sink in batches, like the mapping does. Prints the sink summaries as JSON.
  */
 import { readFileSync } from 'node:fs';
