@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "glue-scripts"))
 
-from lakehouse_spark.curate import run_raw_to_curated  # noqa: E402
+from lakehouse_spark.curate import Paths, run_raw_to_curated  # noqa: E402
 from lakehouse_spark.registry import LOCAL_SCHEMA_DIR, Dataset, load_dataset  # noqa: E402
 from lakehouse_spark.runtime import spark_session  # noqa: E402
 
@@ -86,20 +86,23 @@ def write_raw(ds: Dataset, n: int, raw_dir: Path) -> None:
             pq.write_table(part.slice(i, FILE_ROWS), folder / f"raw_{ds.name}+0+{i:019d}.parquet")
 
 
+def local_paths(work: Path, ds: Dataset) -> Paths:
+    return Paths(
+        raw=str(work / "raw" / ds.name),
+        curated=str(work / "curated" / ds.name),
+        quarantine=str(work / "quarantine" / ds.name),
+        unreadable_files=str(work / "quarantine" / "_unreadable_files" / ds.name),
+        bookmark=str(work / "state" / ds.name),
+        gate_marker=str(work / "state" / "blocked.json"),
+    )
+
+
 def bench(spark, ds: Dataset, n: int) -> float:
     work = Path(tempfile.mkdtemp(prefix="bench-spark-"))
     try:
         write_raw(ds, n, work / "raw")
         t0 = time.perf_counter()
-        m = run_raw_to_curated(
-            spark,
-            ds,
-            raw_path=str(work / "raw" / ds.name),
-            curated_path=str(work / "curated" / ds.name),
-            quarantine_path=str(work / "quarantine" / ds.name),
-            bookmark_path=str(work / "state" / ds.name),
-            run_id="bench",
-        )
+        m = run_raw_to_curated(spark, ds, local_paths(work, ds), run_id="bench")
         seconds = time.perf_counter() - t0
         assert m.rows_read == n, m
         print(

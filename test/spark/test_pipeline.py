@@ -28,6 +28,7 @@ DATASET = "financial_transactions"
 TOPIC = f"raw_{DATASET}"
 INGEST = datetime(2024, 1, 17, 8, 0, tzinfo=timezone.utc)
 MIN_COUNT = 20
+LOOKBACK_HOURS = 24 * 366 * 10
 
 
 def iso(dt: datetime) -> str:
@@ -115,6 +116,8 @@ def lake(spark, aws_endpoint):
             f"--curated_uri={lake_uri}/curated",
             f"--quarantine_uri={lake_uri}/quarantine/curated",
             f"--state_uri={lake_uri}/state",
+            # The events are from 2024: a look-back of ten years makes every hour of them "recent".
+            f"--lookback_hours={LOOKBACK_HOURS}",
         ],
         "curated": f"{lake_uri}/curated/{DATASET}",
         "quarantine": f"{lake_uri}/quarantine/curated/{DATASET}",
