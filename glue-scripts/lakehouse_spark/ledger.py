@@ -31,10 +31,6 @@ def _bucket(offset: Column) -> Column:
     return F.shiftright(offset, BUCKET_BITS)
 
 
-def _position(offset: Column) -> Column:
-    return offset.bitwiseAND(_MASK)
-
-
 def coordinate_bitmaps(raw: DataFrame) -> tuple[dict[Key, int], int, int]:
     """(bitmap per bucket of the rows' coordinates as Python ints, rows read, rows without coordinates).
     Reads only the coordinate columns."""
@@ -85,9 +81,9 @@ def keep_unseen(raw: DataFrame, spark: SparkSession, unseen: dict[Key, int]) -> 
         (topic == F.col("_u_topic")) & (partition == F.col("_u_partition")) & (_bucket(offset) == F.col("_u_bucket")),
         "left",
     )
-    position = _position(offset)
-    byte = F.conv(F.hex(F.expr(f"substring(_u_offsets, shiftright(_kafka_offset & {_MASK}, 3) + 1, 1)")), 16, 10)
-    is_set = F.shiftright(byte.cast("int"), position.bitwiseAND(7).cast("int")).bitwiseAND(1) == 1
+    # Bit p of the bucket's bitmap is bit p % 8 of byte p // 8 (substring is 1-based).
+    byte = f"cast(conv(hex(substring(_u_offsets, shiftright(_kafka_offset & {_MASK}, 3) + 1, 1)), 16, 10) as int)"
+    is_set = F.expr(f"shiftright({byte}, cast(_kafka_offset & 7 as int)) & 1 = 1")
     keep = topic.isNull() | partition.isNull() | offset.isNull() | F.coalesce(is_set, F.lit(False))
     return joined.filter(keep).drop("_u_topic", "_u_partition", "_u_bucket", "_u_offsets")
 
