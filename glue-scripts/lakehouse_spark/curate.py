@@ -13,6 +13,8 @@ A run (run_raw_to_curated):
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -232,6 +234,15 @@ class RunMetrics:
     reasons: dict[str, int] = field(default_factory=dict)
     gate: dict = field(default_factory=dict)
     published: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)  # where the run's time went, per step
+
+    @contextmanager
+    def timed(self, step: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - start, 3)
 
     @property
     def rejected_share(self) -> float:
@@ -338,15 +349,19 @@ def publish(
     valid, rejected = split_quality(staged.checked, ds, future_tolerance_minutes)
     if discard:
         everything = staged.checked.withColumn(REASONS, reasons(ds, future_tolerance_minutes, discard)).drop(FAILED)
-        merge_quarantine(spark, quarantine_rows(everything, metrics.run_id), paths.quarantine)
+        with metrics.timed("quarantine"):
+            merge_quarantine(spark, quarantine_rows(everything, metrics.run_id), paths.quarantine)
     else:
         if metrics.rows_valid:
-            result = merge_curated(spark, to_curated(latest_per_id(valid, ds), ds), paths.curated, ds)
+            with metrics.timed("curated"):
+                result = merge_curated(spark, to_curated(latest_per_id(valid, ds), ds), paths.curated, ds)
             metrics.rows_inserted, metrics.rows_updated = result["inserted"], result["updated"]
             metrics.rows_superseded = metrics.rows_valid - result["inserted"] - result["updated"]
         if metrics.rows_quarantined:
-            merge_quarantine(spark, quarantine_rows(rejected, metrics.run_id), paths.quarantine)
-    ledger.record(spark, paths.ledger, staged.taken)
+            with metrics.timed("quarantine"):
+                merge_quarantine(spark, quarantine_rows(rejected, metrics.run_id), paths.quarantine)
+    with metrics.timed("ledger"):
+        ledger.record(spark, paths.ledger, staged.taken)
 
 
 def _take_in(
@@ -401,9 +416,11 @@ def run_raw_to_curated(
     if marker:
         candidates = [RawFile(**f) for f in marker["files"]]
     else:
-        listing = list_new_files(spark, paths.raw, paths.bookmark, lookback_hours, full_listing)
+        with metrics.timed("listing"):
+            listing = list_new_files(spark, paths.raw, paths.bookmark, lookback_hours, full_listing)
         candidates, metrics.files_listed = listing.new, listing.files_listed
-    files, staged = _take_in(spark, ds, candidates, paths, metrics, future_tolerance_minutes)
+    with metrics.timed("staging"):
+        files, staged = _take_in(spark, ds, candidates, paths, metrics, future_tolerance_minutes)
     metrics.files = len(files)
     unreadable_files = [f for f in candidates if f.path in metrics.files_unreadable]
     if staged is None:
@@ -425,7 +442,8 @@ def run_raw_to_curated(
         publish(spark, ds, staged, paths, metrics, future_tolerance_minutes, discard)
     finally:
         staged.checked.unpersist()
-    _finish(spark, paths, listing, files + unreadable_files, run_id)
+    with metrics.timed("bookmark"):
+        _finish(spark, paths, listing, files + unreadable_files, run_id)
     if marker:
         gate.clear_marker(spark, paths.gate_marker)
     metrics.published = True

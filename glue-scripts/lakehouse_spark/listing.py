@@ -54,18 +54,22 @@ class Listing:
     files_listed: int
 
 
-def _is_data_file(name: str) -> bool:
-    # Hidden and underscore files are in-progress or markers, skipped like Spark does.
-    return name.endswith(".parquet") and not name.startswith(("_", "."))
-
-
-def _files_under(fs, path) -> list[RawFile]:
-    found, it = [], fs.listFiles(path, True)
-    while it.hasNext():
-        st = it.next()
-        if _is_data_file(st.getPath().getName()):
-            found.append(RawFile(st.getPath().toString(), st.getLen(), st.getModificationTime()))
-    return found
+def _files_under(spark: SparkSession, folders: list[str]) -> list[RawFile]:
+    """The Parquet files under the folders, recursively, through Spark's own parallel file listing (the
+    binaryFile source reads no content unless asked for it): one round trip for all files instead of a
+    few per file. Hidden and underscore files (in progress, markers) are skipped, as Spark does, and so
+    are empty files (the sink never writes one: a Parquet file has at least its magic bytes)."""
+    if not folders:
+        return []
+    listed = (
+        spark.read.format("binaryFile")
+        .option("pathGlobFilter", "*.parquet")
+        .option("recursiveFileLookup", "true")
+        .load(folders)
+        .select("path", "length", F.expr("unix_millis(modificationTime)").alias("mtime"))
+        .collect()
+    )
+    return [RawFile(r["path"], r["length"], r["mtime"]) for r in listed]
 
 
 def _subfolders(fs, path, prefix: str) -> list[tuple[str, object]]:
@@ -97,19 +101,18 @@ def list_new_files(
     since = datetime.fromisoformat(state["listed_at"]) - timedelta(hours=lookback_hours) if state else None
     known = set(state["dates"]) if state else set()
     dates = _subfolders(fs, root, "event_date")
-    listed: list[RawFile] = []
+    folders: list[str] = []
     listed_dates = []
     for day, day_path in dates:
         if since is None or day not in known:
-            listed += _files_under(fs, day_path)
+            folders.append(day_path.toString())
         elif day >= since.strftime("%Y-%m-%d"):
             first_hour = since.strftime("%H") if day == since.strftime("%Y-%m-%d") else "00"
-            for hour, hour_path in _subfolders(fs, day_path, "event_hour"):
-                if hour >= first_hour:
-                    listed += _files_under(fs, hour_path)
+            folders += [p.toString() for hour, p in _subfolders(fs, day_path, "event_hour") if hour >= first_hour]
         else:
             continue
         listed_dates.append(day)
+    listed = _files_under(spark, folders)
     done = _bookmarked(spark, files_uri(bookmark_path), listed_dates)
     new = [f for f in listed if done.get(f.path) != (f.size, f.modification_time)]
     return Listing(started, new, sorted(d for d, _ in dates), sorted(listed_dates), len(listed))
