@@ -113,15 +113,19 @@ def latest_per_id(df: DataFrame, ds: Dataset) -> DataFrame:
     """One row per record id: its last update in the log. A record id is the Kafka key, so its updates
     share a partition and the offset orders them (ingest clocks of different Lambda instances skew);
     only versions from different partitions (after a topic's partition count changed) are ordered by
-    ingest time. Both windows run on one shuffle by id."""
+    ingest time. One shuffle by id and one sort: the second window needs no ordering of its own."""
     in_partition = Window.partitionBy(ds.id_field, "_kafka_topic", "_kafka_partition").orderBy(
         F.col("_kafka_offset").desc()
     )
-    across = Window.partitionBy(ds.id_field).orderBy(
-        F.col("_ingest_time").desc(), F.col("_kafka_topic").desc(), F.col("_kafka_partition").desc()
+    latest_partition = F.max(F.struct("_ingest_time", "_kafka_topic", "_kafka_partition")).over(
+        Window.partitionBy(ds.id_field)
     )
     last = df.repartition(ds.id_field).withColumn("_rank", F.row_number().over(in_partition)).filter("_rank = 1")
-    return last.withColumn("_rank", F.row_number().over(across)).filter("_rank = 1").drop("_rank")
+    return (
+        last.withColumn("_latest", latest_partition)
+        .filter(F.col("_latest") == F.struct("_ingest_time", "_kafka_topic", "_kafka_partition"))
+        .drop("_rank", "_latest")
+    )
 
 
 def to_curated(df: DataFrame, ds: Dataset) -> DataFrame:
@@ -178,9 +182,11 @@ def quarantine_rows(rejected: DataFrame, run_id: str) -> DataFrame:
 
 def _insert_new(spark: SparkSession, rows: DataFrame, path: str, key: list[str]) -> None:
     """Insert-only MERGE on key (creating the table on first use): rows already there are left alone."""
-    table = DeltaTable.createIfNotExists(spark).location(path).addColumns(rows.schema).execute()
+    if not DeltaTable.isDeltaTable(spark, path):
+        rows.write.format("delta").save(path)
+        return
     cond = " AND ".join(f"t.{k} <=> s.{k}" for k in key)
-    table.alias("t").merge(rows.alias("s"), cond).whenNotMatchedInsertAll().execute()
+    DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), cond).whenNotMatchedInsertAll().execute()
 
 
 def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
@@ -310,28 +316,30 @@ class Staged:
 def stage(
     spark: SparkSession, ds: Dataset, files: list[RawFile], ledger_path: str, future_tolerance_minutes: int
 ) -> Staged:
-    """Reads the files and applies the rules, without writing anything (the caller unpersists `checked`)."""
+    """Reads the files and applies the rules, without writing anything. One pass gives the coordinates,
+    the rows that fail a rule and a checksum that makes Spark decode every column (so that a file it
+    cannot read fails here, before anything is published); a second pass over the rejected rows only
+    when there are some. Nothing is cached: scanning Parquet again is cheaper than caching it."""
     raw = read_raw(spark, ds, files)
-    bitmaps, rows_read, uncoordinated = ledger.coordinate_bitmaps(raw)
+    checked = with_quality(raw, ds, future_tolerance_minutes)
+    decode = F.xxhash64(*[F.col(c) for c in raw.columns]).cast("decimal(38,0)")
+    bitmaps, rows_read, uncoordinated, totals = ledger.coordinate_bitmaps(
+        checked, _failed=F.col(FAILED).cast("long"), _decoded=decode
+    )
     already = ledger.seen(spark, ledger_path, list(bitmaps))
     taken = {k: m & ~already.get(k, 0) for k, m in bitmaps.items()}
     rows_new = sum(m.bit_count() for m in taken.values()) + uncoordinated
     # Only when some coordinate was taken in before or comes twice is a row-by-row test needed.
-    fresh = raw if rows_new == rows_read else ledger.keep_unseen(raw, spark, taken)
-    checked = with_quality(fresh, ds, future_tolerance_minutes).persist()
-    try:
-        failed = checked.agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col(FAILED).cast("int")).alias("failed")).first()
-        counts: dict[str, int] = {}
-        rows_quarantined = 0
-        if failed["failed"]:
-            _, rejected = split_quality(checked, ds, future_tolerance_minutes)
-            for r in rejected.dropDuplicates(list(ledger.COORDINATES)).groupBy(REASONS).count().collect():
-                rows_quarantined += r["count"]
-                for reason in r[REASONS]:
-                    counts[reason] = counts.get(reason, 0) + r["count"]
-    except Exception:
-        checked.unpersist()
-        raise
+    if rows_new != rows_read:
+        checked = with_quality(ledger.keep_unseen(raw, spark, taken), ds, future_tolerance_minutes)
+    counts: dict[str, int] = {}
+    rows_quarantined = 0
+    if totals["_failed"]:
+        _, rejected = split_quality(checked, ds, future_tolerance_minutes)
+        for r in rejected.dropDuplicates(list(ledger.COORDINATES)).groupBy(REASONS).count().collect():
+            rows_quarantined += r["count"]
+            for reason in r[REASONS]:
+                counts[reason] = counts.get(reason, 0) + r["count"]
     return Staged(checked, taken, rows_read, rows_new, rows_quarantined, counts)
 
 
@@ -427,21 +435,18 @@ def run_raw_to_curated(
         metrics.gate = gate.decide(0, 0, max_rejected_share)
         _finish(spark, paths, listing, unreadable_files, run_id)
         return metrics
-    try:
-        metrics.rows_read, metrics.rows_new = staged.rows_read, staged.rows_new
-        metrics.rows_redelivered = staged.rows_read - staged.rows_new
-        metrics.rows_quarantined, metrics.reasons = staged.rows_quarantined, staged.reasons
-        metrics.rows_valid = staged.rows_new - staged.rows_quarantined
-        metrics.gate = gate.decide(staged.rows_new, staged.rows_quarantined, max_rejected_share)
-        if gate_action in ("accept", "discard"):
-            metrics.gate.update(decision=f"{gate_action}ed by an operator", blocked_by_run=marker["run_id"])
-        elif metrics.gate["decision"] == "blocked":
-            gate.write_marker(spark, paths.gate_marker, run_id, metrics.gate, staged.reasons, files)
-            return metrics
-        discard = gate.discard_reason(marker["run_id"]) if gate_action == "discard" else None
-        publish(spark, ds, staged, paths, metrics, future_tolerance_minutes, discard)
-    finally:
-        staged.checked.unpersist()
+    metrics.rows_read, metrics.rows_new = staged.rows_read, staged.rows_new
+    metrics.rows_redelivered = staged.rows_read - staged.rows_new
+    metrics.rows_quarantined, metrics.reasons = staged.rows_quarantined, staged.reasons
+    metrics.rows_valid = staged.rows_new - staged.rows_quarantined
+    metrics.gate = gate.decide(staged.rows_new, staged.rows_quarantined, max_rejected_share)
+    if gate_action in ("accept", "discard"):
+        metrics.gate.update(decision=f"{gate_action}ed by an operator", blocked_by_run=marker["run_id"])
+    elif metrics.gate["decision"] == "blocked":
+        gate.write_marker(spark, paths.gate_marker, run_id, metrics.gate, staged.reasons, files)
+        return metrics
+    discard = gate.discard_reason(marker["run_id"]) if gate_action == "discard" else None
+    publish(spark, ds, staged, paths, metrics, future_tolerance_minutes, discard)
     with metrics.timed("bookmark"):
         _finish(spark, paths, listing, files + unreadable_files, run_id)
     if marker:

@@ -31,23 +31,30 @@ def _bucket(offset: Column) -> Column:
     return F.shiftright(offset, BUCKET_BITS)
 
 
-def coordinate_bitmaps(raw: DataFrame) -> tuple[dict[Key, int], int, int]:
-    """(bitmap per bucket of the rows' coordinates as Python ints, rows read, rows without coordinates).
-    Reads only the coordinate columns."""
+def coordinate_bitmaps(df: DataFrame, **sums: Column) -> tuple[dict[Key, int], int, int, dict[str, int]]:
+    """(bitmap per bucket of the rows' coordinates as Python ints, rows, rows without coordinates, the
+    totals of `sums`), in one pass."""
     topic, partition, offset = (F.col(c) for c in COORDINATES)
     groups = (
-        raw.groupBy(topic.alias("t"), partition.alias("p"), _bucket(offset).alias("b"))
-        .agg(F.count(F.lit(1)).alias("n"), F.expr(f"bitmap_construct_agg(_kafka_offset & {_MASK})").alias("m"))
+        df.groupBy(topic.alias("_t"), partition.alias("_p"), _bucket(offset).alias("_b"))
+        .agg(
+            F.count(F.lit(1)).alias("_n"),
+            F.expr(f"bitmap_construct_agg(_kafka_offset & {_MASK})").alias("_m"),
+            *[F.sum(c).alias(name) for name, c in sums.items()],
+        )
         .collect()
     )
     bitmaps, rows, uncoordinated = {}, 0, 0
+    totals = dict.fromkeys(sums, 0)
     for g in groups:
-        rows += g["n"]
-        if g["t"] is None or g["p"] is None or g["b"] is None:
-            uncoordinated += g["n"]
+        rows += g["_n"]
+        for name in sums:
+            totals[name] += g[name] or 0
+        if g["_t"] is None or g["_p"] is None or g["_b"] is None:
+            uncoordinated += g["_n"]
         else:
-            bitmaps[(g["t"], g["p"], g["b"])] = int.from_bytes(g["m"], "little")
-    return bitmaps, rows, uncoordinated
+            bitmaps[(g["_t"], g["_p"], g["_b"])] = int.from_bytes(g["_m"], "little")
+    return bitmaps, rows, uncoordinated, totals
 
 
 def seen(spark: SparkSession, path: str, keys: list[Key]) -> dict[Key, int]:
