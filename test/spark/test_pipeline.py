@@ -10,7 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from delta.tables import DeltaTable
-from pipeline_support import INGEST, MIN_COUNT, Messages, curated_to_gold, gold_args, raw_to_curated, run_job, run_summary, sink, txn, version
+from pipeline_support import (
+    INGEST,
+    MIN_COUNT,
+    Messages,
+    curated_to_gold,
+    gold_args,
+    raw_to_curated,
+    run_job,
+    run_summary,
+    sink,
+    txn,
+    version,
+)
 
 from lakehouse_spark.gold import GOLD_TABLES, gold_tables
 
