@@ -1,18 +1,22 @@
 """`npm run bench:spark`: rows/s of raw_to_curated (list, read, quality rules, dedup, MERGE, quarantine,
-bookmark) in local[2] for 100k and 1M financial transactions. Goal: >= 50k rows/s.
+bookmark) in local[2] for 100k and 1M financial transactions, with the seconds of each step. Goal: >= 50k rows/s.
+`npm run bench:spark -- --listing [files]`: the cost of finding new raw files among 100,000 (default) small
+files on the local file system, incremental (the job's default) against a full listing.
 
 Raw Parquet is generated with pyarrow in the raw-zone layout and schema (x-raw-columns of the generated
 JSON schema), in files of 10k rows like sink batches, with 1% duplicate deliveries and 0.05% rows the
 curated rules reject. The lake lives on the local file system, so the figure is Spark's, not the
-emulator's; JVM start and data generation are not timed. Usage: bench/spark.py [rows ...]
+emulator's; JVM start and data generation are not timed. Usage: bench/spark.py [rows ...] | --listing [files]
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +26,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "glue-scripts"))
 
-from lakehouse_spark.curate import run_raw_to_curated  # noqa: E402
+from lakehouse_spark.curate import Paths, run_raw_to_curated  # noqa: E402
+from lakehouse_spark.listing import list_new_files, record_files, record_listing  # noqa: E402
 from lakehouse_spark.registry import LOCAL_SCHEMA_DIR, Dataset, load_dataset  # noqa: E402
 from lakehouse_spark.runtime import spark_session  # noqa: E402
 
@@ -86,37 +91,85 @@ def write_raw(ds: Dataset, n: int, raw_dir: Path) -> None:
             pq.write_table(part.slice(i, FILE_ROWS), folder / f"raw_{ds.name}+0+{i:019d}.parquet")
 
 
+def local_paths(work: Path, ds: Dataset) -> Paths:
+    return Paths(
+        raw=str(work / "raw" / ds.name),
+        curated=str(work / "curated" / ds.name),
+        quarantine=str(work / "quarantine" / ds.name),
+        unreadable_files=str(work / "quarantine" / "_unreadable_files" / ds.name),
+        bookmark=str(work / "state" / ds.name),
+        gate_marker=str(work / "state" / "blocked.json"),
+    )
+
+
 def bench(spark, ds: Dataset, n: int) -> float:
     work = Path(tempfile.mkdtemp(prefix="bench-spark-"))
     try:
         write_raw(ds, n, work / "raw")
         t0 = time.perf_counter()
-        m = run_raw_to_curated(
-            spark,
-            ds,
-            raw_path=str(work / "raw" / ds.name),
-            curated_path=str(work / "curated" / ds.name),
-            quarantine_path=str(work / "quarantine" / ds.name),
-            bookmark_path=str(work / "state" / ds.name),
-            run_id="bench",
-        )
+        m = run_raw_to_curated(spark, ds, local_paths(work, ds), run_id="bench")
         seconds = time.perf_counter() - t0
         assert m.rows_read == n, m
         print(
             f"raw_to_curated {n:>9,} rows: {seconds:6.1f} s  {n / seconds:>9,.0f} rows/s  "
             f"({m.files} files, {m.rows_inserted:,} curated, {m.rows_superseded:,} superseded, "
-            f"{m.rows_quarantined:,} quarantined)",
+            f"{m.rows_quarantined:,} quarantined)  load {load()}",
             flush=True,
         )
+        print("    seconds per step: " + ", ".join(f"{k} {v:.1f}" for k, v in m.seconds.items()), flush=True)
         return n / seconds
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed(label: str, fn):
+    t0 = time.perf_counter()
+    result = fn()
+    print(f"{label}: {time.perf_counter() - t0:6.2f} s  load {load()}", flush=True)
+    return result
+
+
+def bench_listing(spark, n: int) -> None:
+    """n raw files over the last days (60 per hour), then 100 new ones in the current hour."""
+    work = Path(tempfile.mkdtemp(prefix="bench-listing-"))
+    raw, bookmark = work / "raw", str(work / "bookmark")
+    now = datetime.now(timezone.utc)
+    per_hour = 60
+    try:
+        for i in range(n):
+            hour = now - timedelta(hours=1 + i // per_hour)
+            folder = raw / f"event_date={hour:%Y-%m-%d}" / f"event_hour={hour:%H}"
+            if i % per_hour == 0:
+                folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"raw_x+0+{i:019d}.parquet").write_bytes(b"PAR1")
+        print(f"{n:,} raw files over {n // per_hour // 24} days; load {load()}")
+        first = timed("first listing (no bookmark)", lambda: list_new_files(spark, str(raw), bookmark, 48))
+        timed(f"bookmark {len(first.new):,} files", lambda: record_files(spark, bookmark, first.new, "r1"))
+        record_listing(spark, bookmark, first)
+        folder = raw / f"event_date={now:%Y-%m-%d}" / f"event_hour={now:%H}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(100):
+            (folder / f"raw_x+0+{n + i:019d}.parquet").write_bytes(b"PAR1")
+        for label, full in (("full listing", True), ("incremental listing (48 h look-back)", False)):
+            found = timed(label, lambda full=full: list_new_files(spark, str(raw), bookmark, 48, full))
+            print(f"    listed {found.files_listed:,} files, {len(found.new)} new")
+        timed("bookmark the 100 new files", lambda: record_files(spark, bookmark, found.new, "r2"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
     spark = spark_session("bench-spark")
     spark.sparkContext.setLogLevel("ERROR")
+    if sys.argv[1:2] == ["--listing"]:
+        bench_listing(spark, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
+        spark.stop()
+        return
+    sizes = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
     ds = load_dataset(spark, DATASET, str(LOCAL_SCHEMA_DIR))
     print(f"local Spark {spark.version}, master {spark.sparkContext.master}; warming up on 20,000 rows")
     bench(spark, ds, 20_000)

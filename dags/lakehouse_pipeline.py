@@ -1,8 +1,12 @@
 """MWAA DAGs of the lakehouse (SPEC §8).
 
 - `lakehouse_pipeline`: per dataset, raw_to_curated -> data-quality gate -> curated_to_gold (Glue jobs),
-  with retries. The gate reads the run summary raw_to_curated wrote and fails the run (without retrying)
-  when the rejected share exceeds the data-quality objective.
+  with retries. raw_to_curated takes the gate's decision itself, between staging and publishing (it is
+  given the objective): a blocked run publishes nothing and blocks the dataset until an operator acts
+  (runbooks/quality-gate-blocked.md; trigger the DAG with conf {"gate_action": {"<dataset>": "accept" |
+  "discard" | "retry"}}). The gate task reads that decision from the run summary and fails the DAG run
+  (without retrying), so curated_to_gold does not run. Once a week (Sunday 00:00) the listing of raw files
+  is a full one, for records later than the look-back.
 - `lakehouse_maintenance`: weekly OPTIMIZE / Z-order / VACUUM of every table of every dataset.
 
 Everything environment-specific comes from `lakehouse_dag_config.json`, which CDK writes next to this
@@ -37,6 +41,12 @@ from airflow.utils.task_group import TaskGroup
 CONFIG_PATH = Path(os.environ.get("LAKEHOUSE_DAG_CONFIG", Path(__file__).with_name("lakehouse_dag_config.json")))
 # One id per DAG run, safe in an S3 key; raw_to_curated writes its summary under it, the gate reads it.
 RUN_ID = "{{ ts_nodash }}"
+LISTING = "{{ 'full' if logical_date.weekday() == 6 and logical_date.hour == 0 else 'incremental' }}"
+
+
+def gate_action(dataset: str) -> str:
+    """The operator's decision for a blocked dataset, from the DAG run's conf (default: none)."""
+    return "{{ ((dag_run.conf or {}).get('gate_action') or {}).get('%s', 'none') }}" % dataset
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -56,20 +66,25 @@ def run_summary_key(state_uri: str, dataset: str, run_id: str) -> tuple[str, str
     return u.netloc, u.path.lstrip("/")
 
 
-def check_rejected_share(summary: dict, max_share: float) -> str:
-    """Fails the run (no retry: rerunning does not make bad data good) above the quality objective."""
-    read, rejected = summary["rows_read"], summary["rows_quarantined"]
-    share = rejected / read if read else 0.0
-    message = f"{summary['dataset']}: {rejected} of {read} rows quarantined ({share:.4%}, objective {max_share:.4%})"
-    if share > max_share:
-        raise AirflowFailException(f"data-quality gate failed: {message}; reasons {summary.get('reasons')}")
+def check_gate(summary: dict) -> str:
+    """Fails the run (no retry: rerunning does not make bad data good) when raw_to_curated's gate blocked."""
+    gate = summary["gate"]
+    message = (
+        f"{summary['dataset']}: {gate['decision']}; {gate.get('rows_quarantined', 0)} of {gate.get('rows', 0)} new rows "
+        f"quarantined ({gate.get('rejected_share', 0.0):.4%}, objective {gate.get('max_rejected_share')})"
+    )
+    if gate["decision"] == "blocked":
+        raise AirflowFailException(
+            f"data-quality gate blocked {message}; blocked by run {gate.get('blocked_by_run', summary['run_id'])}, "
+            f"reasons {summary.get('reasons')}; see runbooks/quality-gate-blocked.md"
+        )
     return message
 
 
-def quality_gate(dataset: str, state_uri: str, max_share: float, run_id: str, region: str | None) -> str:
+def quality_gate(dataset: str, state_uri: str, run_id: str, region: str | None) -> str:
     bucket, key = run_summary_key(state_uri, dataset, run_id)
     summary = json.loads(S3Hook(region_name=region).read_key(key, bucket))
-    return check_rejected_share(summary, max_share)
+    return check_gate(summary)
 
 
 def glue_job(task_id: str, job_name: str, region: str | None, args: dict[str, str]) -> GlueJobOperator:
@@ -104,7 +119,13 @@ def build_pipeline(cfg: dict) -> DAG:
                     "raw_to_curated",
                     jobs["raw_to_curated"],
                     region,
-                    {"--dataset": dataset, "--run_id": RUN_ID},
+                    {
+                        "--dataset": dataset,
+                        "--run_id": RUN_ID,
+                        "--max_rejected_share": str(cfg["max_rejected_share"]),
+                        "--listing": LISTING,
+                        "--gate_action": gate_action(dataset),
+                    },
                 )
                 gate = PythonOperator(
                     task_id="quality_gate",
@@ -112,11 +133,10 @@ def build_pipeline(cfg: dict) -> DAG:
                     op_kwargs={
                         "dataset": dataset,
                         "state_uri": cfg["state_uri"],
-                        "max_share": float(cfg["max_rejected_share"]),
                         "run_id": RUN_ID,
                         "region": region,
                     },
-                    retries=1,
+                    retries=0,
                 )
                 gold = glue_job("curated_to_gold", jobs["curated_to_gold"], region, {"--dataset": dataset})
                 curate >> gate >> gold

@@ -3,8 +3,15 @@ All logic lives in lakehouse_spark.curate; this file only wires arguments to it.
 
 import json
 
-from lakehouse_spark.curate import run_raw_to_curated
-from lakehouse_spark.layout import bookmark_uri, default_run_id, run_summary_uri, table_uri
+from lakehouse_spark.curate import Paths, run_raw_to_curated
+from lakehouse_spark.layout import (
+    bookmark_uri,
+    default_run_id,
+    gate_marker_uri,
+    run_summary_uri,
+    table_uri,
+    unreadable_files_uri,
+)
 from lakehouse_spark.registry import load_dataset
 from lakehouse_spark.runtime import REQUIRED, job_args, spark_session
 from lakehouse_spark.storage import write_json
@@ -23,20 +30,41 @@ def main() -> None:
             "schema_uri": None,
             "run_id": None,
             "future_tolerance_minutes": "5",
+            # The data-quality objective (lib/config alarms.rejectedRatio, passed by the DAG): above it the
+            # run publishes nothing and blocks the dataset. Without it every run passes.
+            "max_rejected_share": None,
+            # Late records are looked for in the hours since the previous listing minus this look-back;
+            # --listing full lists everything (the DAG does it weekly).
+            "lookback_hours": "48",
+            "listing": "incremental",
+            # What to do with a blocked dataset: none | accept | discard | retry (runbooks/quality-gate-blocked.md).
+            "gate_action": "none",
         }
     )
     spark = spark_session(f"{JOB}-{args['dataset']}")
     ds = load_dataset(spark, args["dataset"], args["schema_uri"])
     run_id = args["run_id"] or default_run_id()
+    if args["listing"] not in ("incremental", "full"):
+        raise SystemExit("--listing must be incremental or full")
+    paths = Paths(
+        raw=table_uri(args["raw_uri"], ds.name),
+        curated=table_uri(args["curated_uri"], ds.name),
+        quarantine=table_uri(args["quarantine_uri"], ds.name),
+        unreadable_files=unreadable_files_uri(args["quarantine_uri"], ds.name),
+        bookmark=bookmark_uri(args["state_uri"], JOB, ds.name),
+        gate_marker=gate_marker_uri(args["state_uri"], JOB, ds.name),
+    )
+    share = args["max_rejected_share"]
     metrics = run_raw_to_curated(
         spark,
         ds,
-        raw_path=table_uri(args["raw_uri"], ds.name),
-        curated_path=table_uri(args["curated_uri"], ds.name),
-        quarantine_path=table_uri(args["quarantine_uri"], ds.name),
-        bookmark_path=bookmark_uri(args["state_uri"], JOB, ds.name),
+        paths,
         run_id=run_id,
         future_tolerance_minutes=int(args["future_tolerance_minutes"]),
+        max_rejected_share=float(share) if share not in (None, "") else None,
+        lookback_hours=float(args["lookback_hours"]),
+        full_listing=args["listing"] == "full",
+        gate_action=args["gate_action"] or "none",
     )
     write_json(spark, run_summary_uri(args["state_uri"], JOB, ds.name, run_id), metrics.as_dict())
     print(json.dumps(metrics.as_dict(), sort_keys=True))

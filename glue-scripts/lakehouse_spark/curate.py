@@ -1,16 +1,20 @@
 """raw -> curated: schema enforcement, normalisation, data-quality rules, deduplication and the Delta MERGE.
 
-Incrementality: a bookmark (a small Delta table in the scripts bucket) lists every raw file processed, with
-its size and modification time. A run lists the raw prefix, reads only files absent from the bookmark or
-changed since (the sink overwrites a file under the same name when Kafka redelivers a batch, possibly with
-more rows), writes curated and quarantine, and records the files in the bookmark last. Every write is
-idempotent (curated MERGE replaces a row only with a strictly newer version; quarantine MERGE is
-insert-only, keyed by Kafka coordinates), so a run that failed before its bookmark commit can simply be
-rerun; a run that finds nothing new commits nothing at all.
+A run (run_raw_to_curated):
+1. finds the raw files not taken in yet (listing.py: pruned listing, compacted bookmark);
+2. stages them: reads them, drops the Kafka coordinates already taken in (ledger.py) and applies the
+   quality rules; a file Spark cannot read with the raw schema (corrupt, or a column of another type) is
+   quarantined as a file, with the reason, and the run goes on without it;
+3. takes the gate's decision on the staged rows (gate.py) and, if it passes, publishes: curated MERGE (by
+   record id, the last update by partition offset wins), quarantine MERGE (insert-only, by coordinates),
+   then the ledger and the bookmark. Every write is idempotent, so a run that failed before its bookmark
+   commit can simply be rerun; a run that finds nothing new commits nothing at all.
 """
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -18,7 +22,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from . import gate, ledger
+from .listing import Listing, RawFile, list_new_files, record_files, record_listing
 from .registry import Dataset
+from .storage import fs_path
 
 REASONS = "_dq_reasons"
 FAILED = "_dq_failed"
@@ -90,21 +97,35 @@ def with_quality(df: DataFrame, ds: Dataset, future_tolerance_minutes: int) -> D
 
 def split_quality(checked: DataFrame, ds: Dataset, future_tolerance_minutes: int) -> tuple[DataFrame, DataFrame]:
     """(valid rows, rejected rows with their `_dq_reasons`)."""
-    checks = quality_checks(ds, future_tolerance_minutes)
-    reasons = F.array_compact(F.array(*[F.when(cond, F.lit(msg)) for cond, msg in checks]))
     return (
         checked.filter(~F.col(FAILED)).drop(FAILED),
-        checked.filter(F.col(FAILED)).withColumn(REASONS, reasons).drop(FAILED),
+        checked.filter(F.col(FAILED)).withColumn(REASONS, reasons(ds, future_tolerance_minutes)).drop(FAILED),
     )
+
+
+def reasons(ds: Dataset, future_tolerance_minutes: int, *extra: str) -> Column:
+    """The reasons a row fails the rules, then the `extra` ones."""
+    checks = quality_checks(ds, future_tolerance_minutes)
+    return F.array_compact(F.array(*[F.when(cond, F.lit(msg)) for cond, msg in checks], *map(F.lit, extra)))
 
 
 def latest_per_id(df: DataFrame, ds: Dataset) -> DataFrame:
-    """One row per record id: the latest ingest wins, then the highest Kafka offset (a record id is the
-    Kafka key, so all its versions are in one partition and offsets order them)."""
-    w = Window.partitionBy(ds.id_field).orderBy(
-        F.col("_ingest_time").desc(), F.col("_kafka_offset").desc(), F.col("_kafka_partition").desc()
+    """One row per record id: its last update in the log. A record id is the Kafka key, so its updates
+    share a partition and the offset orders them (ingest clocks of different Lambda instances skew);
+    only versions from different partitions (after a topic's partition count changed) are ordered by
+    ingest time. One shuffle by id and one sort: the second window needs no ordering of its own."""
+    in_partition = Window.partitionBy(ds.id_field, "_kafka_topic", "_kafka_partition").orderBy(
+        F.col("_kafka_offset").desc()
     )
-    return df.withColumn("_rank", F.row_number().over(w)).filter("_rank = 1").drop("_rank")
+    latest_partition = F.max(F.struct("_ingest_time", "_kafka_topic", "_kafka_partition")).over(
+        Window.partitionBy(ds.id_field)
+    )
+    last = df.repartition(ds.id_field).withColumn("_rank", F.row_number().over(in_partition)).filter("_rank = 1")
+    return (
+        last.withColumn("_latest", latest_partition)
+        .filter(F.col("_latest") == F.struct("_ingest_time", "_kafka_topic", "_kafka_partition"))
+        .drop("_rank", "_latest")
+    )
 
 
 def to_curated(df: DataFrame, ds: Dataset) -> DataFrame:
@@ -121,67 +142,117 @@ def to_curated(df: DataFrame, ds: Dataset) -> DataFrame:
 
 CDF = {"delta.enableChangeDataFeed": "true"}  # curated_to_gold follows curated tables through their change feed
 
-
-def _ensure_table(spark: SparkSession, path: str, df: DataFrame) -> DeltaTable:
-    return DeltaTable.createIfNotExists(spark).location(path).addColumns(df.schema).execute()
+# The row in s is a later update than t: by offset in the same partition, by ingest time across partitions.
+NEWER = (
+    "(s._kafka_topic = t._kafka_topic AND s._kafka_partition = t._kafka_partition AND s._kafka_offset > t._kafka_offset)"
+    " OR ((s._kafka_topic <> t._kafka_topic OR s._kafka_partition <> t._kafka_partition)"
+    " AND s._ingest_time > t._ingest_time)"
+)
 
 
 def merge_curated(spark: SparkSession, rows: DataFrame, path: str, ds: Dataset) -> dict[str, int]:
-    """Upsert by record id; an existing row is replaced only by a strictly newer version (later ingest,
-    or same ingest and higher offset), so merging the same rows again changes nothing. Into a table with
-    table yet (the first load) the rows, already one per id, are simply written."""
+    """Upsert by record id; an existing row is replaced only by a later update (NEWER), so merging the same
+    rows again changes nothing. Into a path with no table yet (the first load) the rows, already one per
+    id, are simply written."""
     if not DeltaTable.isDeltaTable(spark, path):
         rows.write.format("delta").partitionBy(EVENT_DATE).options(**CDF).save(path)
         m = DeltaTable.forPath(spark, path).history(1).first()["operationMetrics"]
         n = int(m.get("numOutputRows", 0))
-        return {"inserted": n, "updated": 0, "source": n}
+        return {"inserted": n, "updated": 0}
     table = DeltaTable.forPath(spark, path)
-    newer = "s._ingest_time > t._ingest_time OR (s._ingest_time = t._ingest_time AND s._kafka_offset > t._kafka_offset)"
     (
         table.alias("t")
         .merge(rows.alias("s"), f"t.`{ds.id_field}` = s.`{ds.id_field}`")
-        .whenMatchedUpdateAll(condition=newer)
+        .whenMatchedUpdateAll(condition=NEWER)
         .whenNotMatchedInsertAll()
         .execute()
     )
     m = table.history(1).first()["operationMetrics"]
-    return {
-        "inserted": int(m.get("numTargetRowsInserted", 0)),
-        "updated": int(m.get("numTargetRowsUpdated", 0)),
-        "source": int(m.get("numSourceRows", 0)),
-    }
+    return {"inserted": int(m.get("numTargetRowsInserted", 0)), "updated": int(m.get("numTargetRowsUpdated", 0))}
 
 
 def quarantine_rows(rejected: DataFrame, run_id: str) -> DataFrame:
-    return rejected.withColumn("_run_id", F.lit(run_id)).withColumn("_quarantined_at", F.current_timestamp())
+    """One row per Kafka coordinate (the same record may come in two raw files of one run)."""
+    return (
+        rejected.dropDuplicates(list(ledger.COORDINATES))
+        .withColumn("_run_id", F.lit(run_id))
+        .withColumn("_quarantined_at", F.current_timestamp())
+    )
+
+
+def _insert_new(spark: SparkSession, rows: DataFrame, path: str, key: list[str]) -> None:
+    """Insert-only MERGE on key (creating the table on first use): rows already there are left alone."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        rows.write.format("delta").save(path)
+        return
+    cond = " AND ".join(f"t.{k} <=> s.{k}" for k in key)
+    DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), cond).whenNotMatchedInsertAll().execute()
 
 
 def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
-    """Insert-only, keyed by the Kafka coordinates of the rejected row: a retried batch adds nothing."""
-    table = _ensure_table(spark, path, rows)
-    key = ["_kafka_topic", "_kafka_partition", "_kafka_offset", SOURCE_FILE]
-    cond = " AND ".join(f"t.{k} <=> s.{k}" for k in key)
-    table.alias("t").merge(rows.alias("s"), cond).whenNotMatchedInsertAll().execute()
+    """Keyed by the Kafka coordinates of the rejected row, whichever raw file carried it."""
+    _insert_new(spark, rows, path, list(ledger.COORDINATES))
+
+
+UNREADABLE_SCHEMA = "path STRING, size BIGINT, modification_time BIGINT, reason STRING, _run_id STRING"
+
+
+def quarantine_files(spark: SparkSession, path: str, files: list[RawFile], reasons: dict[str, str], run_id: str) -> None:
+    """Raw files Spark cannot read, with the reason; keyed by (path, size, time): a rewritten file is new."""
+    rows = [(f.path, f.size, f.modification_time, reasons[f.path], run_id) for f in files]
+    df = spark.createDataFrame(rows, UNREADABLE_SCHEMA).withColumn("_quarantined_at", F.current_timestamp())
+    _insert_new(spark, df, path, ["path", "size", "modification_time"])
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a run reads and writes (raw_to_curated.py composes them from the zone URIs)."""
+
+    raw: str
+    curated: str
+    quarantine: str
+    unreadable_files: str
+    bookmark: str
+    gate_marker: str
+
+    @property
+    def ledger(self) -> str:
+        return f"{self.bookmark}/coordinates"
 
 
 @dataclass
 class RunMetrics:
-    """What a run did; the DAG's quality gate reads it (rejected_share)."""
+    """What a run did; the run summary the DAG's quality gate reads (`gate`)."""
 
     dataset: str
     run_id: str
     files: int = 0
+    files_listed: int = 0
+    files_unreadable: dict[str, str] = field(default_factory=dict)
     rows_read: int = 0
+    rows_redelivered: int = 0
+    rows_new: int = 0
     rows_quarantined: int = 0
     rows_valid: int = 0
     rows_superseded: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    gate: dict = field(default_factory=dict)
+    published: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)  # where the run's time went, per step
+
+    @contextmanager
+    def timed(self, step: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - start, 3)
 
     @property
     def rejected_share(self) -> float:
-        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+        return self.rows_quarantined / self.rows_new if self.rows_new else 0.0
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items()}
@@ -189,99 +260,203 @@ class RunMetrics:
         return d
 
 
-def process_rows(
+def read_raw(spark: SparkSession, ds: Dataset, files: list[RawFile]) -> DataFrame:
+    return spark.read.schema(ds.raw_schema()).parquet(*[f.path for f in files]).withColumn(SOURCE_FILE, F.input_file_name())
+
+
+def _reason(error: Exception) -> str:
+    """The innermost cause of a read failure, in one line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [line for line in lines if line.startswith("Caused by:")]
+    return (causes[-1].removeprefix("Caused by:").strip() if causes else lines[0] if lines else repr(error))[:500]
+
+
+def unreadable(spark: SparkSession, ds: Dataset, files: list[RawFile]) -> tuple[dict[str, str], list[str]]:
+    """({path: reason} of the files Spark cannot read with the raw schema, [paths gone since the listing]),
+    by bisection: a few probes find a few bad files among many."""
+    bad: dict[str, str] = {}
+    gone: list[str] = []
+
+    def probe(group: list[RawFile]) -> Exception | None:
+        try:
+            df = read_raw(spark, ds, group)
+            df.select(F.sum(F.xxhash64(*df.columns))).collect()  # decodes every column
+        except Exception as e:  # noqa: BLE001  (any failure to read is what we are looking for)
+            return e
+        return None
+
+    def walk(group: list[RawFile]) -> None:
+        error = probe(group)
+        if error is None:
+            return
+        if len(group) > 1:
+            walk(group[: len(group) // 2])
+            walk(group[len(group) // 2 :])
+            return
+        fs, path = fs_path(spark, group[0].path)
+        if fs.exists(path):
+            bad[group[0].path] = _reason(error)
+        else:
+            gone.append(group[0].path)
+
+    walk(files)
+    return bad, gone
+
+
+@dataclass
+class Staged:
+    checked: DataFrame  # new coordinates only, normalised, flagged _dq_failed
+    taken: dict  # the new coordinates, for the ledger
+    rows_read: int
+    rows_new: int
+    rows_quarantined: int
+    reasons: dict[str, int]
+
+
+def stage(
+    spark: SparkSession, ds: Dataset, files: list[RawFile], ledger_path: str, future_tolerance_minutes: int
+) -> Staged:
+    """Reads the files and applies the rules, without writing anything. One pass gives the coordinates,
+    the rows that fail a rule and a checksum that makes Spark decode every column (so that a file it
+    cannot read fails here, before anything is published); a second pass over the rejected rows only
+    when there are some. Nothing is cached: scanning Parquet again is cheaper than caching it."""
+    raw = read_raw(spark, ds, files)
+    checked = with_quality(raw, ds, future_tolerance_minutes)
+    decode = F.xxhash64(*[F.col(c) for c in raw.columns]).cast("decimal(38,0)")
+    bitmaps, rows_read, uncoordinated, totals = ledger.coordinate_bitmaps(
+        checked, _failed=F.col(FAILED).cast("long"), _decoded=decode
+    )
+    already = ledger.seen(spark, ledger_path, list(bitmaps))
+    taken = {k: m & ~already.get(k, 0) for k, m in bitmaps.items()}
+    rows_new = sum(m.bit_count() for m in taken.values()) + uncoordinated
+    # Only when some coordinate was taken in before or comes twice is a row-by-row test needed.
+    if rows_new != rows_read:
+        checked = with_quality(ledger.keep_unseen(raw, spark, taken), ds, future_tolerance_minutes)
+    counts: dict[str, int] = {}
+    rows_quarantined = 0
+    if totals["_failed"]:
+        _, rejected = split_quality(checked, ds, future_tolerance_minutes)
+        for r in rejected.dropDuplicates(list(ledger.COORDINATES)).groupBy(REASONS).count().collect():
+            rows_quarantined += r["count"]
+            for reason in r[REASONS]:
+                counts[reason] = counts.get(reason, 0) + r["count"]
+    return Staged(checked, taken, rows_read, rows_new, rows_quarantined, counts)
+
+
+def publish(
     spark: SparkSession,
-    raw: DataFrame,
     ds: Dataset,
-    curated_path: str,
-    quarantine_path: str,
+    staged: Staged,
+    paths: Paths,
     metrics: RunMetrics,
     future_tolerance_minutes: int,
+    discard: str | None = None,
 ) -> None:
-    checked = with_quality(raw, ds, future_tolerance_minutes).persist()
-    try:
-        summary = checked.agg(
-            F.count(F.lit(1)).alias("rows"), F.sum(F.col(FAILED).cast("int")).alias("rejected")
-        ).first()
-        if not summary["rows"]:
-            return
-        valid, rejected = split_quality(checked, ds, future_tolerance_minutes)
-        n_valid = summary["rows"] - summary["rejected"]
-        if n_valid:
-            result = merge_curated(spark, to_curated(latest_per_id(valid, ds), ds), curated_path, ds)
-            metrics.rows_inserted += result["inserted"]
-            metrics.rows_updated += result["updated"]
-            metrics.rows_superseded += n_valid - result["source"]
-        if summary["rejected"]:
-            merge_quarantine(spark, quarantine_rows(rejected, metrics.run_id), quarantine_path)
-            for row in rejected.select(F.explode(REASONS).alias("r")).groupBy("r").count().collect():
-                metrics.reasons[row["r"]] = metrics.reasons.get(row["r"], 0) + row["count"]
-        metrics.rows_read += summary["rows"]
-        metrics.rows_quarantined += summary["rejected"]
-        metrics.rows_valid += n_valid
-    finally:
-        checked.unpersist()
+    """Curated and quarantine MERGEs, then the ledger. With `discard` (a reason), every row goes to the
+    quarantine with that reason added and nothing to curated."""
+    valid, rejected = split_quality(staged.checked, ds, future_tolerance_minutes)
+    if discard:
+        everything = staged.checked.withColumn(REASONS, reasons(ds, future_tolerance_minutes, discard)).drop(FAILED)
+        with metrics.timed("quarantine"):
+            merge_quarantine(spark, quarantine_rows(everything, metrics.run_id), paths.quarantine)
+    else:
+        if metrics.rows_valid:
+            with metrics.timed("curated"):
+                result = merge_curated(spark, to_curated(latest_per_id(valid, ds), ds), paths.curated, ds)
+            metrics.rows_inserted, metrics.rows_updated = result["inserted"], result["updated"]
+            metrics.rows_superseded = metrics.rows_valid - result["inserted"] - result["updated"]
+        if metrics.rows_quarantined:
+            with metrics.timed("quarantine"):
+                merge_quarantine(spark, quarantine_rows(rejected, metrics.run_id), paths.quarantine)
+    with metrics.timed("ledger"):
+        ledger.record(spark, paths.ledger, staged.taken)
 
 
-def list_files(spark: SparkSession, root: str) -> list[tuple[str, int, int]]:
-    """(path, size, modification time) of every Parquet file under root, recursively (Hadoop FS listing,
-    a flat listing on S3); hidden and underscore files are in-progress or markers, skipped like Spark does."""
-    jvm = spark.sparkContext._jvm
-    root_path = jvm.org.apache.hadoop.fs.Path(root)
-    fs = root_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    if not fs.exists(root_path):
-        return []
-    found, it = [], fs.listFiles(root_path, True)
-    while it.hasNext():
-        st = it.next()
-        name = st.getPath().getName()
-        if name.endswith(".parquet") and not name.startswith(("_", ".")):
-            found.append((st.getPath().toString(), st.getLen(), st.getModificationTime()))
-    return found
-
-
-BOOKMARK_SCHEMA = "path STRING, size BIGINT, modification_time BIGINT, run_id STRING"
-
-
-def new_files(spark: SparkSession, listed: list[tuple[str, int, int]], bookmark_path: str) -> list[str]:
-    """Listed files not yet in the bookmark with the same size and modification time."""
-    if not listed:
-        return []
-    current = spark.createDataFrame(listed, "path STRING, size BIGINT, modification_time BIGINT")
-    if not DeltaTable.isDeltaTable(spark, bookmark_path):
-        return [p for p, _, _ in listed]
-    done = spark.read.format("delta").load(bookmark_path)
-    fresh = current.join(done, ["path", "size", "modification_time"], "left_anti")
-    return [r["path"] for r in fresh.select("path").collect()]
-
-
-def record_files(
-    spark: SparkSession, listed: list[tuple[str, int, int]], files: list[str], bookmark_path: str, run_id: str
-) -> None:
-    wanted = set(files)
-    rows = [(p, size, mtime, run_id) for p, size, mtime in listed if p in wanted]
-    # Append only: a changed file gets one more entry, and lookups match on size and time as well.
-    spark.createDataFrame(rows, BOOKMARK_SCHEMA).write.format("delta").mode("append").save(bookmark_path)
+def _take_in(
+    spark: SparkSession,
+    ds: Dataset,
+    files: list[RawFile],
+    paths: Paths,
+    metrics: RunMetrics,
+    future_tolerance_minutes: int,
+) -> tuple[list[RawFile], Staged | None]:
+    """Stages the files, quarantining (and leaving out) those Spark cannot read; returns the files staged
+    (those gone since the listing are left for the next listing) and the staged rows."""
+    while files:
+        try:
+            return files, stage(spark, ds, files, paths.ledger, future_tolerance_minutes)
+        except Exception:
+            bad, gone = unreadable(spark, ds, files)
+            if not bad and not gone:
+                raise
+            if bad:
+                quarantine_files(spark, paths.unreadable_files, [f for f in files if f.path in bad], bad, metrics.run_id)
+                metrics.files_unreadable.update(bad)
+            files = [f for f in files if f.path not in bad and f.path not in gone]
+    return files, None
 
 
 def run_raw_to_curated(
     spark: SparkSession,
     ds: Dataset,
-    raw_path: str,
-    curated_path: str,
-    quarantine_path: str,
-    bookmark_path: str,
+    paths: Paths,
     run_id: str,
     future_tolerance_minutes: int = 5,
+    max_rejected_share: float | None = None,
+    lookback_hours: float = 48,
+    full_listing: bool = False,
+    gate_action: str = "none",
 ) -> RunMetrics:
-    """Processes every raw file not yet processed (see the module doc) and returns what it did."""
+    """Takes in every raw file not yet taken in (see the module doc) and returns what it did."""
+    if gate_action not in gate.ACTIONS:
+        raise ValueError(f"gate_action must be one of {', '.join(gate.ACTIONS)}")
     metrics = RunMetrics(dataset=ds.name, run_id=run_id)
-    listed = list_files(spark, raw_path)
-    files = new_files(spark, listed, bookmark_path)
-    if not files:
+    marker = gate.read_marker(spark, paths.gate_marker)
+    if marker and gate_action == "none":
+        metrics.gate = gate.still_blocked(marker, paths.gate_marker)
         return metrics
-    raw = spark.read.schema(ds.raw_schema()).parquet(*files).withColumn(SOURCE_FILE, F.input_file_name())
+    if not marker and gate_action != "none":
+        raise ValueError(f"--gate_action {gate_action}: {ds.name} is not blocked")
+    if gate_action == "retry":
+        gate.clear_marker(spark, paths.gate_marker)
+        marker = None
+    listing: Listing | None = None
+    if marker:
+        candidates = [RawFile(**f) for f in marker["files"]]
+    else:
+        with metrics.timed("listing"):
+            listing = list_new_files(spark, paths.raw, paths.bookmark, lookback_hours, full_listing)
+        candidates, metrics.files_listed = listing.new, listing.files_listed
+    with metrics.timed("staging"):
+        files, staged = _take_in(spark, ds, candidates, paths, metrics, future_tolerance_minutes)
     metrics.files = len(files)
-    process_rows(spark, raw, ds, curated_path, quarantine_path, metrics, future_tolerance_minutes)
-    record_files(spark, listed, files, bookmark_path, run_id)
+    unreadable_files = [f for f in candidates if f.path in metrics.files_unreadable]
+    if staged is None:
+        metrics.gate = gate.decide(0, 0, max_rejected_share)
+        _finish(spark, paths, listing, unreadable_files, run_id)
+        return metrics
+    metrics.rows_read, metrics.rows_new = staged.rows_read, staged.rows_new
+    metrics.rows_redelivered = staged.rows_read - staged.rows_new
+    metrics.rows_quarantined, metrics.reasons = staged.rows_quarantined, staged.reasons
+    metrics.rows_valid = staged.rows_new - staged.rows_quarantined
+    metrics.gate = gate.decide(staged.rows_new, staged.rows_quarantined, max_rejected_share)
+    if gate_action in ("accept", "discard"):
+        metrics.gate.update(decision=f"{gate_action}ed by an operator", blocked_by_run=marker["run_id"])
+    elif metrics.gate["decision"] == "blocked":
+        gate.write_marker(spark, paths.gate_marker, run_id, metrics.gate, staged.reasons, files)
+        return metrics
+    discard = gate.discard_reason(marker["run_id"]) if gate_action == "discard" else None
+    publish(spark, ds, staged, paths, metrics, future_tolerance_minutes, discard)
+    with metrics.timed("bookmark"):
+        _finish(spark, paths, listing, files + unreadable_files, run_id)
+    if marker:
+        gate.clear_marker(spark, paths.gate_marker)
+    metrics.published = True
     return metrics
+
+
+def _finish(spark: SparkSession, paths: Paths, listing: Listing | None, files: list[RawFile], run_id: str) -> None:
+    """Bookmark last: the files taken in (or quarantined as files), then the listing time."""
+    record_files(spark, paths.bookmark, files, run_id)
+    if listing is not None:
+        record_listing(spark, paths.bookmark, listing)

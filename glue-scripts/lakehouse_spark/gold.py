@@ -86,15 +86,16 @@ def daily_p95(curated: DataFrame, spec: DailyP95, min_count: int) -> DataFrame:
         F.avg(amount).over(group).alias("_mean"),
         F.stddev_samp(amount).over(group).alias("_std"),
     )
-    kept = scored.filter(
-        F.col("_std").isNull() | (F.abs(F.col("_amount") - F.col("_mean")) <= F.lit(spec.sigmas) * F.col("_std"))
-    )
-    removed = scored.groupBy(EVENT_DATE, spec.category).agg(F.count(F.lit(1)).alias("_all"))
+    kept = F.col("_std").isNull() | (F.abs(F.col("_amount") - F.col("_mean")) <= F.lit(spec.sigmas) * F.col("_std"))
+    # One aggregation, no join back: a join on the category would lose groups whose category is null.
     return (
-        kept.groupBy(EVENT_DATE, spec.category)
-        .agg(F.count(F.lit(1)).alias("record_count"), F.percentile("_amount", 0.95).alias("p95_amount"))
+        scored.groupBy(EVENT_DATE, spec.category)
+        .agg(
+            F.count(F.when(kept, 1)).alias("record_count"),
+            F.percentile(F.when(kept, F.col("_amount")), 0.95).alias("p95_amount"),
+            F.count(F.lit(1)).alias("_all"),
+        )
         .filter(F.col("record_count") >= min_count)
-        .join(removed, [EVENT_DATE, spec.category], "left")
         .withColumn("outliers_removed", F.col("_all") - F.col("record_count"))
         .drop("_all")
     )

@@ -15,6 +15,16 @@ def bookmark_uri(state_uri: str, job: str, dataset: str) -> str:
     return f"{state_uri.rstrip('/')}/bookmarks/{job}/{dataset}"
 
 
+def gate_marker_uri(state_uri: str, job: str, dataset: str) -> str:
+    """Present while a dataset is blocked by the quality gate (lakehouse_spark/gate.py)."""
+    return f"{state_uri.rstrip('/')}/blocked/{job}/{dataset}.json"
+
+
+def unreadable_files_uri(quarantine_uri: str, dataset: str) -> str:
+    """Delta table of the raw files Spark could not read, with the reason (next to the dataset's quarantine)."""
+    return f"{quarantine_uri.rstrip('/')}/_unreadable_files/{dataset}"
+
+
 def run_summary_uri(state_uri: str, job: str, dataset: str, run_id: str) -> str:
     """The run summary the DAG's data-quality gate reads (dags/lakehouse_pipeline.py: run_summary_key)."""
     return f"{state_uri.rstrip('/')}/runs/{job}/{dataset}/{run_id}.json"

@@ -8,14 +8,14 @@ import json
 from pyspark.sql import SparkSession
 
 
-def _fs_path(spark: SparkSession, uri: str):
+def fs_path(spark: SparkSession, uri: str):
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
 def write_json(spark: SparkSession, uri: str, doc: dict) -> None:
-    fs, path = _fs_path(spark, uri)
+    fs, path = fs_path(spark, uri)
     out = fs.create(path, True)
     try:
         out.write(bytearray(json.dumps(doc, indent=2, sort_keys=True, default=str).encode()))
@@ -25,7 +25,7 @@ def write_json(spark: SparkSession, uri: str, doc: dict) -> None:
 
 def read_json(spark: SparkSession, uri: str) -> dict | None:
     """The document, or None when there is none yet."""
-    fs, path = _fs_path(spark, uri)
+    fs, path = fs_path(spark, uri)
     if not fs.exists(path):
         return None
     stream = fs.open(path)
@@ -34,3 +34,8 @@ def read_json(spark: SparkSession, uri: str) -> dict | None:
     finally:
         stream.close()
     return json.loads(text)
+
+
+def delete(spark: SparkSession, uri: str) -> None:
+    fs, path = fs_path(spark, uri)
+    fs.delete(path, False)

@@ -25,6 +25,8 @@ const JOBS: { script: string; args: Record<string, string> }[] = [
       '--raw_uri': s3('raw'),
       '--curated_uri': s3('curated'),
       '--quarantine_uri': s3('quarantine', QUARANTINE_CURATED_PREFIX),
+      // The quality gate's objective, as the DAG passes it on AWS.
+      '--max_rejected_share': String(LOCAL.alarms.rejectedRatio),
       ...STATE,
     },
   },

@@ -36,14 +36,43 @@ def test_maintenance_is_weekly_per_dataset(dagbag):
     assert {t.script_args["--dataset"] for t in dag.tasks} == set(DATASETS)
 
 
-def test_quality_gate_fails_above_the_objective():
-    from lakehouse_pipeline import check_rejected_share
+def test_raw_to_curated_gets_the_objective_listing_and_gate_action(dagbag):
+    dag = dagbag.dags["lakehouse_pipeline"]
+    curate = dag.get_task(f"{DATASETS[0]}.raw_to_curated")
+    assert curate.script_args["--max_rejected_share"] == str(CONFIG["max_rejected_share"])
+    assert "dag_run.conf" in curate.script_args["--gate_action"] and DATASETS[0] in curate.script_args["--gate_action"]
+    assert "full" in curate.script_args["--listing"]
+    assert dag.get_task(f"{DATASETS[0]}.quality_gate").retries == 0
 
-    ok = {"dataset": "d", "rows_read": 10_000, "rows_quarantined": 10}
-    assert "0.1000%" in check_rejected_share(ok, 0.001)
-    assert check_rejected_share({"dataset": "d", "rows_read": 0, "rows_quarantined": 0}, 0.001)
-    with pytest.raises(AirflowFailException, match="data-quality gate failed"):
-        check_rejected_share({**ok, "rows_quarantined": 11}, 0.001)
+
+def test_quality_gate_follows_the_jobs_decision():
+    from lakehouse_pipeline import check_gate
+
+    def summary(decision, **gate):
+        figures = {"rows": 10_000, "rows_quarantined": 10, "rejected_share": 0.001, "max_rejected_share": 0.001}
+        return {"dataset": "d", "run_id": "r", "reasons": {"x": 1}, "gate": {**figures, **gate, "decision": decision}}
+
+    assert "0.1000%" in check_gate(summary("passed"))
+    assert check_gate(summary("accepted by an operator"))
+    with pytest.raises(AirflowFailException, match="gate blocked.*blocked by run r1"):
+        check_gate(summary("blocked", rows=0, rows_quarantined=0, rejected_share=0.0, blocked_by_run="r1"))
+    with pytest.raises(AirflowFailException, match="quality-gate-blocked.md"):
+        check_gate(summary("blocked", rows_quarantined=11, rejected_share=0.0011))
+
+
+def test_gate_action_template_reads_the_dag_run_conf(dagbag):
+    from jinja2 import Environment
+
+    template = dagbag.dags["lakehouse_pipeline"].get_task(f"{DATASETS[0]}.raw_to_curated").script_args["--gate_action"]
+    render = Environment().from_string(template).render
+
+    class Run:
+        def __init__(self, conf):
+            self.conf = conf
+
+    assert render(dag_run=Run(None)) == "none"
+    assert render(dag_run=Run({"gate_action": {DATASETS[0]: "discard"}})) == "discard"
+    assert render(dag_run=Run({"gate_action": {"other": "accept"}})) == "none"
 
 
 def test_gate_reads_where_the_job_writes():

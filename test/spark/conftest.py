@@ -95,3 +95,11 @@ def datasets():
         p.name.removesuffix(".schema.json"): parse_dataset(json.loads(p.read_text()))
         for p in LOCAL_SCHEMA_DIR.glob("*.schema.json")
     }
+
+
+@pytest.fixture()
+def lake(spark, aws_endpoint):
+    """Fresh raw and lake buckets with the jobs' arguments for them (pipeline_support.make_lake)."""
+    from pipeline_support import make_lake
+
+    return make_lake()

@@ -118,18 +118,25 @@ def test_fits_decimal_accepts_four_places_and_rejects_more(spark):
     assert [r[0] for r in df.select(fits_decimal(F.col("v"), 18, 4)).collect()] == [True, True, True, False, False]
 
 
-def test_split_and_dedup_keep_the_latest_ingest_then_the_highest_offset(spark, fin):
+def test_split_and_dedup_keep_the_last_update_by_partition_offset(spark, fin):
     later = INGEST + timedelta(seconds=1)
     rows = [
-        txn(transaction_id="a", amount=1.0, _kafka_offset=1),
-        txn(transaction_id="a", amount=2.0, _kafka_offset=2, _ingest_time=later),
+        # Reversed ingest clocks (two Lambda instances): the later offset is the later update.
+        txn(transaction_id="a", amount=1.0, _kafka_offset=1, _ingest_time=later),
+        txn(transaction_id="a", amount=2.0, _kafka_offset=2),
         txn(transaction_id="b", amount=3.0, _kafka_offset=3),
         txn(transaction_id="b", amount=4.0, _kafka_offset=4),
+        # The same record twice (two raw files of one run): one row.
+        txn(transaction_id="d", amount=5.0, _kafka_offset=5),
+        txn(transaction_id="d", amount=5.0, _kafka_offset=5),
+        # Versions in different partitions (the partition count changed): the later ingest wins.
+        txn(transaction_id="e", amount=6.0, _kafka_offset=90, _kafka_partition=0),
+        txn(transaction_id="e", amount=7.0, _kafka_offset=10, _kafka_partition=1, _ingest_time=later),
         txn(transaction_id="c", currency="nope"),
     ]
     valid, rejected = split_quality(with_quality(raw_df(spark, fin, rows), fin, 5), fin, 5)
-    latest = {r["transaction_id"]: r["amount"] for r in latest_per_id(valid, fin).collect()}
-    assert latest == {"a": 2.0, "b": 4.0}
+    latest = [(r["transaction_id"], r["amount"]) for r in latest_per_id(valid, fin).collect()]
+    assert sorted(latest) == [("a", 2.0), ("b", 4.0), ("d", 5.0), ("e", 7.0)]
     assert [r["transaction_id"] for r in rejected.collect()] == ["c"]
 
 

@@ -31,3 +31,10 @@ def test_p95_drops_outliers_and_small_groups(spark):
     kept = x[np.abs(x - x.mean()) <= 3 * x.std(ddof=1)]
     assert out[0]["record_count"] == 30 and out[0]["outliers_removed"] == 1
     assert out[0]["p95_amount"] == pytest.approx(np.percentile(kept, 95), rel=1e-12)
+
+
+def test_p95_of_a_null_category_counts_its_outliers(spark):
+    values = [100.0 + i for i in range(30)] + [10_000.0]
+    rows = [(DAY, None, "acc", v) for v in values]
+    out = daily_p95(curated(spark, rows), DailyP95("t", "category", "amount"), min_count=5).collect()
+    assert [(r["category"], r["record_count"], r["outliers_removed"]) for r in out] == [(None, 30, 1)]

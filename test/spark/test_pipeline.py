@@ -3,140 +3,28 @@
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import boto3
 import numpy as np
 import pandas as pd
 import pytest
 from delta.tables import DeltaTable
+from pipeline_support import (
+    INGEST,
+    MIN_COUNT,
+    Messages,
+    curated_to_gold,
+    gold_args,
+    raw_to_curated,
+    run_job,
+    run_summary,
+    sink,
+    txn,
+    version,
+)
 
-# conftest.py put glue-scripts/ on the path, as Glue does with the job's script folder.
-import curated_to_gold
-import raw_to_curated
 from lakehouse_spark.gold import GOLD_TABLES, gold_tables
-
-ROOT = Path(__file__).resolve().parents[2]
-
-DATASET = "financial_transactions"
-TOPIC = f"raw_{DATASET}"
-INGEST = datetime(2024, 1, 17, 8, 0, tzinfo=timezone.utc)
-MIN_COUNT = 20
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-class Messages:
-    """Kafka messages as the event source mapping hands them to the sink, one offset after another."""
-
-    def __init__(self) -> None:
-        self.offset = 0
-        self.items: list[dict] = []
-
-    def add(self, data: dict, ingest: datetime = INGEST, partition: int = 0) -> None:
-        # The value is the record; the ingest metadata travels in headers (schemas/envelope.ts).
-        headers = {
-            "ingest-time": iso(ingest),
-            "request-id": f"req-{self.offset}",
-            "schema-version": "1",
-            "content-type": "application/json",
-            "dataset": DATASET,
-        }
-        self.items.append(
-            {
-                "topic": TOPIC,
-                "partition": partition,
-                "offset": self.offset,
-                "timestamp": int(ingest.timestamp() * 1000),
-                "key": data["transaction_id"],
-                "value": json.dumps(data),
-                "headers": [{name: value} for name, value in headers.items()],
-            }
-        )
-        self.offset += 1
-
-    def take(self) -> list[dict]:
-        items, self.items = self.items, []
-        return items
-
-
-def txn(tid: str, when: datetime, amount: float, category: str | None = "groceries", **kw) -> dict:
-    # Python producers send naive isoformat() timestamps with microseconds, meaning UTC.
-    return {
-        "transaction_id": tid,
-        "timestamp": when.replace(tzinfo=None).isoformat(timespec="microseconds"),
-        "account_id": kw.get("account_id", "acc-1"),
-        "amount": amount,
-        "currency": kw.get("currency", "usd"),
-        "transaction_type": kw.get("transaction_type", "debit"),
-        "merchant_id": None,
-        "category": category,
-    }
-
-
-def sink(tmp_path, raw_bucket: str, quarantine_bucket: str, messages: list[dict]) -> list[dict]:
-    path = tmp_path / f"messages-{messages[0]['offset']}.jsonl"
-    path.write_text("".join(json.dumps(m) + "\n" for m in messages))
-    out = subprocess.run(
-        ["npx", "tsx", "test/spark/support/write-raw.ts", raw_bucket, quarantine_bucket, str(path)],
-        cwd=ROOT,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture()
-def lake(spark, aws_endpoint):
-    s3 = boto3.client("s3")
-    names = {}
-    for zone in ("raw", "lake"):
-        names[zone] = f"pipeline-{zone}-{os.urandom(4).hex()}"
-        s3.create_bucket(Bucket=names[zone])
-    lake_uri = f"s3://{names['lake']}"
-    return {
-        "raw_bucket": names["raw"],
-        "quarantine_bucket": names["lake"],
-        "lake_bucket": names["lake"],
-        "args": [
-            f"--dataset={DATASET}",
-            f"--raw_uri=s3://{names['raw']}",
-            f"--curated_uri={lake_uri}/curated",
-            f"--quarantine_uri={lake_uri}/quarantine/curated",
-            f"--state_uri={lake_uri}/state",
-        ],
-        "curated": f"{lake_uri}/curated/{DATASET}",
-        "quarantine": f"{lake_uri}/quarantine/curated/{DATASET}",
-        "gold": f"{lake_uri}/gold",
-        "state": f"{lake_uri}/state",
-    }
-
-
-def run_summary(lake: dict, run_id: str) -> dict:
-    """raw_to_curated's run summary, read from S3 where the DAG's quality gate reads it."""
-    key = f"state/runs/raw_to_curated/{DATASET}/{run_id}.json"
-    return json.loads(boto3.client("s3").get_object(Bucket=lake["lake_bucket"], Key=key)["Body"].read())
-
-
-def run_job(module, args: list[str], monkeypatch) -> None:
-    monkeypatch.setattr(sys, "argv", [module.__file__, *args])
-    module.main()
-
-
-def version(spark, path: str) -> int:
-    return DeltaTable.forPath(spark, path).history(1).first()["version"]
-
 
 def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     rng = random.Random(7)
@@ -203,19 +91,12 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     assert (version(spark, lake["curated"]), version(spark, lake["quarantine"])) == versions
     assert run_summary(lake, "run-2")["rows_read"] == 0
 
-    gold_args = [
-        f"--dataset={DATASET}",
-        f"--curated_uri={lake['curated'].rsplit('/', 1)[0]}",
-        f"--gold_uri={lake['gold']}",
-        f"--state_uri={lake['state']}",
-        f"--min_group_count={MIN_COUNT}",
-    ]
-    run_job(curated_to_gold, gold_args, monkeypatch)
+    run_job(curated_to_gold, gold_args(lake), monkeypatch)
     p95_table = f"{lake['gold']}/daily_amount_p95_by_category"
     totals_table = f"{lake['gold']}/daily_account_totals"
     assert_gold_matches(spark, expected, p95_table, totals_table)
     gold_versions = (version(spark, p95_table), version(spark, totals_table))
-    run_job(curated_to_gold, gold_args, monkeypatch)
+    run_job(curated_to_gold, gold_args(lake), monkeypatch)
     assert (version(spark, p95_table), version(spark, totals_table)) == gold_versions
 
     # New raw data: only the new file is read; an update moves a record to day 2; gold replaces day 2 only.
@@ -227,7 +108,7 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     run_job(raw_to_curated, [*lake["args"], "--run_id=run-3"], monkeypatch)
     summary = run_summary(lake, "run-3")
     assert (summary["files"], summary["rows_read"], summary["rows_inserted"], summary["rows_updated"]) == (1, 2, 1, 1)
-    run_job(curated_to_gold, gold_args, monkeypatch)
+    run_job(curated_to_gold, gold_args(lake), monkeypatch)
     assert_gold_matches(spark, expected, p95_table, totals_table)
     last = DeltaTable.forPath(spark, p95_table).history(1).first()
     # The move touches both days (the change feed has the old and the new image).

@@ -2,12 +2,13 @@
  * Writes raw-zone Parquet with the REAL sink core (validation, Parquet encoder, deterministic keys, S3
  * writer on AWS_ENDPOINT_URL), so the Spark tests read exactly what the platform writes.
  *
- *   npx tsx test/spark/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl>
+ *   npx tsx test/spark/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl> [batch-size]
  *
  * Each input line is one Kafka message as the event source mapping delivers it:
  * `{topic, partition, offset, timestamp (epoch ms), key, value, headers}`: value is the record's JSON text,
  * headers `[{name: text}]` carry the ingest metadata.
- * Messages are handed to the sink in batches, like the mapping does. Prints the sink summaries as JSON.
+ * Messages are handed to the sink in batches of batch-size (default 1,000), like the mapping does. Prints
+ * the sink summaries as JSON.
  */
 import { readFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,12 +17,13 @@ import { s3Writer } from '../../../lambdas/sink/aws';
 import { type KafkaRecord, sinkBatch } from '../../../lambdas/sink/core';
 import { createRegistry } from '../../../schemas';
 
-const BATCH = 1_000;
+const DEFAULT_BATCH = 1_000;
 
 async function main(): Promise<void> {
-  const [rawBucket, quarantineBucket, file] = process.argv.slice(2);
+  const [rawBucket, quarantineBucket, file, batchArg] = process.argv.slice(2);
+  const batch = batchArg ? Number(batchArg) : DEFAULT_BATCH;
   if (!rawBucket || !quarantineBucket || !file) {
-    throw new Error('usage: write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl>');
+    throw new Error('usage: write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl> [batch-size]');
   }
   const records: KafkaRecord[] = readFileSync(file, 'utf8')
     .split('\n')
@@ -39,8 +41,8 @@ async function main(): Promise<void> {
   };
   const summaries = [];
   try {
-    for (let i = 0; i < records.length; i += BATCH) {
-      const s = await sinkBatch(records.slice(i, i + BATCH), deps);
+    for (let i = 0; i < records.length; i += batch) {
+      const s = await sinkBatch(records.slice(i, i + batch), deps);
       summaries.push({
         records: s.records,
         written: s.written,
