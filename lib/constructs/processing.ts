@@ -116,6 +116,8 @@ export class Processing extends Construct {
       '--state_uri': buckets.scripts.s3UrlForObject(SCRIPT_PREFIXES.state),
       '--schema_uri': buckets.scripts.s3UrlForObject(SCRIPT_PREFIXES.schemas.slice(0, -1)),
       '--min_group_count': String(config.lake.goldMinGroupCount),
+      // The quality gate's objective (a run rejecting more stays unpublished), as the SLO alarm's.
+      '--max_rejected_share': String(config.alarms.rejectedRatio),
     };
 
     this.glueRole = new iam.Role(this, 'GlueRole', {
