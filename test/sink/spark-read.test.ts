@@ -96,13 +96,12 @@ it('is read by pyspark with microsecond UTC timestamps and exact values', async 
 const SPARK_LIST_AND_READ = `
 import json, sys
 sys.path.insert(0, "glue-scripts")
-from pyspark.sql import SparkSession
-from lakehouse_spark.curate import list_files
+from lakehouse_spark.runtime import spark_session
+from lakehouse_spark.listing import list_new_files
 from lakehouse_spark.registry import load_dataset
-spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
-         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+spark = spark_session("late-file-listing")  # the jobs' own local session (Delta for the bookmark)
 ds = load_dataset(spark, "financial_transactions")
-files = [path for path, _, _ in list_files(spark, sys.argv[1])]
+files = [f.path for f in list_new_files(spark, sys.argv[1], sys.argv[2], 48, full=True).new]
 df = spark.read.schema(ds.raw_schema()).parquet(*files)
 print(json.dumps({"files": len(files), "rows": df.count(), "offsets": df.select("_kafka_offset").distinct().count()}))
 spark.stop()
@@ -131,7 +130,7 @@ it('raw_to_curated finds every record of a far-spread batch, late file included'
     expect(summary.rawFiles.map((f) => f.key).filter((k) => k.includes('/event_hour=late/'))).toHaveLength(1);
     const output = execFileSync(
       '.venv/bin/python',
-      ['-c', SPARK_LIST_AND_READ, join(root, 'financial_transactions')],
+      ['-c', SPARK_LIST_AND_READ, join(root, 'financial_transactions'), join(root, '_bookmark')],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
     );
     expect(JSON.parse(output.trim().split('\n').at(-1) ?? '{}')).toEqual({ files: 4, rows: 50, offsets: 50 });
