@@ -10,7 +10,7 @@ import { type Pipeline, startPipeline } from '../../localstack/pipeline';
 import { waitFor } from '../../localstack/process';
 import { DATASETS, financialTransactions, insuranceClaims, parseTimestampMicros } from '../../schemas';
 import { batchRouteOf } from '../../schemas/openapi';
-import { awsClientConfig, createTestBucket, kafkaBrokers, uniqueName } from '../support/services';
+import { awsClientConfig, createTestBucket, servicesEnv, uniqueName } from '../support/services';
 
 /**
  * The whole local pipeline against the real test broker and emulator: HTTP → local API → real ingest
@@ -35,13 +35,7 @@ beforeAll(async () => {
   const glue = new GlueClient(awsClientConfig());
   await provisionCatalog(glue, glueDatabase, rawBucket).finally(() => glue.destroy());
   pipeline = await startPipeline({
-    services: {
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      AWS_ENDPOINT_URL: awsClientConfig().endpoint,
-      AWS_REGION: awsClientConfig().region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
+    services: servicesEnv(),
     apiPort: 0,
     rawBucket,
     quarantineBucket,

@@ -4,7 +4,7 @@ import { type Pipeline, startPipeline } from '../../localstack/pipeline';
 import { financialTransactions } from '../../schemas';
 import { exampleRecord } from '../ingest/support';
 import { type Browser, chromiumBinary, launchChromium, type Page } from '../support/chromium';
-import { awsClientConfig, createTestBucket, kafkaBrokers, uniqueName } from '../support/services';
+import { createTestBucket, servicesEnv, uniqueName } from '../support/services';
 
 /**
  * /docs and /redoc of the local API in a real headless Chromium: every route of the OpenAPI document is
@@ -30,13 +30,7 @@ suite('API docs pages in headless Chromium', () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline({
-      services: {
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        AWS_ENDPOINT_URL: awsClientConfig().endpoint,
-        AWS_REGION: awsClientConfig().region,
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-      },
+      services: servicesEnv(),
       apiPort: 0,
       rawBucket: await createTestBucket('docs-raw'),
       quarantineBucket: await createTestBucket('docs-quarantine'),

@@ -8,7 +8,7 @@ import { type Pipeline, startPipeline } from '../../localstack/pipeline';
 import { isAlive, spawnService, waitFor } from '../../localstack/process';
 import { type RestartEvent, Supervision, supervise } from '../../localstack/supervisor';
 import { DATASETS, financialTransactions } from '../../schemas';
-import { awsClientConfig, createTestBucket, kafkaBrokers, uniqueName } from '../support/services';
+import { awsClientConfig, createTestBucket, servicesEnv, uniqueName } from '../support/services';
 
 /**
  * The local platform supervises its parts as the managed services do: a process that dies is started again
@@ -104,13 +104,7 @@ describe('the local pipeline under supervision', () => {
     const supervision = new Supervision(() => {}, quickBackoff);
     supervision.onRestart((event) => restarts.push(event));
     pipeline = await startPipeline({
-      services: {
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        AWS_ENDPOINT_URL: awsClientConfig().endpoint,
-        AWS_REGION: awsClientConfig().region,
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-      },
+      services: servicesEnv(),
       apiPort: 0,
       rawBucket,
       quarantineBucket,

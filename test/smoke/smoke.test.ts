@@ -6,7 +6,7 @@ import { listObjects, readParquetRows } from '../../localstack/lake/objects';
 import { type Pipeline, startPipeline } from '../../localstack/pipeline';
 import { DATASETS } from '../../schemas';
 import { runSmoke, type SmokeTarget } from '../../scripts/smoke/core';
-import { awsClientConfig, createTestBucket, kafkaBrokers, uniqueName } from '../support/services';
+import { awsClientConfig, createTestBucket, servicesEnv, uniqueName } from '../support/services';
 
 /**
  * `npm run smoke`'s core against the local platform (real ingest handler behind the local API, real
@@ -30,13 +30,7 @@ beforeAll(async () => {
   const glue = new GlueClient(awsClientConfig());
   await provisionCatalog(glue, glueDatabase, rawBucket).finally(() => glue.destroy());
   pipeline = await startPipeline({
-    services: {
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      AWS_ENDPOINT_URL: awsClientConfig().endpoint,
-      AWS_REGION: awsClientConfig().region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
+    services: servicesEnv(),
     apiPort: 0,
     rawBucket,
     quarantineBucket,

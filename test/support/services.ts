@@ -87,3 +87,15 @@ export async function createTestBucket(prefix = 'test'): Promise<string> {
   }
   return bucket;
 }
+
+/** The services' variables as the platform's processes get them (startPipeline's `services`). */
+export function servicesEnv(): Record<string, string> {
+  const { endpoint, region } = awsClientConfig();
+  return {
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+  };
+}
