@@ -211,7 +211,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (options.spark) {
       await pipeline.stopSink();
       log('validation: Spark raw_to_curated and curated_to_gold');
-      const spark = await runLocalSpark(direct, log);
+      const spark = await runLocalSpark(
+        direct,
+        log,
+        options.verbose ? undefined : join(dir, 'logs', 'spark.log'),
+      );
       curated = { ...(await checkCurated(s3, accepted, rejected)), spark };
     }
     const report: ChaosReport = {
