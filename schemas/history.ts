@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { incompatibilities } from './compatibility';
 import { type JsonSchema, recordJsonSchema } from './json-schema';
 import type { DatasetDefinition } from './types';
 
@@ -43,12 +44,26 @@ export function committedVersions(dataset: string, dir = HISTORY_DIR): Committed
 
 /**
  * Why the current definition cannot take its place in the history (empty when it can): its version
- * was already published with other content, or it is older than a published version.
+ * was already published with other content, it is older than a published version, or it is not backward
+ * compatible with a published version. `npm run schemas` refuses to publish then; `npm test` fails.
  */
-export function historyConflicts(
+export function historyProblems(
   definition: DatasetDefinition,
   committed: readonly CommittedVersion[],
 ): string[] {
+  const current = recordJsonSchema(definition);
+  return [
+    ...historyConflicts(definition, committed),
+    ...committed.flatMap(({ version, schema }) =>
+      incompatibilities(schema, current).map(
+        (p) =>
+          `${definition.name} v${definition.schemaVersion} is incompatible with the published v${version}: ${p}`,
+      ),
+    ),
+  ];
+}
+
+function historyConflicts(definition: DatasetDefinition, committed: readonly CommittedVersion[]): string[] {
   const { name, schemaVersion } = definition;
   const same = committed.find((c) => c.version === schemaVersion);
   const latest = committed.at(-1);

@@ -2,8 +2,9 @@
  * Writes schemas/generated/ for every dataset (platform and test datasets): <dataset>.schema.json, the JSON
  * schema that the PySpark jobs load, and validators.js (+ .d.ts), the precompiled validators the
  * registry uses. `npm run schemas` regenerates; a test fails when a file is stale.
- * Also adds each dataset's current version to schemas/history/ when it is not there yet, and fails when
- * the current definition differs from the published file of the same version (bump schemaVersion).
+ * Also adds each dataset's current version to schemas/history/ when it is not there yet; fails, writing
+ * nothing, when a definition differs from the published file of its version (bump schemaVersion) or is
+ * not backward compatible with a published version.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,7 +18,7 @@ import {
   recordJsonSchema,
 } from '../schemas';
 import { standaloneValidatorsSource, standaloneValidatorsTypes } from '../schemas/ajv-compile';
-import { committedVersions, historyConflicts, historyFile, historyText } from '../schemas/history';
+import { committedVersions, historyFile, historyProblems, historyText } from '../schemas/history';
 
 export const GENERATED_DIR = join(__dirname, '..', 'schemas', 'generated');
 
@@ -39,9 +40,9 @@ export function generatedSchemaFiles(): Record<string, string> {
 }
 
 if (require.main === module) {
-  const conflicts = ALL_DATASETS.flatMap((d) => historyConflicts(d, committedVersions(d.name)));
-  if (conflicts.length > 0) {
-    console.error(conflicts.join('\n'));
+  const problems = ALL_DATASETS.flatMap((d) => historyProblems(d, committedVersions(d.name)));
+  if (problems.length > 0) {
+    console.error(problems.join('\n'));
     process.exit(1);
   }
   for (const d of ALL_DATASETS) {
