@@ -2,9 +2,12 @@
  * Writes schemas/generated/ for every dataset (platform and test datasets): <dataset>.schema.json, the JSON
  * schema that the PySpark jobs load, and validators.js (+ .d.ts), the precompiled validators the
  * registry uses. `npm run schemas` regenerates; a test fails when a file is stale.
+ * Also adds each dataset's current version to schemas/history/ when it is not there yet; fails, writing
+ * nothing, when a definition differs from the published file of its version (bump schemaVersion) or is
+ * not backward compatible with a published version.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   DATASETS,
   type DatasetDefinition,
@@ -15,18 +18,21 @@ import {
   recordJsonSchema,
 } from '../schemas';
 import { standaloneValidatorsSource, standaloneValidatorsTypes } from '../schemas/ajv-compile';
+import { committedVersions, historyFile, historyProblems, historyText } from '../schemas/history';
 
 export const GENERATED_DIR = join(__dirname, '..', 'schemas', 'generated');
 
 /** How the curated zone stores `money` fields (DECIMAL(precision, scale)). */
 const MONEY_DECIMAL = { precision: MONEY_PRECISION, scale: MONEY_SCALE };
 
+/** Every dataset with generated files and a history: the platform's and the test dataset. */
+export const ALL_DATASETS: readonly DatasetDefinition[] = [...DATASETS, iotSensorEvents];
+
 export function generatedSchemaFiles(): Record<string, string> {
-  const all: readonly DatasetDefinition[] = [...DATASETS, iotSensorEvents];
   return Object.fromEntries([
-    ['validators.js', standaloneValidatorsSource(all)],
-    ['validators.d.ts', standaloneValidatorsTypes(all)],
-    ...all.map((d) => [
+    ['validators.js', standaloneValidatorsSource(ALL_DATASETS)],
+    ['validators.d.ts', standaloneValidatorsTypes(ALL_DATASETS)],
+    ...ALL_DATASETS.map((d) => [
       `${d.name}.schema.json`,
       `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d), 'x-money': MONEY_DECIMAL }, null, 2)}\n`,
     ]),
@@ -34,6 +40,18 @@ export function generatedSchemaFiles(): Record<string, string> {
 }
 
 if (require.main === module) {
+  const problems = ALL_DATASETS.flatMap((d) => historyProblems(d, committedVersions(d.name)));
+  if (problems.length > 0) {
+    console.error(problems.join('\n'));
+    process.exit(1);
+  }
+  for (const d of ALL_DATASETS) {
+    const file = historyFile(d.name, d.schemaVersion);
+    if (existsSync(file)) continue;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, historyText(d));
+    console.log(`published ${d.name} v${d.schemaVersion} to ${file}`);
+  }
   mkdirSync(GENERATED_DIR, { recursive: true });
   for (const [file, text] of Object.entries(generatedSchemaFiles()))
     writeFileSync(join(GENERATED_DIR, file), text);

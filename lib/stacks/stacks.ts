@@ -1,6 +1,7 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
+import { committedVersions } from '../../schemas/history';
 import { SMOKE_PRODUCER } from '../config/environments';
 import { glueDatabaseName, rawTableName } from '../config/lake';
 import { topicSpecs } from '../config/topics';
@@ -12,6 +13,7 @@ import { Network } from '../constructs/network';
 import { Observability } from '../constructs/observability';
 import { Orchestration } from '../constructs/orchestration';
 import { Processing } from '../constructs/processing';
+import { SchemaRegistry } from '../constructs/schema-registry';
 import { Sink } from '../constructs/sink';
 import { Streaming } from '../constructs/streaming';
 import { LakehouseStack, type LakehouseStackProps } from './lakehouse-stack';
@@ -36,6 +38,7 @@ export interface DataStackProps extends LakehouseStackProps {
 export class DataStack extends LakehouseStack {
   readonly lake: DataLake;
   readonly catalog: GlueCatalog;
+  readonly contracts: SchemaRegistry;
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     this.lake = new DataLake(this, 'Lake', { config: this.config, removalPolicy: this.dataRemovalPolicy });
@@ -45,6 +48,15 @@ export class DataStack extends LakehouseStack {
       raw: this.lake.buckets.raw,
       curated: this.lake.buckets.curated,
       quarantine: this.lake.buckets.quarantine,
+      removalPolicy: this.dataRemovalPolicy,
+    });
+    this.contracts = new SchemaRegistry(this, 'Contracts', {
+      registryName: `${this.config.prefix}-datasets`,
+      schemas: props.datasets.map((d) => ({
+        name: d.name,
+        description: `${d.label} records (${d.title}); the committed history of schemas/history/${d.name}.`,
+        versions: committedVersions(d.name).map((c) => c.text),
+      })),
       removalPolicy: this.dataRemovalPolicy,
     });
   }

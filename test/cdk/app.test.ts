@@ -25,6 +25,7 @@ import { acknowledgements } from '../../lib/nag';
 import { cfnLint } from '../../lib/report';
 import { INGESTION_OUTPUTS } from '../../lib/stacks/outputs';
 import { DATASETS, topicOf } from '../../schemas';
+import { committedVersions } from '../../schemas/history';
 import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
 import { type WafRequest, type WafRule, wafDecision } from './waf-simulator';
 
@@ -122,6 +123,28 @@ each('%s', (env) => {
         }),
       });
     }
+  });
+
+  it("contracts: every dataset in the environment's Glue Schema Registry, its committed versions in order", () => {
+    const data = t('Data');
+    data.hasResourceProperties('AWS::Glue::Registry', { Name: `${config.prefix}-datasets` });
+    expect(resources(data, 'AWS::Glue::Schema').map((s) => s.Properties.Name)).toEqual(
+      DATASETS.map((d) => d.name),
+    );
+    for (const def of DATASETS) {
+      const versions = committedVersions(def.name);
+      data.hasResourceProperties('AWS::Glue::Schema', {
+        Name: def.name,
+        DataFormat: 'JSON',
+        Compatibility: 'BACKWARD',
+        SchemaDefinition: Match.serializedJson(
+          Match.objectLike({ 'x-schema-version': versions[0]?.version }),
+        ),
+      });
+    }
+    expect(resources(data, 'AWS::Glue::SchemaVersion')).toHaveLength(
+      DATASETS.reduce((n, d) => n + committedVersions(d.name).length - 1, 0),
+    );
   });
 
   it('streaming: IAM-authenticated TLS Kafka with the topics of the registry', () => {
