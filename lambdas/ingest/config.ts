@@ -1,4 +1,3 @@
-import { environmentConfig } from '../../lib/config/environments';
 import { type BrokerSource, parseBrokerList } from '../shared/kafka/brokers';
 import type { KafkaAuth, ProducerOptions } from '../shared/kafka/producer';
 
@@ -8,9 +7,9 @@ export const ENV = {
   kafkaBrokers: 'KAFKA_BROKERS',
   /** ARN of the MSK cluster; its IAM bootstrap brokers are looked up once per cold start. */
   mskClusterArn: 'MSK_CLUSTER_ARN',
-  /** Largest accepted request body in bytes (environmentConfig(env).ingest.maxBodyBytes). */
+  /** Largest accepted request body in bytes (an environment's ingest.maxBodyBytes; DEFAULT_INGEST_LIMITS). */
   maxBodyBytes: 'MAX_BODY_BYTES',
-  /** Most records per batch request (environmentConfig(env).ingest.maxBatchRecords). */
+  /** Most records per batch request (an environment's ingest.maxBatchRecords; DEFAULT_INGEST_LIMITS). */
   maxBatchRecords: 'MAX_BATCH_RECORDS',
   /** Base URL of the /docs and /redoc assets (lambdas/ingest/docs.ts); unset: FastAPI's CDN. */
   docsAssetsUrl: 'DOCS_ASSETS_URL',
@@ -58,6 +57,9 @@ export const KAFKA_MESSAGE_MAX_BYTES = 1_000_000;
 /** Largest combined send of concurrent requests (see coalescing.ts); a 1 MB batch request still goes alone. */
 export const COALESCE_MAX_BYTES = 900_000;
 
+/** The API's request limits unless an environment sets others (lib/config/environments.ts starts from these). */
+export const DEFAULT_INGEST_LIMITS = { maxBodyBytes: 1_048_576, maxBatchRecords: 500 } as const;
+
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
@@ -68,7 +70,6 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 }
 
 export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
-  const defaults = environmentConfig('local').ingest;
   const brokers = parseBrokerList(env[ENV.kafkaBrokers] ?? '');
   const clusterArn = env[ENV.mskClusterArn];
   let brokerSource: BrokerSource;
@@ -86,8 +87,8 @@ export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   }
   return {
     limits: {
-      maxBodyBytes: positiveInt(env, ENV.maxBodyBytes, defaults.maxBodyBytes),
-      maxBatchRecords: positiveInt(env, ENV.maxBatchRecords, defaults.maxBatchRecords),
+      maxBodyBytes: positiveInt(env, ENV.maxBodyBytes, DEFAULT_INGEST_LIMITS.maxBodyBytes),
+      maxBatchRecords: positiveInt(env, ENV.maxBatchRecords, DEFAULT_INGEST_LIMITS.maxBatchRecords),
     },
     docsAssetsUrl: env[ENV.docsAssetsUrl] || undefined,
     kafka: {

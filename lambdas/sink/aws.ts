@@ -5,7 +5,7 @@ import {
   type StorageDescriptor,
 } from '@aws-sdk/client-glue';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { rawTableName } from '../../lib/config/lake';
+import { rawTableName } from '../shared/lake-layout';
 import type { CatalogRegistrar, ObjectWriter } from './core';
 import { rawPartitionPrefix } from './keys';
 

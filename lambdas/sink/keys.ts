@@ -1,5 +1,5 @@
-import { QUARANTINE_SINK_PREFIX } from '../../lib/config/lake';
 import { RAW_PARTITION_COLUMNS } from '../../schemas';
+import { QUARANTINE_SINK_PREFIX } from '../shared/lake-layout';
 
 export { LATE_HOUR } from '../../schemas';
 

@@ -4,6 +4,8 @@
  * LAKEHOUSE_<ENV>_ACCOUNT (e.g. LAKEHOUSE_PROD_ACCOUNT=123456789012) so no account id needs committing.
  */
 
+import { DEFAULT_INGEST_LIMITS } from '../../lambdas/ingest/config';
+
 export type DeployableEnvName = 'dev' | 'staging' | 'prod';
 export type EnvName = DeployableEnvName | 'local';
 
@@ -162,8 +164,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     ingest: {
       memoryMb: 512,
       timeoutSeconds: 10,
-      maxBodyBytes: 1_048_576,
-      maxBatchRecords: 500,
+      ...DEFAULT_INGEST_LIMITS,
       throttleRatePerSecond: 100_000,
       throttleBurst: 100_000,
       quotaPerDay: 100_000_000,
@@ -215,8 +216,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     ingest: {
       memoryMb: 512,
       timeoutSeconds: 10,
-      maxBodyBytes: 1_048_576,
-      maxBatchRecords: 500,
+      ...DEFAULT_INGEST_LIMITS,
       throttleRatePerSecond: 200,
       throttleBurst: 400,
       quotaPerDay: 1_000_000,
@@ -273,8 +273,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     ingest: {
       memoryMb: 1024,
       timeoutSeconds: 10,
-      maxBodyBytes: 1_048_576,
-      maxBatchRecords: 500,
+      ...DEFAULT_INGEST_LIMITS,
       throttleRatePerSecond: 1_000,
       throttleBurst: 2_000,
       quotaPerDay: 10_000_000,
@@ -331,8 +330,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     ingest: {
       memoryMb: 1024,
       timeoutSeconds: 10,
-      maxBodyBytes: 1_048_576,
-      maxBatchRecords: 500,
+      ...DEFAULT_INGEST_LIMITS,
       throttleRatePerSecond: 5_000,
       throttleBurst: 10_000,
       quotaPerDay: 100_000_000,
