@@ -18,18 +18,23 @@ const s3 = (zone: Parameters<typeof bucketName>[1], prefix = '') =>
   `s3://${bucketName(LOCAL, zone)}${prefix ? `/${prefix}` : ''}`;
 
 const STATE = { '--state_uri': s3('scripts', 'state') };
-const JOBS: { script: string; args: Record<string, string> }[] = [
-  {
-    script: 'raw_to_curated.py',
-    args: {
-      '--raw_uri': s3('raw'),
-      '--curated_uri': s3('curated'),
-      '--quarantine_uri': s3('quarantine', QUARANTINE_CURATED_PREFIX),
-      // The quality gate's objective, as the DAG passes it on AWS.
-      '--max_rejected_share': String(LOCAL.alarms.rejectedRatio),
-      ...STATE,
-    },
+interface Job {
+  script: string;
+  args: Record<string, string>;
+}
+const RAW_TO_CURATED: Job = {
+  script: 'raw_to_curated.py',
+  args: {
+    '--raw_uri': s3('raw'),
+    '--curated_uri': s3('curated'),
+    '--quarantine_uri': s3('quarantine', QUARANTINE_CURATED_PREFIX),
+    // The quality gate's objective, as the DAG passes it on AWS.
+    '--max_rejected_share': String(LOCAL.alarms.rejectedRatio),
+    ...STATE,
   },
+};
+const JOBS: Job[] = [
+  RAW_TO_CURATED,
   {
     script: 'curated_to_gold.py',
     args: {
@@ -41,7 +46,8 @@ const JOBS: { script: string; args: Record<string, string> }[] = [
   },
 ];
 
-function runJob(
+/** Runs one Glue script locally with the services' environment; resolves to its exit status. */
+export function runJob(
   script: string,
   args: Record<string, string>,
   env: Readonly<Record<string, string>>,
@@ -63,6 +69,15 @@ function runJob(
     child.once('error', () => done(null));
     child.once('exit', done);
   });
+}
+
+/** raw_to_curated for one dataset, with the arguments of the full run. */
+export function runRawToCurated(
+  dataset: string,
+  env: Readonly<Record<string, string>>,
+  logFile?: string,
+): Promise<number | null> {
+  return runJob(RAW_TO_CURATED.script, { '--dataset': dataset, ...RAW_TO_CURATED.args }, env, logFile);
 }
 
 /**
