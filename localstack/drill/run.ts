@@ -23,7 +23,8 @@ import { runJob, runRawToCurated } from '../spark/run';
  * 1. curated corrupted (a bad commit deletes every row) → `maintenance.py --action restore` to the last good
  *    Delta version; verified row for row (ids and a checksum of every column).
  * 2. raw objects lost (every Parquet object of the dataset deleted) → the retained Kafka records re-driven
- *    through the sink handler with the replay tooling's range reader; verified object for object.
+ *    through the sink handler with the replay tooling's range reader; verified row for row (every column,
+ *    Kafka coordinates included; the objects may be cut differently from the mapping's batches).
  */
 
 export interface DrillOptions {
@@ -136,7 +137,7 @@ async function rawState(s3: S3Client, bucket: string, dataset: Dataset) {
     .sort();
   const rows: Record<string, unknown>[] = [];
   for (const key of keys) {
-    for (const row of await readParquetRows(s3, bucket, key)) rows.push({ ...row, _object: key });
+    rows.push(...(await readParquetRows(s3, bucket, key)));
   }
   return { keys, ...fingerprint(rows, dataset.idField) };
 }
