@@ -15,6 +15,10 @@ REQUIRED = object()
 
 LOCAL_JARS_DIR = Path(__file__).resolve().parents[2] / ".cache" / "spark-jars"
 
+# OpenLineage's file transport writes local files only (its shaded jar has no S3 transport), so local runs
+# append one JSON event a line here; LINEAGE_FILE moves it (the tests point it at their own folder).
+LOCAL_LINEAGE_FILE = Path(__file__).resolve().parents[2] / ".lineage" / "events.jsonl"
+
 # Settings every run needs, wherever it runs (UTC is the lake's time zone: dates and hours are UTC).
 RUNTIME_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -53,6 +57,12 @@ def job_args(spec: dict[str, object], argv: list[str] | None = None) -> dict[str
     return vars(parser.parse_known_args(argv[1:])[0])
 
 
+def _lineage_file() -> Path:
+    path = Path(os.environ.get("LINEAGE_FILE", LOCAL_LINEAGE_FILE))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _local_session(app_name: str) -> SparkSession:
     """Local mode: Delta and s3a jars from .cache/spark-jars (fetched by scripts/setup.sh, never resolved
     at run time); s3:// and s3a:// both go to AWS_ENDPOINT_URL (path-style) so that the same URIs as on AWS
@@ -82,6 +92,10 @@ def _local_session(app_name: str) -> SparkSession:
         # The emulator does not need (or keep) what these buy on AWS.
         .config("spark.hadoop.fs.s3a.change.detection.mode", "none")
         .config("spark.hadoop.fs.s3a.committer.magic.enabled", "false")
+        .config("spark.extraListeners", "io.openlineage.spark.agent.OpenLineageSparkListener")
+        .config("spark.openlineage.namespace", "lakehouse")
+        .config("spark.openlineage.transport.type", "file")
+        .config("spark.openlineage.transport.location", str(_lineage_file()))
     )
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:

@@ -65,9 +65,11 @@ def aws_endpoint():
 
 
 @pytest.fixture(scope="session")
-def spark(aws_endpoint):
+def spark(aws_endpoint, tmp_path_factory):
     from lakehouse_spark.runtime import spark_session
 
+    # The session's OpenLineage events (test_lineage.py reads them), away from the developer's own.
+    os.environ["LINEAGE_FILE"] = str(tmp_path_factory.mktemp("lineage") / "events.jsonl")
     session = spark_session("lakehouse-tests")
     session.sparkContext.setLogLevel("ERROR")
     yield session
