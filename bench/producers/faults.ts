@@ -11,11 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_TIMEOUTS } from '../../lambdas/ingest/config';
+import { ENV, readIngestConfig } from '../../lambdas/ingest/config';
 import { createIngestCore } from '../../lambdas/ingest/core';
-import { brokerResolver } from '../../lambdas/shared/kafka/brokers';
-import { coalescingProducer } from '../../lambdas/shared/kafka/coalescing';
-import { kafkajsProducer } from '../../lambdas/shared/kafka/kafkajs';
+import { ingestProducer } from '../../lambdas/ingest/producer';
 import { type KafkaBroker, startKafka } from '../../localstack/kafka/broker';
 import { freePort } from '../../localstack/process';
 import { createRegistry, financialTransactions } from '../../schemas';
@@ -43,15 +41,8 @@ async function main() {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
   await admin.disconnect();
 
-  const producer = coalescingProducer(
-    kafkajsProducer({
-      clientId: 'bench-faults',
-      brokers: brokerResolver({ kind: 'static', brokers }),
-      auth: { mechanism: 'plaintext' },
-      compression: 'gzip',
-      ...KAFKA_TIMEOUTS,
-    }),
-    { maxBytes: 900_000, deadlineMs: KAFKA_TIMEOUTS.deadlineMs },
+  const producer = ingestProducer(
+    readIngestConfig({ [ENV.kafkaBrokers]: brokers.join(','), [ENV.serviceName]: 'bench-faults' }).kafka,
   );
   const core = createIngestCore({
     registry: createRegistry([financialTransactions]),

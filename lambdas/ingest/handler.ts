@@ -8,17 +8,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
-import { brokerResolver } from '../shared/kafka/brokers';
-import { coalescingProducer } from '../shared/kafka/coalescing';
-import { kafkajsProducer } from '../shared/kafka/kafkajs';
 import type { KafkaProducer } from '../shared/kafka/producer';
-import {
-  COALESCE_MAX_BYTES,
-  DEFAULT_METRICS_NAMESPACE,
-  DEFAULT_SERVICE_NAME,
-  readIngestConfig,
-} from './config';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, readIngestConfig } from './config';
 import { createIngestCore, type HttpRequest, type IngestCore, type IngestOutcome } from './core';
+import { ingestProducer } from './producer';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
 const metrics = new Metrics({
@@ -33,16 +26,11 @@ let producer: KafkaProducer | undefined;
 function ingestCore(): IngestCore {
   if (!core) {
     const config = readIngestConfig();
-    const { brokerSource, ...producerOptions } = config.kafka;
-    producer = coalescingProducer(
-      kafkajsProducer({ ...producerOptions, brokers: brokerResolver(brokerSource) }, (msg) =>
-        logger.warn(msg),
-      ),
-      { maxBytes: COALESCE_MAX_BYTES, deadlineMs: producerOptions.deadlineMs },
-    );
+    const created = ingestProducer(config.kafka, (msg) => logger.warn(msg));
+    producer = created;
     core = createIngestCore({
       registry: createRegistry(),
-      producer,
+      producer: created,
       clock: Date.now,
       limits: config.limits,
       docsAssetsUrl: config.docsAssetsUrl,

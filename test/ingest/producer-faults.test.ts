@@ -8,11 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_TIMEOUTS } from '../../lambdas/ingest/config';
+import { ENV, readIngestConfig } from '../../lambdas/ingest/config';
 import { createIngestCore, type IngestCore } from '../../lambdas/ingest/core';
-import { brokerResolver } from '../../lambdas/shared/kafka/brokers';
-import { coalescingProducer } from '../../lambdas/shared/kafka/coalescing';
-import { kafkajsProducer } from '../../lambdas/shared/kafka/kafkajs';
+import { ingestProducer } from '../../lambdas/ingest/producer';
 import { type KafkaBroker, startKafka } from '../../localstack/kafka/broker';
 import { freePort, isAlive, waitFor } from '../../localstack/process';
 import { createRegistry, financialTransactions } from '../../schemas';
@@ -118,15 +116,8 @@ async function ingest() {
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
   await admin.disconnect();
-  const producer = coalescingProducer(
-    kafkajsProducer({
-      clientId: 'ingest-faults',
-      brokers: brokerResolver({ kind: 'static', brokers }),
-      auth: { mechanism: 'plaintext' },
-      compression: 'gzip',
-      ...KAFKA_TIMEOUTS,
-    }),
-    { maxBytes: 900_000, deadlineMs: KAFKA_TIMEOUTS.deadlineMs },
+  const producer = ingestProducer(
+    readIngestConfig({ [ENV.kafkaBrokers]: brokers.join(','), [ENV.serviceName]: 'ingest-faults' }).kafka,
   );
   const core = createIngestCore({
     registry: createRegistry([dataset], { compile: compileValidator }),
