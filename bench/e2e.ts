@@ -6,21 +6,21 @@ import { parseArgs, promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { environmentConfig } from '../lib/config/environments';
 import { topicSpecs } from '../lib/config/topics';
-import { sendRecords } from '../localstack/generator/send';
-import { KAFKA_VERSION } from '../localstack/kafka/broker';
-import { ensureTopics } from '../localstack/kafka/topics';
-import { latencyPercentile, throughput } from '../localstack/lake/latency';
-import { RawZone } from '../localstack/lake/raw-zone';
-import { startPipeline } from '../localstack/pipeline';
-import { waitFor } from '../localstack/process';
-import { DEFAULT_DIR, startServices } from '../localstack/services';
+import { startPipeline } from '../localstack/runtime/pipeline';
+import { DEFAULT_DIR, startServices } from '../localstack/services/cli';
+import { KAFKA_VERSION } from '../localstack/services/kafka/broker';
+import { ensureTopics } from '../localstack/services/kafka/topics';
+import { waitFor } from '../localstack/services/process';
+import { sendRecords } from '../localstack/tools/generator/send';
+import { latencyPercentile, throughput } from '../localstack/tools/lake/latency';
+import { RawZone } from '../localstack/tools/lake/raw-zone';
 import { DATASETS } from '../schemas';
 
 /**
  * `npm run bench:e2e`: sustained end-to-end throughput and accept-to-Parquet latency of the local
  * pipeline (HTTP batch route → ingest handler → Kafka → event source mapping → sink handler → raw
  * Parquet in the emulator) at several offered rates, each for a bounded duration. Latency is defined
- * and measured as in `npm start` (localstack/lake/latency.ts): sink invocation that wrote the record
+ * and measured as in `npm start` (localstack/tools/lake/latency.ts): sink invocation that wrote the record
  * returned − the record's `_ingest_time`. Starts its own broker and emulator on free ports and stops
  * them at the end.
  *

@@ -4,7 +4,7 @@
  *      at-least-once; the others idempotent), per compression;
  *   2. the Lambda handler + the default producer: single-record requests at a realistic concurrency, and
  *      batch requests of 500 records.
- * Uses KAFKA_BROKERS when set, otherwise starts a broker (localstack/kafka) on a free port and stops it.
+ * Uses KAFKA_BROKERS when set, otherwise starts a broker (localstack/services/kafka) on a free port and stops it.
  * Figures on a shared 2-core machine are noisy: compare within one run, not across runs.
  * Env: BENCH_SECONDS (per handler scenario, default 10), BENCH_CONCURRENCY (single-record, default 64),
  * CONFLUENT_KAFKA_JS (path to an installed @confluentinc/kafka-javascript, tried when set or resolvable).
@@ -14,21 +14,21 @@ import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { Kafka, logLevel } from 'kafkajs';
 import { COALESCE_MAX_BYTES } from '../lambdas/ingest/config';
-import { brokerResolver } from '../lambdas/shared/kafka/brokers';
-import { coalescingProducer } from '../lambdas/shared/kafka/coalescing';
-import { kafkajsProducer } from '../lambdas/shared/kafka/kafkajs';
+import { brokerResolver } from '../lambdas/ingest/kafka/brokers';
+import { coalescingProducer } from '../lambdas/ingest/kafka/coalescing';
+import { kafkajsProducer } from '../lambdas/ingest/kafka/kafkajs';
 import type {
   Compression,
   KafkaMessage,
   KafkaProducer,
   ProducerOptions,
-} from '../lambdas/shared/kafka/producer';
+} from '../lambdas/ingest/kafka/producer';
 import { environmentConfig } from '../lib/config/environments';
 import { topicSpecs } from '../lib/config/topics';
-import { ensureTopics } from '../localstack/kafka/topics';
-import { type Services, startServices } from '../localstack/services';
+import { type Services, startServices } from '../localstack/services/cli';
+import { ensureTopics } from '../localstack/services/kafka/topics';
 import { DATASETS, financialTransactions, ingestHeaders } from '../schemas';
-import { batchRouteOf } from '../schemas/openapi';
+import { batchRouteOf } from '../schemas/api/openapi';
 import { platformaticProducer } from './producers/platformatic';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

@@ -7,11 +7,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import type { ColumnValues, ParquetEncoder } from '../lambdas/shared/parquet';
-import { hyparquetEncoder } from '../lambdas/shared/parquet';
 import { type SinkSummary, sinkBatch } from '../lambdas/sink/core';
 import { decodeMskEvent } from '../lambdas/sink/decode';
 import { mskEvent } from '../lambdas/sink/msk-event';
+import type { ColumnValues, ParquetEncoder } from '../lambdas/sink/parquet';
+import { hyparquetEncoder } from '../lambdas/sink/parquet';
 import { createRegistry, financialTransactions, ingestHeaders, topicOf } from '../schemas';
 import type { ParquetColumn } from '../schemas/parquet';
 

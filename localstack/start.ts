@@ -4,15 +4,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { environmentConfig } from '../lib/config/environments';
 import { bucketName, QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX } from '../lib/config/lake';
 import { DATASETS } from '../schemas';
-import { progressLine, type SendTally, sendRecords } from './generator/send';
-import { countDelta, countJsonLines, countParquet, type ZoneCount } from './lake/inventory';
-import { type LatencySnapshot, latencyPercentile, throughput } from './lake/latency';
-import { RawZone } from './lake/raw-zone';
-import { type Pipeline, startPipeline } from './pipeline';
-import { waitFor } from './process';
-import { DEFAULT_DIR, type Services, startServices } from './services';
-import { runLocalSpark } from './spark/run';
-import { Supervision } from './supervisor';
+import { type Pipeline, startPipeline } from './runtime/pipeline';
+import { DEFAULT_DIR, type Services, startServices } from './services/cli';
+import { waitFor } from './services/process';
+import { Supervision } from './services/supervisor';
+import { progressLine, type SendTally, sendRecords } from './tools/generator/send';
+import { countDelta, countJsonLines, countParquet, type ZoneCount } from './tools/lake/inventory';
+import { type LatencySnapshot, latencyPercentile, throughput } from './tools/lake/latency';
+import { RawZone } from './tools/lake/raw-zone';
+import { runLocalSpark } from './tools/spark/run';
 
 /**
  * `npm start`: the whole pipeline on this machine. Starts the broker and the AWS emulator (host

@@ -1,4 +1,4 @@
-export * from './contract';
+export * from './api/contract';
 export * from './currencies';
 export { financialTransactions } from './datasets/financial-transactions';
 export { insuranceClaims } from './datasets/insurance-claims';

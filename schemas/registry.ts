@@ -1,4 +1,4 @@
-import { contractValidator } from './contract';
+import { contractValidator } from './api/contract';
 import { financialTransactions } from './datasets/financial-transactions';
 import { insuranceClaims } from './datasets/insurance-claims';
 import { topicOf } from './envelope';

@@ -2,7 +2,7 @@
  * Date-times with microsecond precision, shared by validation (ingest, sink) and storage (sink).
  * JavaScript's Date keeps milliseconds only (and maps years 0–99 to 1900–1999), and Python producers send
  * microseconds, so we parse and compute ourselves. The grammar and the epoch rules are those of pydantic v2
- * (speedate), the replaced service's parser: see the differential test in test/ingest/differential.test.ts.
+ * (speedate), the replaced service's parser: see the differential test in test/lambdas/ingest/differential.test.ts.
  */
 
 /** Date, then optionally a time (separator T, t, space or _) with optional seconds, fraction and offset. */

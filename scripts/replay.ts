@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Context, MSKEvent } from 'aws-lambda';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
-import { mskIamToken } from '../lambdas/shared/kafka/producer';
+import { mskIamToken } from '../lambdas/ingest/kafka/producer';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../lambdas/sink/config';
 import type { ConsumedMessage } from '../lambdas/sink/msk-event';
 import {
@@ -33,7 +33,7 @@ import {
 } from '../lambdas/sink/replay';
 import { environmentConfig } from '../lib/config/environments';
 import { bucketName, FAILED_BATCHES_PREFIX, glueDatabaseName, REPLAYED_PREFIX } from '../lib/config/lake';
-import { lambdaContext } from '../localstack/api/proxy-event';
+import { lambdaContext } from '../localstack/runtime/api/proxy-event';
 
 /** Invocation records under aws/lambda/ of `bucket`, moved to replayed/aws/lambda/... once replayed. */
 export function s3FailedBatchStore(s3: S3Client, bucket: string): FailedBatchStore {

@@ -43,7 +43,7 @@ fi
 # Further steps (Kafka from Maven Central, Spark jars, Airflow venv) are added below by their areas.
 
 # Kafka broker (KRaft) and its runtime jars from Maven Central into .cache/kafka/<version>/libs; skips when present.
-bash localstack/kafka/install.sh
+bash localstack/services/kafka/install.sh
 
 if [ ! -d .cache/spark-jars ] || ! fresh spark-jars glue-scripts/spark-jars.pom.xml; then
   step "Spark jars (Delta Lake, s3a) from Maven Central into .cache/spark-jars"

@@ -10,7 +10,7 @@ import { buildLakehouse, newApp } from '../lib/app';
 import { DEPLOYABLE_ENVS } from '../lib/config/environments';
 import { REPO_ROOT } from '../lib/constructs/lambda-function';
 import { acknowledgements } from '../lib/nag';
-import { cfnLint, lambdaBundleSizes, resourcesPerStack } from '../lib/report';
+import { cfnLint, lambdaBundleSizes, resourcesPerStack } from './report';
 
 const showAcknowledgements = process.argv.includes('--acknowledgements');
 let failed = false;

@@ -14,8 +14,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ENV, readIngestConfig } from '../../lambdas/ingest/config';
 import { createIngestCore } from '../../lambdas/ingest/core';
 import { ingestProducer } from '../../lambdas/ingest/producer';
-import { type KafkaBroker, startKafka } from '../../localstack/kafka/broker';
-import { freePort } from '../../localstack/process';
+import { type KafkaBroker, startKafka } from '../../localstack/services/kafka/broker';
+import { freePort } from '../../localstack/services/process';
 import { createRegistry, financialTransactions } from '../../schemas';
 
 const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 2);

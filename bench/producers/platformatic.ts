@@ -5,7 +5,7 @@ import {
   mskIamToken,
   type ProducerOptions,
   withDeadline,
-} from '../../lambdas/shared/kafka/producer';
+} from '../../lambdas/ingest/kafka/producer';
 
 /**
  * Benchmark comparator, not used by the Lambdas (see the ingest report: ESM-only with import.meta.url

@@ -1,5 +1,5 @@
-import { type BrokerSource, parseBrokerList } from '../shared/kafka/brokers';
-import type { KafkaAuth, ProducerOptions } from '../shared/kafka/producer';
+import { type BrokerSource, parseBrokerList } from './kafka/brokers';
+import type { KafkaAuth, ProducerOptions } from './kafka/producer';
 
 /** Names of the ingest Lambda's environment variables (the CDK stack imports these; never repeat them). */
 export const ENV = {

@@ -13,10 +13,10 @@ import {
   REDOC_ROUTE,
   validationErrorMessage,
   WELCOME_MESSAGE,
-} from '../../schemas/openapi';
-import { type KafkaMessage, type KafkaProducer, messageBytes } from '../shared/kafka/producer';
+} from '../../schemas/api/openapi';
 import { type IngestLimits, KAFKA_MESSAGE_MAX_BYTES } from './config';
 import { CDN_ASSETS_URL, type DocsPage, redocHtml, swaggerUiHtml } from './docs';
+import { type KafkaMessage, type KafkaProducer, messageBytes } from './kafka/producer';
 import { type BodyProblem, parseJsonBody } from './request-body';
 
 export interface HttpRequest {

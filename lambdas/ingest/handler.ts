@@ -8,9 +8,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
-import type { KafkaProducer } from '../shared/kafka/producer';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, readIngestConfig } from './config';
 import { createIngestCore, type HttpRequest, type IngestCore, type IngestOutcome } from './core';
+import type { KafkaProducer } from './kafka/producer';
 import { ingestProducer } from './producer';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });

@@ -1,8 +1,8 @@
-import { brokerResolver } from '../shared/kafka/brokers';
-import { coalescingProducer } from '../shared/kafka/coalescing';
-import { kafkajsProducer } from '../shared/kafka/kafkajs';
-import type { KafkaProducer } from '../shared/kafka/producer';
 import { COALESCE_MAX_BYTES, type IngestConfig } from './config';
+import { brokerResolver } from './kafka/brokers';
+import { coalescingProducer } from './kafka/coalescing';
+import { kafkajsProducer } from './kafka/kafkajs';
+import type { KafkaProducer } from './kafka/producer';
 
 /**
  * The ingest handler's producer: kafkajs behind the coalescer, with the limits of ./config.ts. The handler,

@@ -10,9 +10,9 @@ import {
   utcDateAndHour,
 } from '../../schemas';
 import { type ParquetColumn, rawParquetSchema } from '../../schemas/parquet';
-import type { ParquetEncoder } from '../shared/parquet';
 import { DEFAULT_MAX_HOUR_FILES, type SinkSettings } from './config';
 import { LATE_HOUR, quarantineObjectKey, rawObjectKey, UNKNOWN_DATASET } from './keys';
+import type { ParquetEncoder } from './parquet';
 
 /** One Kafka record as the event source mapping delivers it, with key, value and headers decoded. */
 export interface KafkaRecord {

@@ -4,11 +4,11 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, MSKEvent } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
-import { hyparquetEncoder } from '../shared/parquet';
 import { glueCatalog, s3Writer } from './aws';
 import { sinkSettingsFromEnv } from './config';
 import { type SinkDependencies, type SinkSummary, sinkBatch } from './core';
 import { decodeMskEvent } from './decode';
+import { hyparquetEncoder } from './parquet';
 
 // Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
 const logger = new Logger();

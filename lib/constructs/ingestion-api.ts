@@ -8,7 +8,13 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../../lambdas/ingest/config';
 import type { DatasetDefinition } from '../../schemas';
-import { batchRouteOf, DOCS_ROUTE, HEALTH_ROUTE, OPENAPI_ROUTE, REDOC_ROUTE } from '../../schemas/openapi';
+import {
+  batchRouteOf,
+  DOCS_ROUTE,
+  HEALTH_ROUTE,
+  OPENAPI_ROUTE,
+  REDOC_ROUTE,
+} from '../../schemas/api/openapi';
 import type { EnvironmentConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 import { lakehouseFunction } from './lambda-function';

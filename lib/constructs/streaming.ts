@@ -161,7 +161,7 @@ export class Streaming extends Construct {
     });
   }
 
-  /** Produce to the given topics (acks=all; the producer is not idempotent, see lambdas/shared/kafka/kafkajs.ts). */
+  /** Produce to the given topics (acks=all; the producer is not idempotent, see lambdas/ingest/kafka/kafkajs.ts). */
   grantProduce(grantee: iam.IGrantable, topics: readonly string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(this.clusterStatement(['kafka-cluster:Connect']));
     grantee.grantPrincipal.addToPrincipalPolicy(

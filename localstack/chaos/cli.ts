@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { progressLine } from '../generator/send';
-import { DEFAULT_DIR } from '../services';
+import { DEFAULT_DIR } from '../services/cli';
+import { progressLine } from '../tools/generator/send';
 import { renderReport } from './report';
 import { runChaos } from './run';
 import { describeFault, generateSchedule, readSchedule } from './schedule';

@@ -1,9 +1,9 @@
 import type { Admin } from 'kafkajs';
-import type { KafkaBroker, KafkaNode } from '../kafka/broker';
-import type { Pipeline } from '../pipeline';
-import { waitFor } from '../process';
-import type { S3FaultProxy } from '../s3-fault-proxy';
-import type { Supervision } from '../supervisor';
+import type { Pipeline } from '../runtime/pipeline';
+import type { KafkaBroker, KafkaNode } from '../services/kafka/broker';
+import { waitFor } from '../services/process';
+import type { S3FaultProxy } from '../services/s3-fault-proxy';
+import type { Supervision } from '../services/supervisor';
 import { describeFault, type Fault } from './schedule';
 
 /**

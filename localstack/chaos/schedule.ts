@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { prng } from '../generator/records';
+import { prng } from '../tools/generator/records';
 
 /**
  * The fault schedule of a chaos run: what fails, when (from the start of the load) and for how long. It is

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DIR, startServices } from '../services';
+import { DEFAULT_DIR, startServices } from '../services/cli';
 import { type DrillReport, runDrill } from './run';
 
 export function drillTable(report: DrillReport): string {

@@ -9,13 +9,13 @@ import { environmentConfig } from '../../lib/config/environments';
 import { bucketName } from '../../lib/config/lake';
 import { DATASETS, topicOf } from '../../schemas';
 import { kafkaRangeReader } from '../../scripts/replay';
-import { lambdaContext } from '../api/proxy-event';
-import { sendRecords } from '../generator/send';
-import { deltaLiveFiles } from '../lake/inventory';
-import { listObjects, readParquetRows } from '../lake/objects';
-import { startPipeline } from '../pipeline';
-import { waitFor } from '../process';
-import { runJob, runRawToCurated } from '../spark/run';
+import { lambdaContext } from '../runtime/api/proxy-event';
+import { startPipeline } from '../runtime/pipeline';
+import { waitFor } from '../services/process';
+import { sendRecords } from '../tools/generator/send';
+import { deltaLiveFiles } from '../tools/lake/inventory';
+import { listObjects, readParquetRows } from '../tools/lake/objects';
+import { runJob, runRawToCurated } from '../tools/spark/run';
 
 /**
  * The disaster recovery drill (README "Disaster recovery"): on a running local platform, load records,

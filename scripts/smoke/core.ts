@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
 import { QUARANTINE_SINK_PREFIX } from '../../lib/config/lake';
-import { pythonIsoFormat, RecordFactory } from '../../localstack/generator/records';
+import { pythonIsoFormat, RecordFactory } from '../../localstack/tools/generator/records';
 import type { DatasetDefinition } from '../../schemas';
-import { batchRouteOf } from '../../schemas/openapi';
+import { batchRouteOf } from '../../schemas/api/openapi';
 
 /**
  * The post-deploy smoke test, against any running platform (a deployed environment or the local one):

@@ -22,11 +22,11 @@ import { SINK_ALARMS, type SinkAlarmId, sinkRunbookPath } from '../../lib/constr
 import { RECORD_BODY_RULES } from '../../lib/constructs/waf';
 import { OVERVIEW_PANELS, OVERVIEW_UID } from '../../lib/dashboards/overview';
 import { acknowledgements } from '../../lib/nag';
-import { cfnLint } from '../../lib/report';
 import { INGESTION_OUTPUTS } from '../../lib/stacks/outputs';
 import { DATASETS, topicOf } from '../../schemas';
+import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/api/openapi';
 import { committedVersions } from '../../schemas/history';
-import { batchRouteOf, HEALTH_ROUTE, OPENAPI_ROUTE } from '../../schemas/openapi';
+import { cfnLint } from '../../scripts/report';
 import { type WafRequest, type WafRule, wafDecision } from './waf-simulator';
 
 interface Synthesized {

@@ -1,15 +1,15 @@
 import { GetPartitionCommand, GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { rawTableName } from '../../lib/config/lake';
-import { provisionCatalog } from '../../localstack/emulator/provision';
-import { RecordFactory } from '../../localstack/generator/records';
-import { sendRecords } from '../../localstack/generator/send';
-import { getBytes, listObjects, readParquetRows } from '../../localstack/lake/objects';
-import { RawZone } from '../../localstack/lake/raw-zone';
-import { type Pipeline, startPipeline } from '../../localstack/pipeline';
-import { waitFor } from '../../localstack/process';
+import { type Pipeline, startPipeline } from '../../localstack/runtime/pipeline';
+import { provisionCatalog } from '../../localstack/services/emulator/provision';
+import { waitFor } from '../../localstack/services/process';
+import { RecordFactory } from '../../localstack/tools/generator/records';
+import { sendRecords } from '../../localstack/tools/generator/send';
+import { getBytes, listObjects, readParquetRows } from '../../localstack/tools/lake/objects';
+import { RawZone } from '../../localstack/tools/lake/raw-zone';
 import { DATASETS, financialTransactions, insuranceClaims, parseTimestampMicros } from '../../schemas';
-import { batchRouteOf } from '../../schemas/openapi';
+import { batchRouteOf } from '../../schemas/api/openapi';
 import { awsClientConfig, createTestBucket, servicesEnv, uniqueName } from '../support/services';
 
 /**

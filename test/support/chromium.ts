@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { waitFor } from '../../localstack/process';
+import { waitFor } from '../../localstack/services/process';
 
 /**
  * A real headless Chromium (Debian's chromium-headless-shell, installed by scripts/setup.sh) driven over

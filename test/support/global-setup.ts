@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from '../../localstack/process';
-import { DEFAULT_DIR, type Services, startServices } from '../../localstack/services';
+import { DEFAULT_DIR, type Services, startServices } from '../../localstack/services/cli';
+import { isAlive } from '../../localstack/services/process';
 
 /**
  * Starts a broker and an AWS emulator on free ports unless the environment already names them (as

@@ -2,7 +2,7 @@
  * Writes raw-zone Parquet with the REAL sink core (validation, Parquet encoder, deterministic keys, S3
  * writer on AWS_ENDPOINT_URL), so the Spark tests read exactly what the platform writes.
  *
- *   npx tsx test/spark/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl> [batch-size]
+ *   npx tsx test/glue-scripts/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl> [batch-size]
  *
  * Each input line is one Kafka message as the event source mapping delivers it:
  * `{topic, partition, offset, timestamp (epoch ms), key, value, headers}`: value is the record's JSON text,
@@ -12,9 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { hyparquetEncoder } from '../../../lambdas/shared/parquet';
 import { s3Writer } from '../../../lambdas/sink/aws';
 import { type KafkaRecord, sinkBatch } from '../../../lambdas/sink/core';
+import { hyparquetEncoder } from '../../../lambdas/sink/parquet';
 import { createRegistry } from '../../../schemas';
 
 const DEFAULT_BATCH = 1_000;
