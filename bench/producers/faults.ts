@@ -14,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ENV, readIngestConfig } from '../../lambdas/ingest/config';
 import { createIngestCore } from '../../lambdas/ingest/core';
 import { ingestProducer } from '../../lambdas/ingest/producer';
+import { POWERTOOLS_ENV } from '../../lambdas/shared/metric-names';
 import { type KafkaBroker, startKafka } from '../../localstack/services/kafka/broker';
 import { freePort } from '../../localstack/services/process';
 import { createRegistry, financialTransactions } from '../../schemas';
@@ -42,7 +43,8 @@ async function main() {
   await admin.disconnect();
 
   const producer = ingestProducer(
-    readIngestConfig({ [ENV.kafkaBrokers]: brokers.join(','), [ENV.serviceName]: 'bench-faults' }).kafka,
+    readIngestConfig({ [ENV.kafkaBrokers]: brokers.join(','), [POWERTOOLS_ENV.serviceName]: 'bench-faults' })
+      .kafka,
   );
   const core = createIngestCore({
     registry: createRegistry([financialTransactions]),

@@ -1,3 +1,4 @@
+import { METRIC_SERVICES, POWERTOOLS_ENV } from '../shared/metric-names';
 import { type BrokerSource, parseBrokerList } from './kafka/brokers';
 import type { KafkaAuth, ProducerOptions } from './kafka/producer';
 
@@ -13,16 +14,9 @@ export const ENV = {
   maxBatchRecords: 'MAX_BATCH_RECORDS',
   /** Base URL of the /docs and /redoc assets (lambdas/ingest/docs.ts); unset: FastAPI's CDN. */
   docsAssetsUrl: 'DOCS_ASSETS_URL',
-  /** Read by Powertools itself. */
-  serviceName: 'POWERTOOLS_SERVICE_NAME',
-  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
-  logLevel: 'POWERTOOLS_LOG_LEVEL',
   /** Set by the Lambda runtime; the region of the IAM auth token. */
   region: 'AWS_REGION',
 } as const;
-
-export const DEFAULT_SERVICE_NAME = 'ingest';
-export const DEFAULT_METRICS_NAMESPACE = 'Lakehouse';
 
 export interface IngestLimits {
   readonly maxBodyBytes: number;
@@ -92,7 +86,7 @@ export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     },
     docsAssetsUrl: env[ENV.docsAssetsUrl] || undefined,
     kafka: {
-      clientId: env[ENV.serviceName] ?? DEFAULT_SERVICE_NAME,
+      clientId: env[POWERTOOLS_ENV.serviceName] ?? METRIC_SERVICES.ingest,
       brokerSource,
       auth,
       compression: 'gzip',

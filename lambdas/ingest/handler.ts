@@ -3,22 +3,17 @@
  * builds the core once per cold start (registry validators compiled, producer connected on first use and
  * reused), and reports logs, metrics and traces through Powertools.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
-import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, readIngestConfig } from './config';
+import { INGEST_METRICS, METRIC_SERVICES } from '../shared/metric-names';
+import { inSubsegment, instrumentation } from '../shared/powertools';
+import { readIngestConfig } from './config';
 import { createIngestCore, type HttpRequest, type IngestCore, type IngestOutcome } from './core';
 import type { KafkaProducer } from './kafka/producer';
 import { ingestProducer } from './producer';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
-});
-const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
+const { logger, metrics, tracer } = instrumentation(METRIC_SERVICES.ingest);
 
 let core: IngestCore | undefined;
 let producer: KafkaProducer | undefined;
@@ -71,13 +66,13 @@ export function toHttpRequest(
 
 function record(outcome: IngestOutcome): void {
   metrics.addDimension('dataset', outcome.dataset);
-  metrics.addMetric('RecordsAccepted', MetricUnit.Count, outcome.accepted);
-  metrics.addMetric('RecordsRejected', MetricUnit.Count, outcome.rejected);
+  metrics.addMetric(INGEST_METRICS.recordsAccepted, MetricUnit.Count, outcome.accepted);
+  metrics.addMetric(INGEST_METRICS.recordsRejected, MetricUnit.Count, outcome.rejected);
   if (outcome.produceMs !== undefined) {
-    metrics.addMetric('ProduceLatency', MetricUnit.Milliseconds, outcome.produceMs);
+    metrics.addMetric(INGEST_METRICS.produceLatency, MetricUnit.Milliseconds, outcome.produceMs);
   }
   if (outcome.produceError !== undefined) {
-    metrics.addMetric('KafkaUnavailable', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.kafkaUnavailable, MetricUnit.Count, 1);
     logger.error('Kafka did not acknowledge; answered 503', { error: outcome.produceError as Error });
   } else if (outcome.rejected > 0) {
     logger.info('Records rejected', { dataset: outcome.dataset, rejected: outcome.rejected });
@@ -89,31 +84,26 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   const request = toHttpRequest(event, context);
   logger.addContext(context);
   logger.appendKeys({ api_request_id: request.requestId, path: request.path });
-  const segment = tracer.getSegment();
-  const subsegment = segment?.addNewSubsegment('## ingest');
-  if (subsegment) tracer.setSegment(subsegment);
-  tracer.annotateColdStart();
   metrics.captureColdStartMetric(); // emits once, on the first invocation
   try {
-    const { response, outcome } = await ingestCore()(request);
-    if (outcome) {
-      tracer.putAnnotation('dataset', outcome.dataset);
-      record(outcome);
-    }
-    logger.debug('Answered', { statusCode: response.statusCode });
-    return response;
+    return await inSubsegment(tracer, 'ingest', async () => {
+      const { response, outcome } = await ingestCore()(request);
+      if (outcome) {
+        tracer.putAnnotation('dataset', outcome.dataset);
+        record(outcome);
+      }
+      logger.debug('Answered', { statusCode: response.statusCode });
+      return response;
+    });
   } catch (error) {
     // Only a bug or a misconfiguration gets here: every bad request has its 4xx in the core.
     logger.error('Unhandled error', { error: error as Error });
-    tracer.addErrorAsMetadata(error as Error);
     return {
       statusCode: 500,
       headers: { 'content-type': 'application/json' },
       body: '{"detail":"Internal Server Error"}',
     };
   } finally {
-    subsegment?.close();
-    if (segment) tracer.setSegment(segment);
     logger.removeKeys(['api_request_id', 'path']);
   }
 }

@@ -12,6 +12,22 @@ export const METRICS_NAMESPACE = 'Lakehouse';
 export const METRIC_SERVICES = { ingest: 'ingest', sink: 'sink' } as const;
 export type MetricService = (typeof METRIC_SERVICES)[keyof typeof METRIC_SERVICES];
 
+/** Powertools' own environment variables, read by the handlers' logger, metrics and tracer. */
+export const POWERTOOLS_ENV = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+/** The Powertools environment of a function: what CDK sets on each Lambda. */
+export function powertoolsEnvironment(service: MetricService, logLevel = 'INFO'): Record<string, string> {
+  return {
+    [POWERTOOLS_ENV.serviceName]: service,
+    [POWERTOOLS_ENV.metricsNamespace]: METRICS_NAMESPACE,
+    [POWERTOOLS_ENV.logLevel]: logLevel,
+  };
+}
+
 /** lambdas/ingest/handler.ts, with dimension `dataset` besides `service`. */
 export const INGEST_METRICS = {
   recordsAccepted: 'RecordsAccepted',

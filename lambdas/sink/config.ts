@@ -5,9 +5,6 @@
 export const RAW_BUCKET = 'RAW_BUCKET';
 export const QUARANTINE_BUCKET = 'QUARANTINE_BUCKET';
 export const GLUE_DATABASE = 'GLUE_DATABASE';
-/** Powertools' own variables: the metrics namespace and the service name on logs and metrics. */
-export const METRICS_NAMESPACE = 'POWERTOOLS_METRICS_NAMESPACE';
-export const SERVICE_NAME = 'POWERTOOLS_SERVICE_NAME';
 
 /**
  * Hour files a batch may write per topic-partition before the rest of its records go to one `late` file

@@ -1,5 +1,5 @@
 import type { MSKEvent, MSKRecordHeader } from 'aws-lambda';
-import type { KafkaRecord } from './core';
+import type { KafkaRecord } from './check';
 
 function text(base64: string | null | undefined): string | null {
   return base64 == null ? null : Buffer.from(base64, 'base64').toString('utf8');

@@ -1,18 +1,17 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, MSKEvent } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
+import { METRIC_SERVICES, SINK_METRICS } from '../shared/metric-names';
+import { inSubsegment, instrumentation } from '../shared/powertools';
 import { glueCatalog, s3Writer } from './aws';
 import { sinkSettingsFromEnv } from './config';
 import { type SinkDependencies, type SinkSummary, sinkBatch } from './core';
 import { decodeMskEvent } from './decode';
 import { hyparquetEncoder } from './parquet';
 
-// Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
-const logger = new Logger();
-const metrics = new Metrics();
+const { logger, metrics, tracer } = instrumentation(METRIC_SERVICES.sink);
 
 /** Built on first use rather than at import, so the local platform and tests can set the environment first. */
 function buildDependencies(): SinkDependencies {
@@ -31,14 +30,22 @@ function buildDependencies(): SinkDependencies {
 let dependencies: SinkDependencies | undefined;
 
 function record(summary: SinkSummary): void {
-  metrics.addMetric('RecordsWritten', MetricUnit.Count, summary.written);
-  metrics.addMetric('RecordsQuarantined', MetricUnit.Count, summary.quarantined);
-  metrics.addMetric('FilesWritten', MetricUnit.Count, summary.rawFiles.length);
-  metrics.addMetric('BytesWritten', MetricUnit.Bytes, summary.bytes);
-  metrics.addMetric('CatalogFailures', MetricUnit.Count, summary.catalogFailures);
+  metrics.addMetric(SINK_METRICS.recordsWritten, MetricUnit.Count, summary.written);
+  metrics.addMetric(SINK_METRICS.recordsQuarantined, MetricUnit.Count, summary.quarantined);
+  metrics.addMetric(SINK_METRICS.filesWritten, MetricUnit.Count, summary.rawFiles.length);
+  metrics.addMetric(SINK_METRICS.bytesWritten, MetricUnit.Bytes, summary.bytes);
+  metrics.addMetric(SINK_METRICS.catalogFailures, MetricUnit.Count, summary.catalogFailures);
   if (summary.acceptToWriteMs) {
-    metrics.addMetric('AcceptToWriteLatencyMax', MetricUnit.Milliseconds, summary.acceptToWriteMs.max);
-    metrics.addMetric('AcceptToWriteLatencyAvg', MetricUnit.Milliseconds, summary.acceptToWriteMs.avg);
+    metrics.addMetric(
+      SINK_METRICS.acceptToWriteLatencyMax,
+      MetricUnit.Milliseconds,
+      summary.acceptToWriteMs.max,
+    );
+    metrics.addMetric(
+      SINK_METRICS.acceptToWriteLatencyAvg,
+      MetricUnit.Milliseconds,
+      summary.acceptToWriteMs.avg,
+    );
   }
   logger.info('Batch written', {
     records: summary.records,
@@ -57,11 +64,13 @@ function record(summary: SinkSummary): void {
  */
 export async function handler(event: MSKEvent, context: Context): Promise<void> {
   logger.addContext(context);
+  metrics.captureColdStartMetric();
   try {
     dependencies ??= buildDependencies();
-    record(await sinkBatch(decodeMskEvent(event), dependencies));
+    const deps = dependencies;
+    record(await inSubsegment(tracer, 'sink', () => sinkBatch(decodeMskEvent(event), deps)));
   } catch (error) {
-    metrics.addMetric('BatchFailures', MetricUnit.Count, 1);
+    metrics.addMetric(SINK_METRICS.batchFailures, MetricUnit.Count, 1);
     logger.error('Batch failed; the event source mapping will retry it', error as Error);
     throw error;
   } finally {

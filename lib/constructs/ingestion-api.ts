@@ -6,7 +6,8 @@ import {
 } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from '../../lambdas/ingest/config';
+import { ENV } from '../../lambdas/ingest/config';
+import { METRIC_SERVICES, powertoolsEnvironment } from '../../lambdas/shared/metric-names';
 import type { DatasetDefinition } from '../../schemas';
 import {
   batchRouteOf,
@@ -30,7 +31,6 @@ export interface IngestionApiProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-export const INGEST_SERVICE_NAME = 'ingest';
 export const API_STAGE_NAME = 'v1';
 const PUBLIC_ROUTES = ['/', HEALTH_ROUTE, OPENAPI_ROUTE, DOCS_ROUTE, REDOC_ROUTE] as const;
 
@@ -51,7 +51,7 @@ export class IngestionApi extends Construct {
     super(scope, id);
     const { config, streaming } = props;
     this.handler = lakehouseFunction(this, 'Handler', {
-      functionName: `${config.prefix}-${INGEST_SERVICE_NAME}`,
+      functionName: `${config.prefix}-${METRIC_SERVICES.ingest}`,
       entry: 'lambdas/ingest/handler.ts',
       memoryMb: config.ingest.memoryMb,
       timeoutSeconds: config.ingest.timeoutSeconds,
@@ -64,9 +64,7 @@ export class IngestionApi extends Construct {
         [ENV.mskClusterArn]: streaming.clusterArn,
         [ENV.maxBodyBytes]: String(config.ingest.maxBodyBytes),
         [ENV.maxBatchRecords]: String(config.ingest.maxBatchRecords),
-        [ENV.serviceName]: INGEST_SERVICE_NAME,
-        [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE,
-        [ENV.logLevel]: 'INFO',
+        ...powertoolsEnvironment(METRIC_SERVICES.ingest),
       },
     });
     streaming.grantProduce(

@@ -7,9 +7,20 @@ import {
   aws_logs as logs,
   type RemovalPolicy,
 } from 'aws-cdk-lib';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { allowWildcards, ENI_AND_XRAY } from '../nag';
+
+/** How every handler is bundled (esbuild); `npm run bench:bundle` builds with the same options. */
+export const HANDLER_BUNDLING = {
+  minify: true,
+  sourceMap: false,
+  target: 'node24',
+  format: OutputFormat.CJS,
+  // The Lambda runtime provides the AWS SDK v3.
+  externalModules: ['@aws-sdk/*'],
+  metafile: false,
+} satisfies BundlingOptions;
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -87,15 +98,7 @@ export function lakehouseFunction(
     loggingFormat: lambda.LoggingFormat.JSON,
     logGroup,
     environment: props.environment,
-    bundling: {
-      minify: true,
-      sourceMap: false,
-      target: 'node24',
-      format: OutputFormat.CJS,
-      // avro-js and protobufjs: Powertools' Kafka deserializers for formats we don't use, loaded lazily.
-      externalModules: ['@aws-sdk/*', 'avro-js', 'protobufjs'],
-      metafile: false,
-    },
+    bundling: HANDLER_BUNDLING,
   });
   return fn;
 }

@@ -13,14 +13,8 @@ import {
 } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE } from '../../lambdas/ingest/config';
-import {
-  GLUE_DATABASE,
-  METRICS_NAMESPACE,
-  QUARANTINE_BUCKET,
-  RAW_BUCKET,
-  SERVICE_NAME,
-} from '../../lambdas/sink/config';
+import { METRIC_SERVICES, powertoolsEnvironment } from '../../lambdas/shared/metric-names';
+import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
 import { alarmTopicName, type EnvironmentConfig } from '../config/environments';
 import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
@@ -42,8 +36,6 @@ export interface SinkProps {
   readonly subnets: ec2.SubnetSelection;
   readonly removalPolicy: RemovalPolicy;
 }
-
-export const SINK_SERVICE_NAME = 'sink';
 
 /**
  * The sink's own alarms (not SLOs), each with its runbook: batches failing again and again (the retry budget
@@ -81,7 +73,7 @@ export class Sink extends Construct {
     super(scope, id);
     const { config, streaming } = props;
     this.handler = lakehouseFunction(this, 'Handler', {
-      functionName: `${config.prefix}-${SINK_SERVICE_NAME}`,
+      functionName: `${config.prefix}-${METRIC_SERVICES.sink}`,
       entry: 'lambdas/sink/handler.ts',
       memoryMb: config.sink.memoryMb,
       timeoutSeconds: config.sink.timeoutSeconds,
@@ -94,8 +86,7 @@ export class Sink extends Construct {
         [RAW_BUCKET]: props.raw.bucketName,
         [QUARANTINE_BUCKET]: props.quarantine.bucketName,
         [GLUE_DATABASE]: props.glueDatabase,
-        [SERVICE_NAME]: SINK_SERVICE_NAME,
-        [METRICS_NAMESPACE]: DEFAULT_METRICS_NAMESPACE,
+        ...powertoolsEnvironment(METRIC_SERVICES.sink),
       },
     });
     const role = this.handler.role as iam.IRole;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { ENV as INGEST_ENV } from '../../lambdas/ingest/config';
+import { POWERTOOLS_ENV } from '../../lambdas/shared/metric-names';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink/config';
 import { type EnvironmentConfig, environmentConfig } from '../../lib/config/environments';
 import { bucketName, glueDatabaseName } from '../../lib/config/lake';
@@ -106,7 +107,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   });
   // /metrics replaces CloudWatch's embedded metrics locally; warnings and errors still reach the terminal.
   setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
-  setDefault(INGEST_ENV.logLevel, 'WARN');
+  setDefault(POWERTOOLS_ENV.logLevel, 'WARN');
   const supervision = options.supervision ?? new Supervision();
   const metrics = new PlatformMetrics();
   supervision.onRestart((event) => {

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ENV, readIngestConfig } from '../../../../lambdas/ingest/config';
 import { createIngestCore, type IngestCore } from '../../../../lambdas/ingest/core';
 import { ingestProducer } from '../../../../lambdas/ingest/producer';
+import { POWERTOOLS_ENV } from '../../../../lambdas/shared/metric-names';
 import { type KafkaBroker, startKafka } from '../../../../localstack/services/kafka/broker';
 import { freePort, isAlive, waitFor } from '../../../../localstack/services/process';
 import { createRegistry, financialTransactions } from '../../../../schemas';
@@ -117,7 +118,8 @@ async function ingest() {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
   await admin.disconnect();
   const producer = ingestProducer(
-    readIngestConfig({ [ENV.kafkaBrokers]: brokers.join(','), [ENV.serviceName]: 'ingest-faults' }).kafka,
+    readIngestConfig({ [ENV.kafkaBrokers]: brokers.join(','), [POWERTOOLS_ENV.serviceName]: 'ingest-faults' })
+      .kafka,
   );
   const core = createIngestCore({
     registry: createRegistry([dataset], { compile: compileValidator }),

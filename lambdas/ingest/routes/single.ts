@@ -1,0 +1,40 @@
+import type { RegisteredDataset } from '../../../schemas';
+import { acceptedMessage, validationErrorMessage } from '../../../schemas/api/openapi';
+import type { HttpRequest, IngestResult } from '../core';
+import { encodeRecord, MESSAGE_TOO_LARGE } from '../records';
+import { inBody, problemReply, rejected, reply, unavailable } from '../reply';
+import { parseBody, produce, type RouteContext } from './context';
+
+/** POST /ingest-<dataset>: one record, 200 once Kafka acknowledged it. */
+export async function ingestOne(
+  context: RouteContext,
+  dataset: RegisteredDataset,
+  request: HttpRequest,
+): Promise<IngestResult> {
+  const { definition } = dataset;
+  const parsed = parseBody(context, request);
+  if (!parsed.ok)
+    return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
+  const result = encodeRecord(dataset, parsed.value, request, context.clock(), context.maxMessageBytes);
+  if (!result.ok) {
+    const detail = inBody(result.errors);
+    const tooLarge = result.errors[0]?.type === MESSAGE_TOO_LARGE;
+    return {
+      ...(tooLarge
+        ? reply(413, { detail: result.errors[0]?.msg })
+        : reply(422, { message: validationErrorMessage(detail.length, definition.title), detail })),
+      outcome: rejected(definition.name, 1),
+    };
+  }
+  const sent = await produce(context, dataset, [result.message]);
+  if (!sent.ok) {
+    return {
+      ...unavailable(),
+      outcome: { dataset: definition.name, accepted: 0, rejected: 0, produceError: sent.produceError },
+    };
+  }
+  return {
+    ...reply(200, { message: acceptedMessage(definition), [definition.idField]: result.id }),
+    outcome: { dataset: definition.name, accepted: 1, rejected: 0, produceMs: sent.produceMs },
+  };
+}
