@@ -1,4 +1,4 @@
-"""MWAA DAGs of the lakehouse (SPEC §8).
+"""MWAA DAGs of the lakehouse (README.md#spark-jobs-and-orchestration).
 
 - `lakehouse_pipeline`: per dataset, raw_to_curated -> data-quality gate -> curated_to_gold (Glue jobs),
   with retries. raw_to_curated takes the gate's decision itself, between staging and publishing (it is

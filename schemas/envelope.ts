@@ -1,7 +1,7 @@
 import type { DatasetDefinition } from './types';
 
 /**
- * A record's Kafka message (SPEC §5): key = the record id, value = the canonical record as flat JSON (what
+ * A record's Kafka message (README.md#consuming-the-raw-topics-fan-out-and-replay): key = the record id, value = the canonical record as flat JSON (what
  * consumers read, e.g. `JSON.parse(value).transaction_id`), ingest metadata in headers so that consumers
  * can route and audit without parsing the value.
  */
@@ -35,7 +35,7 @@ export function ingestHeaders(metadata: IngestMetadata): Record<string, string> 
   };
 }
 
-/** Topic of a dataset's raw records (SPEC §5: one per dataset, `raw_<dataset>`). */
+/** Topic of a dataset's raw records (README.md#consuming-the-raw-topics-fan-out-and-replay: one per dataset, `raw_<dataset>`). */
 export function topicOf(dataset: Pick<DatasetDefinition, 'name'>): string {
   return `raw_${dataset.name}`;
 }

@@ -1,4 +1,4 @@
-"""curated -> gold: daily aggregates (SPEC §6), written as Delta tables partitioned by event date.
+"""curated -> gold: daily aggregates (README.md#the-lake), written as Delta tables partitioned by event date.
 
 Incrementality: the curated tables keep a change data feed. The job remembers the last curated version it
 aggregated (a JSON bookmark in the scripts bucket), reads the changes since then to find the event dates

@@ -122,7 +122,7 @@ export interface EnvironmentConfig {
     readonly api5xxRatio: number;
     readonly email?: string;
   };
-  /** Other teams' Kafka consumers granted read access to chosen topics (fan-out and replay, SPEC §5). */
+  /** Other teams' Kafka consumers granted read access to chosen topics (fan-out and replay, README.md#consuming-the-raw-topics-fan-out-and-replay). */
   readonly consumers?: readonly ConsumerAccess[];
 }
 

@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from './environments';
 
 /**
- * The buckets of the lake (SPEC §6). CDK creates them and the local platform creates the same names in
+ * The buckets of the lake (README.md#the-lake). CDK creates them and the local platform creates the same names in
  * the emulator, both from this list.
  */
 export const LAKE_ZONES = ['raw', 'curated', 'gold', 'quarantine', 'scripts', 'dags', 'access-logs'] as const;

@@ -2,7 +2,7 @@ import { type DatasetDefinition, topicOf } from '../../schemas';
 import type { EnvironmentConfig } from './environments';
 
 /**
- * The Kafka topics of an environment: one per dataset (SPEC §5). The CDK creates them on MSK and the local
+ * The Kafka topics of an environment: one per dataset (README.md#consuming-the-raw-topics-fan-out-and-replay). The CDK creates them on MSK and the local
  * platform creates them on its broker, both from this function.
  */
 export interface TopicSpec {

@@ -37,7 +37,7 @@ export function lakeBucketDefaults(config: EnvironmentConfig, removalPolicy: Rem
 }
 
 /**
- * The buckets of SPEC §6, one per zone of LAKE_ZONES. Every data bucket: SSE-KMS with the lake key (bucket
+ * The buckets of README.md#the-lake, one per zone of LAKE_ZONES. Every data bucket: SSE-KMS with the lake key (bucket
  * keys on), TLS-only policy, public access blocked, versioning, lifecycle, server access logs into the
  * access-logs bucket (which S3 requires to use SSE-S3: log delivery cannot encrypt with a KMS key).
  */

@@ -35,7 +35,7 @@ export const API_STAGE_NAME = 'v1';
 const PUBLIC_ROUTES = ['/', HEALTH_ROUTE, OPENAPI_ROUTE, DOCS_ROUTE, REDOC_ROUTE] as const;
 
 /**
- * The HTTP API of SPEC §4: a REST API with one resource per route of the registry (single-record and
+ * The HTTP API of README.md#the-api: a REST API with one resource per route of the registry (single-record and
  * batch POSTs behind one API key and usage plan per producer; GET /, /health, /openapi.json, /docs, /redoc open and
  * throttled apart), stage throttling,
  * JSON access logs, X-Ray, a 404 for unknown routes, WAF where configured; the ingest Lambda behind it.
@@ -78,7 +78,7 @@ export class IngestionApi extends Construct {
     });
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${config.prefix}-ingest`,
-      description: 'Lakehouse ingestion API (SPEC §4)',
+      description: 'Lakehouse ingestion API (README.md#the-api)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: props.removalPolicy,
@@ -133,20 +133,20 @@ export class IngestionApi extends Construct {
     for (const route of PUBLIC_ROUTES) {
       noAuthorizer(
         this.api.root.resourceForPath(route).addMethod('GET', integration),
-        'Public, read-only information route of SPEC §4 (welcome, health, OpenAPI document, its Swagger UI and ReDoc pages); throttled apart from the record routes.',
+        'Public, read-only information route of README.md#the-api (welcome, health, OpenAPI document, its Swagger UI and ReDoc pages); throttled apart from the record routes.',
       );
     }
     const recordRoutes = props.datasets.flatMap((d) => [d.route, batchRouteOf(d)]);
     for (const route of recordRoutes) {
       noAuthorizer(
         this.api.root.resourceForPath(route).addMethod('POST', integration, { apiKeyRequired: true }),
-        'Producers authenticate with API keys bound to a usage plan (SPEC §4: API keys with usage plans, or IAM).',
+        'Producers authenticate with API keys bound to a usage plan (README.md#the-api: API keys with usage plans, or IAM).',
       );
     }
     acknowledge(
       this.api,
       'AwsSolutions-APIG2',
-      'The ingest Lambda validates bodies against the dataset registry to return the 422 detail list of SPEC §4; API Gateway models would answer 400 without it.',
+      'The ingest Lambda validates bodies against the dataset registry to return the 422 detail list of README.md#the-api; API Gateway models would answer 400 without it.',
     );
     acknowledge(
       this.api,

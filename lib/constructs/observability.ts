@@ -44,7 +44,7 @@ export interface ObservabilityProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** The SLOs of SPEC §8; each has one alarm and one runbook, runbooks/<id>.md. */
+/** The SLOs of README.md#observability; each has one alarm and one runbook, runbooks/<id>.md. */
 export const SLOS = {
   'ingest-latency': 'Ingestion: API accept to raw-zone Parquet < 5 s for 99% of records',
   'consumer-lag': 'Streaming: consumer lag < 10,000 messages 99.9% of the time',

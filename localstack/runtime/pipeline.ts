@@ -9,6 +9,7 @@ import { bucketName, glueDatabaseName } from '../../lib/config/lake';
 import { DATASETS, topicOf } from '../../schemas';
 import { assertPortFree, freePort } from '../services/process';
 import { type Supervised, Supervision, supervise } from '../services/supervisor';
+import { localSettings } from '../settings';
 import { LATENCY_BUCKET_MS, LatencyHistogram } from '../tools/lake/latency';
 import { listObjects } from '../tools/lake/objects';
 import { PlatformMetrics } from './api/metrics';
@@ -115,7 +116,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   });
 
   // A port chosen once: a restarted API comes back where its clients already send.
-  const requestedPort = options.apiPort ?? Number(process.env.LAKEHOUSE_API_PORT ?? 8000);
+  const requestedPort = options.apiPort ?? localSettings().apiPort;
   const apiConfig = {
     host: options.apiHost ?? '127.0.0.1',
     port: requestedPort === 0 ? await freePort() : requestedPort,

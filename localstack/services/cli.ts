@@ -19,9 +19,8 @@ import type { Supervision } from './supervisor';
  */
 
 import { REPO_ROOT as ROOT } from '../paths';
+import { EMULATORS, type EmulatorKind, localSettings } from '../settings';
 export const DEFAULT_DIR = join(ROOT, '.local');
-
-export type EmulatorKind = 'moto' | 'localstack';
 
 export interface ServicesOptions {
   /** Folder for data and logs (default .local); kafka/ and aws/ live inside. */
@@ -80,9 +79,9 @@ const CLUSTER: EnvironmentConfig = {
 };
 const stateFile = (dir: string) => join(dir, 'services.json');
 
-async function port(value: number | 'free' | undefined, variable: string, fallback: number): Promise<number> {
+async function port(value: number | 'free' | undefined, fallback: number): Promise<number> {
   if (value === 'free') return freePort();
-  return value ?? Number(process.env[variable] ?? fallback);
+  return value ?? fallback;
 }
 
 /** n distinct ports that are free right now. */
@@ -99,8 +98,8 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
   const dir = resolve(options.dir ?? DEFAULT_DIR);
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const emulator =
-    options.emulator ?? ((process.env.LAKEHOUSE_EMULATOR as EmulatorKind | undefined) || 'moto');
+  const settings = localSettings();
+  const emulator = options.emulator ?? settings.emulator;
 
   const started: (KafkaBroker | AwsEmulator)[] = [];
   let stopping = false;
@@ -152,7 +151,7 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
   async function startBroker(): Promise<KafkaBroker> {
     const nodes = options.brokers ?? 1;
     const free = options.kafkaPort === 'free' ? await freePorts(2 * nodes) : undefined;
-    const kafkaPort = free?.[0] ?? (await port(options.kafkaPort, 'LAKEHOUSE_KAFKA_PORT', 9092));
+    const kafkaPort = free?.[0] ?? (await port(options.kafkaPort, settings.kafkaPort));
     const t0 = performance.now();
     const what = nodes === 1 ? 'Kafka' : `Kafka (${nodes}-node KRaft cluster)`;
     log(`${what}: starting on 127.0.0.1:${kafkaPort} (data in ${join(dir, 'kafka')})`);
@@ -177,8 +176,8 @@ export async function startServices(options: ServicesOptions = {}): Promise<Serv
 
   async function startEmulator(): Promise<AwsEmulator> {
     const start = { moto: startMoto, localstack: startLocalStack }[emulator];
-    if (!start) throw new Error(`Unknown LAKEHOUSE_EMULATOR "${emulator}" (use moto or localstack)`);
-    const awsPort = await port(options.awsPort, 'LAKEHOUSE_AWS_PORT', 4566);
+    if (!start) throw new Error(`Unknown emulator "${emulator}" (use ${EMULATORS.join(' or ')})`);
+    const awsPort = await port(options.awsPort, settings.awsPort);
     const t0 = performance.now();
     log(`AWS emulator (${emulator}): starting on 127.0.0.1:${awsPort}`);
     const aws = await start({ dir: join(dir, 'aws'), port: awsPort, owner: options.owner });

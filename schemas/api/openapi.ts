@@ -19,7 +19,7 @@ export function batchRouteOf(dataset: Pick<DatasetDefinition, 'route'>): string 
   return `${dataset.route}/batch`;
 }
 
-/** The 200 message of the single-record route (SPEC §4), e.g. "Financial transaction ingested successfully". */
+/** The 200 message of the single-record route (README.md#the-api), e.g. "Financial transaction ingested successfully". */
 export function acceptedMessage(dataset: Pick<DatasetDefinition, 'label'>): string {
   return `${dataset.label} ingested successfully`;
 }

@@ -35,7 +35,7 @@ export interface SmokeOptions {
   /** Invalid records per dataset (one of them through the single-record route). */
   readonly invalidPerDataset: number;
   readonly timeoutMs: number;
-  /** The ingestion SLO (SPEC §8): accept → raw-zone Parquet. */
+  /** The ingestion SLO (README.md#observability): accept → raw-zone Parquet. */
   readonly sloMs: number;
   readonly pollMs?: number;
   readonly now?: () => number;

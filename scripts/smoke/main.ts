@@ -14,6 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { environmentConfig } from '../../lib/config/environments';
 import { bucketName } from '../../lib/config/lake';
 import { INGESTION_OUTPUTS, ingestionStackName } from '../../lib/stacks/outputs';
+import { localSettings } from '../../localstack/settings';
 import { DATASETS } from '../../schemas';
 import { runSmoke, type SmokeTarget } from './core';
 
@@ -33,10 +34,10 @@ function aws(args: string[], region: string): string {
 function target(envName: string): SmokeTarget {
   const config = environmentConfig(envName);
   if (config.name === 'local') {
-    const endpoint =
-      process.env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${process.env.LAKEHOUSE_AWS_PORT ?? 4566}`;
+    const local = localSettings();
+    const endpoint = process.env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${local.awsPort}`;
     return {
-      apiUrl: process.env.LAKEHOUSE_API_URL ?? `http://127.0.0.1:${process.env.LAKEHOUSE_API_PORT ?? 8000}`,
+      apiUrl: local.apiUrl,
       s3: new S3Client({
         endpoint,
         region: config.region,

@@ -7,6 +7,7 @@ import {
   OPENAPI_ROUTE,
   REDOC_ROUTE,
 } from '../../../schemas/api/openapi';
+import { childConfig } from '../../settings';
 import type { ApiMetrics, ObservedRequest, RenderedMetrics } from './metrics';
 import { type ProxyHandler, startLocalApi } from './server';
 
@@ -79,7 +80,7 @@ export function recordCounts(
 }
 
 async function main(): Promise<void> {
-  const config = JSON.parse(process.env.LAKEHOUSE_API ?? '') as ApiProcessConfig;
+  const config = childConfig<ApiProcessConfig>('api');
   const ingest = await import('../../../lambdas/ingest/handler');
 
   const datasetByRoute = new Map<string, string>();

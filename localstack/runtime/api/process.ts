@@ -8,6 +8,7 @@ import type { ApiMetrics } from './metrics';
 export type ApiProcess = ForkedService<ApiProcessMessage> & { readonly url: string };
 
 import { REPO_ROOT as ROOT } from '../../paths';
+import { childConfigEnv } from '../../settings';
 
 export async function startApiProcess(
   config: ApiProcessConfig,
@@ -20,7 +21,7 @@ export async function startApiProcess(
 ): Promise<ApiProcess> {
   const service = await forkService<ApiProcessMessage>('The local API', join(__dirname, 'main.ts'), {
     cwd: ROOT,
-    env: { ...options.env, LAKEHOUSE_API: JSON.stringify(config) },
+    env: { ...options.env, ...childConfigEnv('api', config) },
     logFile: options.logFile,
     onMessage: (message, child) => {
       if (message.type === 'request') options.metrics.observeRequest(message);

@@ -2,12 +2,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { s3Writer } from '../../../lambdas/sink/aws';
 import { sinkSettingsFromEnv } from '../../../lambdas/sink/config';
 import type { EnvironmentConfig } from '../../../lib/config/environments';
+import { childConfig } from '../../settings';
 import { type Invocation, type MskHandler, startEventSourceMapping } from './event-source-mapping';
 
 /**
  * The local event source mapping as its own process, started by ./sink-process.ts. Like Lambda, the sink
  * runs apart from the API: its CPU-bound Parquet encoding must not stall the ingest handler's Kafka
- * acknowledgements. Settings arrive in LAKEHOUSE_ESM (JSON); the sink handler reads its own variables
+ * acknowledgements. Settings arrive as JSON (settings.ts childConfig); the sink handler reads its own variables
  * (RAW_BUCKET, ...) from the inherited environment. Reports to the parent over IPC.
  */
 
@@ -28,7 +29,7 @@ export type SinkProcessMessage =
 const send = (message: SinkProcessMessage) => process.send?.(message);
 
 async function main(): Promise<void> {
-  const config = JSON.parse(process.env.LAKEHOUSE_ESM ?? '') as SinkProcessConfig;
+  const config = childConfig<SinkProcessConfig>('eventSourceMapping');
   const handler = (await import('../../../lambdas/sink/handler')).handler as MskHandler;
   const esm = await startEventSourceMapping({
     ...config,

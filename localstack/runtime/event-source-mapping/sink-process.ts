@@ -11,6 +11,7 @@ import type { SinkProcessConfig, SinkProcessMessage } from './main';
 export type SinkProcess = ForkedService<SinkProcessMessage>;
 
 import { REPO_ROOT as ROOT } from '../../paths';
+import { childConfigEnv } from '../../settings';
 
 export function startSinkProcess(
   config: SinkProcessConfig,
@@ -26,7 +27,7 @@ export function startSinkProcess(
     join(__dirname, 'main.ts'),
     {
       cwd: ROOT,
-      env: { ...(options.env ?? process.env), LAKEHOUSE_ESM: JSON.stringify(config) },
+      env: { ...(options.env ?? process.env), ...childConfigEnv('eventSourceMapping', config) },
       onMessage: options.onMessage,
       readyTimeoutMs: options.readyTimeoutMs,
       logFile: options.logFile,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { environmentConfig } from '../../../lib/config/environments';
+import { localSettings } from '../../settings';
 import { progressLine, sendRecords } from './send';
 
 /**
@@ -8,7 +9,7 @@ import { progressLine, sendRecords } from './send';
  * local API, with a live progress line on stderr and a JSON summary on stdout.
  */
 
-export const DEFAULT_API_URL = process.env.LAKEHOUSE_API_URL ?? 'http://127.0.0.1:8000';
+export const DEFAULT_API_URL = localSettings().apiUrl;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -19,7 +19,7 @@ const canonicalClaim = {
   incident_date: '2024-01-10T00:00:00.000000Z',
 };
 
-describe('routes and messages of SPEC §4', () => {
+describe('routes and messages of README.md#the-api', () => {
   const { core, memory } = coreWith();
 
   test('GET / welcomes', async () => {

@@ -210,7 +210,7 @@ describe.each([...DATASETS, iotSensorEvents].map((d) => [d.name, d] as const))('
   });
 });
 
-test('SPEC §3 producers: a Python-client transaction with nulls and an integer amount is accepted, in canonical form', async () => {
+test('producers of the replaced service (README.md#data-contracts): a Python-client transaction with nulls and an integer amount is accepted, in canonical form', async () => {
   const record = {
     transaction_id: 'txn-1',
     timestamp: '2024-01-15T10:30:00.123456',

@@ -18,7 +18,7 @@ import { exampleRecord, LIMITS, post } from '../../lambdas/ingest/support';
 import { kafkaBrokers, testKafka, uniqueName } from '../../support/services';
 
 /**
- * Fan-out and replay (SPEC §5, the README's consumer contract): another team's consumer group reads the
+ * Fan-out and replay (the consumer contract, README.md#consuming-the-raw-topics-fan-out-and-replay): another team's consumer group reads the
  * records the ingest core produced, independently of the sink's group (the local event source mapping),
  * and replays from the earliest retained offset while the sink's group keeps progressing, unaffected.
  */
