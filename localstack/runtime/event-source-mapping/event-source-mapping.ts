@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MSKEvent } from 'aws-lambda';
-import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import type { ObjectWriter } from '../../../lambdas/sink/core';
 import { mskEvent } from '../../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../../lib/config/environments';
@@ -58,6 +58,19 @@ const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 10_000 };
 const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:sink';
 
+/** What the code serving one fetched partition batch needs. */
+interface PartitionBatch {
+  readonly options: EventSourceMappingOptions;
+  readonly topic: string;
+  readonly partition: number;
+  readonly log: (message: string) => void;
+  readonly heartbeat: () => Promise<void>;
+  /** The MSK event of some of the batch's messages, as Lambda builds it. */
+  readonly eventOf: (messages: readonly KafkaMessage[]) => MSKEvent;
+}
+
+const SOURCE_ARN = 'arn:aws:kafka:us-east-1:000000000000:cluster/lakehouse-local/local';
+
 /**
  * The local stand-in for Lambda's MSK event source mapping. Batching follows the mapping's settings: the
  * broker holds each fetch until a full payload is there or the batching window has passed (minBytes +
@@ -77,154 +90,19 @@ export async function startEventSourceMapping(
       ({ namespace, log: entry }) =>
         log(`kafkajs ${namespace}: ${entry.message}`),
   });
-  const source = {
-    eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/lakehouse-local/local',
-    bootstrapServers: options.brokers.join(','),
-  };
-  const backoff = options.backoff ?? DEFAULT_BACKOFF;
-  const windowMs = options.sink.maxBatchingWindowSeconds * 1000;
-  const timeoutMs = options.sink.timeoutSeconds * 1000;
-  const consumers: Consumer[] = [];
-  const readiness: Promise<void>[] = [];
-  let stopping = false;
-
   const admin: Admin = kafka.admin();
   await admin.connect();
   const metadata = await admin
     .fetchTopicMetadata({ topics: [...options.topics] })
     .finally(() => admin.disconnect());
 
+  let stopping = false;
+  const consumers: Consumer[] = [];
+  const readiness: Promise<void>[] = [];
   for (const topic of options.topics) {
     // Every partition is consumed concurrently, as the mapping's pollers do.
     const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 1;
-    const consumer = kafka.consumer({
-      groupId: groupOf(options.groupPrefix, topic),
-      minBytes: MAX_PAYLOAD_BYTES,
-      maxWaitTimeInMs: Math.max(windowMs, 10),
-      maxBytesPerPartition: MAX_PAYLOAD_BYTES,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
-      // A poller that died (SIGKILL) leaves the group within 10 s, so its restarted successor gets the
-      // partitions soon after; a live one heartbeats every second, during invocations too (see invoke).
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-    });
-    // Ready means the group has its partitions (the broker delays a new group's first join by ~3 s).
-    const joined = new Promise<void>((resolve) => {
-      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-        remove();
-        resolve();
-      });
-    });
-    const esmUuid = localMappingUuid(groupOf(options.groupPrefix, topic));
-    const onFailure = options.onFailure;
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: options.sink.startingPosition === 'TRIM_HORIZON' });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: partitions,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        const { partition } = batch;
-        const shouldContinue = () => !stopping && isRunning() && !isStale();
-        const eventOf = (messages: readonly (typeof batch.messages)[number][]) =>
-          mskEvent(
-            messages.map((m) => ({ ...m, topic, partition, headers: m.headers ?? {} })),
-            source,
-          );
-        await deliver(batch.messages, {
-          batchSize: options.sink.batchSize,
-          shouldContinue,
-          invoke: async (messages) => {
-            const event = eventOf(messages);
-            const context = lambdaContext('sink', timeoutMs, randomUUID());
-            const started = performance.now();
-            const report = (outcome: InvocationOutcome | undefined) => {
-              // Latency of what was written: the records before the first failure, none on an error.
-              const writtenAt = Date.now();
-              const latency = new LatencyHistogram();
-              const upTo = outcome === undefined ? -1n : outcome.ok ? undefined : BigInt(outcome.retryFrom);
-              for (const m of messages) {
-                if (upTo !== undefined && BigInt(m.offset) >= upTo) break;
-                const accepted = ingestTimeMs(m.headers);
-                if (accepted !== undefined) latency.add(writtenAt - accepted, accepted, writtenAt);
-              }
-              options.onInvocation?.({
-                topic,
-                outcome: outcome === undefined ? 'error' : outcome.ok ? 'success' : 'partial',
-                records: messages.length,
-                durationMs: performance.now() - started,
-                latency: latency.snapshot(),
-              });
-            };
-            const beating = setInterval(() => heartbeat().catch(() => {}), 1_000);
-            try {
-              const outcome = outcomeOf(
-                await options.handler(event, context),
-                messages.map((m) => ({ offset: m.offset, partition })),
-              );
-              report(outcome);
-              return outcome;
-            } catch (error) {
-              log(`sink handler failed on ${topic}[${partition}]: ${(error as Error).stack ?? error}`);
-              report(undefined);
-              return { ok: false, retryFrom: messages[0]?.offset ?? '0' };
-            } finally {
-              clearInterval(beating);
-            }
-          },
-          commit: async (nextOffset, count) => {
-            await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
-            resolveOffset((BigInt(nextOffset) - 1n).toString());
-            options.onCommit?.(topic, count);
-          },
-          wait: async (ms) => {
-            const until = Date.now() + ms;
-            while (shouldContinue() && Date.now() < until) {
-              await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
-              await heartbeat();
-            }
-          },
-          backoff,
-          onRetry: (attempt, delayMs, retryFrom) =>
-            log(`retry ${attempt} of ${topic}[${partition}] from offset ${retryFrom} in ${delayMs} ms`),
-          ...(onFailure && {
-            onFailure: {
-              maxRetryAttempts: options.sink.maxRetryAttempts,
-              send: async (messages, invocations) => {
-                const now = new Date();
-                const key = onFailureObjectKey(esmUuid, `${topic}-${partition}`, now);
-                const record = kafkaOnFailureRecord({
-                  event: eventOf(messages),
-                  requestId: randomUUID(),
-                  functionArn: LOCAL_FUNCTION_ARN,
-                  invocations,
-                  now,
-                });
-                try {
-                  await onFailure.writer.put({
-                    bucket: onFailure.bucket,
-                    key,
-                    body: Buffer.from(JSON.stringify(record)),
-                    contentType: 'application/json',
-                    metadata: {},
-                  });
-                } catch (error) {
-                  log(
-                    `on-failure destination s3://${onFailure.bucket} unreachable, retrying the batch: ${error}`,
-                  );
-                  throw error;
-                }
-                log(
-                  `gave up ${messages.length} records of ${topic}[${partition}] after ${invocations} invocations: s3://${onFailure.bucket}/${key}`,
-                );
-                options.onGiveUp?.(topic, messages.length, key);
-              },
-            },
-          }),
-        });
-        await heartbeat();
-      },
-    });
+    const { consumer, joined } = await consumeTopic(kafka, topic, partitions, options, log, () => stopping);
     consumers.push(consumer);
     readiness.push(joined);
   }
@@ -246,6 +124,168 @@ export async function startEventSourceMapping(
       await Promise.all(consumers.map((c) => c.disconnect()));
     },
   };
+}
+
+/** One topic's consumer group: fetches, invocations, commits; ready once the group has its partitions. */
+async function consumeTopic(
+  kafka: Kafka,
+  topic: string,
+  partitions: number,
+  options: EventSourceMappingOptions,
+  log: (message: string) => void,
+  stopping: () => boolean,
+): Promise<{ consumer: Consumer; joined: Promise<void> }> {
+  const source = { eventSourceArn: SOURCE_ARN, bootstrapServers: options.brokers.join(',') };
+  const consumer = kafka.consumer({
+    groupId: groupOf(options.groupPrefix, topic),
+    minBytes: MAX_PAYLOAD_BYTES,
+    maxWaitTimeInMs: Math.max(options.sink.maxBatchingWindowSeconds * 1000, 10),
+    maxBytesPerPartition: MAX_PAYLOAD_BYTES,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    // A poller that died (SIGKILL) leaves the group within 10 s, so its restarted successor gets the
+    // partitions soon after; a live one heartbeats every second, during invocations too (see invokeSink).
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+  });
+  // Ready means the group has its partitions (the broker delays a new group's first join by ~3 s).
+  const joined = new Promise<void>((resolve) => {
+    const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+      remove();
+      resolve();
+    });
+  });
+  const esmUuid = localMappingUuid(groupOf(options.groupPrefix, topic));
+  const onFailure = options.onFailure;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: options.sink.startingPosition === 'TRIM_HORIZON' });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: partitions,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      const { partition } = batch;
+      const shouldContinue = () => !stopping() && isRunning() && !isStale();
+      const served: PartitionBatch = {
+        options,
+        topic,
+        partition,
+        log,
+        heartbeat,
+        eventOf: (messages) =>
+          mskEvent(
+            messages.map((m) => ({ ...m, topic, partition, headers: m.headers ?? {} })),
+            source,
+          ),
+      };
+      await deliver(batch.messages, {
+        batchSize: options.sink.batchSize,
+        shouldContinue,
+        invoke: (messages) => invokeSink(served, messages),
+        commit: async (nextOffset, count) => {
+          await consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+          resolveOffset((BigInt(nextOffset) - 1n).toString());
+          options.onCommit?.(topic, count);
+        },
+        wait: async (ms) => {
+          const until = Date.now() + ms;
+          while (shouldContinue() && Date.now() < until) {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
+            await heartbeat();
+          }
+        },
+        backoff: options.backoff ?? DEFAULT_BACKOFF,
+        onRetry: (attempt, delayMs, retryFrom) =>
+          log(`retry ${attempt} of ${topic}[${partition}] from offset ${retryFrom} in ${delayMs} ms`),
+        ...(onFailure && {
+          onFailure: {
+            maxRetryAttempts: options.sink.maxRetryAttempts,
+            send: (messages, invocations) => giveUp(served, onFailure, esmUuid, messages, invocations),
+          },
+        }),
+      });
+      await heartbeat();
+    },
+  });
+  return { consumer, joined };
+}
+
+/** One synchronous invocation of the handler, reported with the latency of what it wrote. */
+async function invokeSink(
+  batch: PartitionBatch,
+  messages: readonly KafkaMessage[],
+): Promise<InvocationOutcome> {
+  const { options, topic, partition } = batch;
+  const context = lambdaContext('sink', options.sink.timeoutSeconds * 1000, randomUUID());
+  const started = performance.now();
+  const report = (outcome: InvocationOutcome | undefined) => {
+    // Latency of what was written: the records before the first failure, none on an error.
+    const writtenAt = Date.now();
+    const latency = new LatencyHistogram();
+    const upTo = outcome === undefined ? -1n : outcome.ok ? undefined : BigInt(outcome.retryFrom);
+    for (const m of messages) {
+      if (upTo !== undefined && BigInt(m.offset) >= upTo) break;
+      const accepted = ingestTimeMs(m.headers);
+      if (accepted !== undefined) latency.add(writtenAt - accepted, accepted, writtenAt);
+    }
+    options.onInvocation?.({
+      topic,
+      outcome: outcome === undefined ? 'error' : outcome.ok ? 'success' : 'partial',
+      records: messages.length,
+      durationMs: performance.now() - started,
+      latency: latency.snapshot(),
+    });
+  };
+  const beating = setInterval(() => batch.heartbeat().catch(() => {}), 1_000);
+  try {
+    const outcome = outcomeOf(
+      await options.handler(batch.eventOf(messages), context),
+      messages.map((m) => ({ offset: m.offset, partition })),
+    );
+    report(outcome);
+    return outcome;
+  } catch (error) {
+    batch.log(`sink handler failed on ${topic}[${partition}]: ${(error as Error).stack ?? error}`);
+    report(undefined);
+    return { ok: false, retryFrom: messages[0]?.offset ?? '0' };
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+/** After maxRetryAttempts: Lambda's invocation record to the on-failure destination; throws if unwritten. */
+async function giveUp(
+  batch: PartitionBatch,
+  onFailure: NonNullable<EventSourceMappingOptions['onFailure']>,
+  esmUuid: string,
+  messages: readonly KafkaMessage[],
+  invocations: number,
+): Promise<void> {
+  const { topic, partition, log } = batch;
+  const now = new Date();
+  const key = onFailureObjectKey(esmUuid, `${topic}-${partition}`, now);
+  const record = kafkaOnFailureRecord({
+    event: batch.eventOf(messages),
+    requestId: randomUUID(),
+    functionArn: LOCAL_FUNCTION_ARN,
+    invocations,
+    now,
+  });
+  try {
+    await onFailure.writer.put({
+      bucket: onFailure.bucket,
+      key,
+      body: Buffer.from(JSON.stringify(record)),
+      contentType: 'application/json',
+      metadata: {},
+    });
+  } catch (error) {
+    log(`on-failure destination s3://${onFailure.bucket} unreachable, retrying the batch: ${error}`);
+    throw error;
+  }
+  log(
+    `gave up ${messages.length} records of ${topic}[${partition}] after ${invocations} invocations: s3://${onFailure.bucket}/${key}`,
+  );
+  batch.options.onGiveUp?.(topic, messages.length, key);
 }
 
 /**
