@@ -1,13 +1,14 @@
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { environmentConfig } from '../../lib/config/environments';
 import { bucketName, QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX } from '../../lib/config/lake';
 import { DATASETS } from '../../schemas';
-import { startPipeline } from '../runtime/pipeline';
-import { DEFAULT_DIR, startServices } from '../services/cli';
+import { type Pipeline, startPipeline } from '../runtime/pipeline';
+import { DEFAULT_DIR, type Services, startServices } from '../services/cli';
 import { waitFor } from '../services/process';
-import { startS3FaultProxy } from '../services/s3-fault-proxy';
+import { type S3FaultProxy, startS3FaultProxy } from '../services/s3-fault-proxy';
 import { Supervision } from '../services/supervisor';
 import { type SendTally, sendRecords } from '../tools/generator/send';
 import { readDeltaColumn } from '../tools/lake/inventory';
@@ -103,11 +104,68 @@ export interface ChaosReport {
 const LOCAL = environmentConfig('local');
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms));
 
+/** The platform a chaos run drives: services, the S3 fault proxy in front of the emulator, the pipeline. */
+interface ChaosPlatform {
+  readonly supervision: Supervision;
+  readonly kafka: NonNullable<Services['kafka']>;
+  readonly admin: Admin;
+  readonly proxy: S3FaultProxy;
+  readonly pipeline: Pipeline;
+  /** Reads the emulator directly (the sinks write through the proxy). */
+  readonly s3: S3Client;
+  readonly direct: Services['env'];
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/** Load, faults and the validation of everything accepted (see the module comment). */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const { log } = options;
   const startedAt = new Date().toISOString();
-  const supervision = new Supervision(log);
   const timeline: Timeline = { accepted: [], commits: [], restarts: [] };
+  const platform = await startChaosPlatform(options, timeline);
+  try {
+    const { tally, faults, latency } = await loadWithFaults(platform, options, timeline);
+    const validation = await validate(platform, options, tally);
+    return {
+      startedAt,
+      options: {
+        records: options.records,
+        rate: options.rate,
+        brokers: options.brokers,
+        seed: options.seed,
+        s3ErrorShare: options.s3ErrorShare,
+        s3LatencyMs: options.s3LatencyMs,
+        singleShare: options.singleShare,
+        batchSize: options.batchSize,
+        clients: options.clients,
+        invalidShare: options.invalidShare,
+        spark: options.spark,
+      },
+      loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
+      load: {
+        offered: tally.sent,
+        accepted: tally.accepted,
+        rejected: tally.rejected,
+        retriedRecords: Object.values(tally.byDataset).reduce((n, d) => n + d.retriedIds.length, 0),
+        unanswered: tally.failed,
+        requests: tally.requests,
+        statuses: tally.statuses,
+        seconds: Math.round(tally.elapsedMs / 100) / 10,
+      },
+      faults,
+      restarts: platform.supervision.restarts(),
+      latency: latencyFigures(latency),
+      ...validation,
+      passed: passed(validation, tally, faults),
+    };
+  } finally {
+    await platform.stop();
+  }
+}
+
+async function startChaosPlatform(options: ChaosOptions, timeline: Timeline): Promise<ChaosPlatform> {
+  const { log } = options;
+  const supervision = new Supervision(log);
   supervision.onRestart((event) => {
     if (!event.error) timeline.restarts.push({ process: event.process, at: Date.now() });
   });
@@ -127,7 +185,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const kafka = services.kafka;
   if (!kafka) throw new Error('chaos needs Kafka');
   const admin = new Kafka({ clientId: 'chaos', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  // The sinks write S3 through the proxy; the checks below read the emulator directly.
+  // The sinks write S3 through the proxy; the checks read the emulator directly.
   const pipeline = await startPipeline({
     services: { ...direct, AWS_ENDPOINT_URL_S3: proxy.url },
     apiPort: 0,
@@ -142,131 +200,125 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     region: direct.AWS_REGION,
     forcePathStyle: true,
   });
-  try {
-    await admin.connect();
-    await waitFor(async () => (await fetch(`${pipeline.api.url}/health`)).status === 200, {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      what: 'the API to report Kafka connected',
-    });
-    pipeline.latency.drain();
-    proxy.set({ errorShare: options.s3ErrorShare, status: 503, latencyMs: options.s3LatencyMs });
+  await admin.connect();
+  return {
+    supervision,
+    kafka,
+    admin,
+    proxy,
+    pipeline,
+    s3,
+    direct,
+    dir,
+    async stop() {
+      proxy.set({ errorShare: 0 });
+      await pipeline.stop().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await services.stop();
+      await proxy.close();
+      s3.destroy();
+    },
+  };
+}
 
-    log(`load: ${options.records} records at ${options.rate}/s; ${options.schedule.length} faults scheduled`);
-    const loadStartedAt = Date.now();
-    let loadDone = false;
-    const load = sendRecords({
-      apiUrl: pipeline.api.url,
-      rate: options.rate,
-      count: options.records,
-      route: 'mixed',
-      singleShare: options.singleShare,
-      batchSize: options.batchSize,
-      concurrency: options.clients,
-      invalidShare: options.invalidShare,
-      duplicateShare: 0,
-      seed: options.seed,
-      runId: `chaos${options.seed}`,
-      // A real client keeps retrying while the platform recovers; two minutes of retries at most.
-      retries: 70,
-      maxBackoffMs: 2_000,
-      onAnswer: (status, at) => {
-        if (status === '200' || status === '207') timeline.accepted.push(at);
-      },
-      onProgress: options.onProgress,
-    }).finally(() => {
-      loadDone = true;
-    });
-    const faults = await runSchedule(
-      options.schedule,
-      {
-        kafka,
-        admin,
-        topics: pipeline.topics,
-        pipeline,
-        proxy,
-        baseS3ErrorShare: options.s3ErrorShare,
-        supervision,
-        log,
-      },
-      timeline,
-      loadStartedAt,
-      () => loadDone,
+/** The producers' load through the API while the schedule's faults strike; then the faults are lifted. */
+async function loadWithFaults(platform: ChaosPlatform, options: ChaosOptions, timeline: Timeline) {
+  const { pipeline, proxy, log } = { ...platform, log: options.log };
+  await waitFor(async () => (await fetch(`${pipeline.api.url}/health`)).status === 200, {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    what: 'the API to report Kafka connected',
+  });
+  pipeline.latency.drain();
+  proxy.set({ errorShare: options.s3ErrorShare, status: 503, latencyMs: options.s3LatencyMs });
+
+  log(`load: ${options.records} records at ${options.rate}/s; ${options.schedule.length} faults scheduled`);
+  const loadStartedAt = Date.now();
+  let loadDone = false;
+  const load = sendRecords({
+    apiUrl: pipeline.api.url,
+    rate: options.rate,
+    count: options.records,
+    route: 'mixed',
+    singleShare: options.singleShare,
+    batchSize: options.batchSize,
+    concurrency: options.clients,
+    invalidShare: options.invalidShare,
+    duplicateShare: 0,
+    seed: options.seed,
+    runId: `chaos${options.seed}`,
+    // A real client keeps retrying while the platform recovers; two minutes of retries at most.
+    retries: 70,
+    maxBackoffMs: 2_000,
+    onAnswer: (status, at) => {
+      if (status === '200' || status === '207') timeline.accepted.push(at);
+    },
+    onProgress: options.onProgress,
+  }).finally(() => {
+    loadDone = true;
+  });
+  const faults = await runSchedule(
+    options.schedule,
+    {
+      kafka: platform.kafka,
+      admin: platform.admin,
+      topics: pipeline.topics,
+      pipeline,
+      proxy,
+      baseS3ErrorShare: options.s3ErrorShare,
+      supervision: platform.supervision,
+      log,
+    },
+    timeline,
+    loadStartedAt,
+    () => loadDone,
+  );
+  const tally = await load;
+  const latency = pipeline.latency.snapshot();
+  proxy.set({ errorShare: 0, latencyMs: 0 });
+  return { tally, faults, latency };
+}
+
+/** Once the sinks caught up: every accepted record in raw (and curated) exactly once, no rejected one. */
+async function validate(platform: ChaosPlatform, options: ChaosOptions, tally: SendTally) {
+  const { pipeline, s3, log } = { ...platform, log: options.log };
+  log('validation: waiting until the sinks have consumed everything');
+  await waitFor(async () => (await pipeline.lag()) === 0, {
+    timeoutMs: 300_000,
+    intervalMs: 500,
+    what: 'consumer lag 0',
+  });
+  const accepted = new Set(Object.values(tally.byDataset).flatMap((d) => d.acceptedIds));
+  const rejected = new Set(Object.values(tally.byDataset).flatMap((d) => d.rejectedIds));
+  const raw = await checkRaw(s3, pipeline.rawBucket, accepted, rejected);
+  const sinkQuarantine = await checkSinkQuarantine(s3, pipeline.quarantineBucket, rejected);
+  let curated: ChaosReport['curated'];
+  if (options.spark) {
+    await pipeline.stopSink();
+    log('validation: Spark raw_to_curated and curated_to_gold');
+    const spark = await runLocalSpark(
+      platform.direct,
+      log,
+      options.verbose ? undefined : join(platform.dir, 'logs', 'spark.log'),
     );
-    const tally = await load;
-    const latency = pipeline.latency.snapshot();
-    proxy.set({ errorShare: 0, latencyMs: 0 });
-
-    log('validation: waiting until the sinks have consumed everything');
-    await waitFor(async () => (await pipeline.lag()) === 0, {
-      timeoutMs: 300_000,
-      intervalMs: 500,
-      what: 'consumer lag 0',
-    });
-    const accepted = new Set(Object.values(tally.byDataset).flatMap((d) => d.acceptedIds));
-    const rejected = new Set(Object.values(tally.byDataset).flatMap((d) => d.rejectedIds));
-    const raw = await checkRaw(s3, pipeline.rawBucket, accepted, rejected);
-    const sinkQuarantine = await checkSinkQuarantine(s3, pipeline.quarantineBucket, rejected);
-    let curated: ChaosReport['curated'];
-    if (options.spark) {
-      await pipeline.stopSink();
-      log('validation: Spark raw_to_curated and curated_to_gold');
-      const spark = await runLocalSpark(
-        direct,
-        log,
-        options.verbose ? undefined : join(dir, 'logs', 'spark.log'),
-      );
-      curated = { ...(await checkCurated(s3, accepted, rejected)), spark };
-    }
-    const report: ChaosReport = {
-      startedAt,
-      options: {
-        records: options.records,
-        rate: options.rate,
-        brokers: options.brokers,
-        seed: options.seed,
-        s3ErrorShare: options.s3ErrorShare,
-        s3LatencyMs: options.s3LatencyMs,
-        singleShare: options.singleShare,
-        batchSize: options.batchSize,
-        clients: options.clients,
-        invalidShare: options.invalidShare,
-        spark: options.spark,
-      },
-      loadAverage: (await import('node:os')).loadavg().map((n) => Math.round(n * 100) / 100),
-      load: {
-        offered: tally.sent,
-        accepted: tally.accepted,
-        rejected: tally.rejected,
-        retriedRecords: Object.values(tally.byDataset).reduce((n, d) => n + d.retriedIds.length, 0),
-        unanswered: tally.failed,
-        requests: tally.requests,
-        statuses: tally.statuses,
-        seconds: Math.round(tally.elapsedMs / 100) / 10,
-      },
-      faults,
-      restarts: supervision.restarts(),
-      latency: latencyFigures(latency),
-      raw,
-      sinkQuarantine,
-      curated,
-      passed:
-        raw.lost === 0 &&
-        raw.rejectedFound === 0 &&
-        sinkQuarantine.rejectedFound === 0 &&
-        tally.failed === 0 &&
-        faults.every((f) => f.recoveredAfterMs !== undefined) &&
-        (!curated || (curated.lost === 0 && curated.duplicateRows === 0 && curated.rejectedFound === 0)),
-    };
-    return report;
-  } finally {
-    proxy.set({ errorShare: 0 });
-    await pipeline.stop().catch(() => {});
-    await admin.disconnect().catch(() => {});
-    await services.stop();
-    await proxy.close();
-    s3.destroy();
+    curated = { ...(await checkCurated(s3, accepted, rejected)), spark };
   }
+  return { raw, sinkQuarantine, curated };
+}
+
+function passed(
+  { raw, sinkQuarantine, curated }: Awaited<ReturnType<typeof validate>>,
+  tally: SendTally,
+  faults: ChaosReport['faults'],
+): boolean {
+  return (
+    raw.lost === 0 &&
+    raw.rejectedFound === 0 &&
+    sinkQuarantine.rejectedFound === 0 &&
+    tally.failed === 0 &&
+    faults.every((f) => f.recoveredAfterMs !== undefined) &&
+    (!curated || (curated.lost === 0 && curated.duplicateRows === 0 && curated.rejectedFound === 0))
+  );
 }
 
 function latencyFigures(snapshot: LatencySnapshot): ChaosReport['latency'] {
