@@ -2,7 +2,13 @@
  * The ingest API as a pure function of (request, registry, producer, clock, limits): no AWS types, no
  * environment, no globals. The Lambda handler and the local platform adapt their requests to it.
  */
-import { type DatasetRegistry, type FieldError, ingestHeaders, type RegisteredDataset } from '../../schemas';
+import {
+  type DatasetRegistry,
+  type FieldError,
+  ingestHeaders,
+  type RegisteredDataset,
+  type RegisteredVersion,
+} from '../../schemas';
 import {
   acceptedMessage,
   batchRouteOf,
@@ -18,6 +24,7 @@ import { type KafkaMessage, type KafkaProducer, messageBytes } from '../shared/k
 import { type IngestLimits, KAFKA_MESSAGE_MAX_BYTES } from './config';
 import { CDN_ASSETS_URL, type DocsPage, redocHtml, swaggerUiHtml } from './docs';
 import { type BodyProblem, parseJsonBody } from './request-body';
+import { requestedVersion } from './schema-version';
 
 export interface HttpRequest {
   readonly method: string;
@@ -89,6 +96,10 @@ function problemReply(problem: BodyProblem, title: string): IngestResult {
   return reply(problem.statusCode, { message: validationErrorMessage(detail.length, title), detail });
 }
 
+/** An unknown X-Schema-Version: 422 as FastAPI answers a bad header (its `loc` starts with "header"). */
+const versionReply = (error: FieldError, title: string) =>
+  reply(422, { message: validationErrorMessage(1, title), detail: [error] });
+
 /**
  * What a message weighs against the broker's limit: UTF-8 bytes of key, value and headers, uncompressed
  * (compression can only shrink it). JavaScript string lengths count UTF-16 units, up to 3x too few.
@@ -111,7 +122,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
 
   /** Keeps declared fields only: unknown fields are ignored, as pydantic did, and never reach Kafka. */
   function declaredFields(
-    dataset: RegisteredDataset,
+    dataset: RegisteredVersion,
     record: Record<string, unknown>,
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
@@ -121,7 +132,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
 
   /** Key = id, value = the canonical record, flat; the ingest metadata goes in headers (SPEC §5). */
   function message(
-    dataset: RegisteredDataset,
+    dataset: RegisteredVersion,
     record: Record<string, unknown>,
     request: HttpRequest,
     now: number,
@@ -139,9 +150,9 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     };
   }
 
-  /** A body judged by the dataset's contract and encoded for Kafka, or why it cannot go there. */
+  /** A body judged by the contract of the version it follows and encoded for Kafka, or why it cannot go there. */
   function encode(
-    dataset: RegisteredDataset,
+    dataset: RegisteredVersion,
     input: unknown,
     request: HttpRequest,
     now: number,
@@ -180,10 +191,13 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
   function single(dataset: RegisteredDataset): RouteHandler {
     const { definition } = dataset;
     return async (request) => {
+      const version = requestedVersion(dataset, request.headers);
+      if (!version.ok)
+        return { ...versionReply(version.error, definition.title), outcome: rejected(definition.name, 1) };
       const parsed = parseBody(request);
       if (!parsed.ok)
         return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
-      const result = encode(dataset, parsed.value, request, clock());
+      const result = encode(version.version, parsed.value, request, clock());
       if (!result.ok) {
         const detail = inBody(result.errors);
         const tooLarge = result.errors[0]?.type === MESSAGE_TOO_LARGE;
@@ -215,6 +229,8 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
     const { definition } = dataset;
     const batchTitle = `${definition.title}Batch`;
     return async (request) => {
+      const version = requestedVersion(dataset, request.headers);
+      if (!version.ok) return versionReply(version.error, batchTitle);
       const parsed = parseBody(request);
       if (!parsed.ok) return problemReply(parsed.problem, batchTitle);
       const records = batchRecords(parsed.value, limits.maxBatchRecords);
@@ -227,7 +243,7 @@ export function createIngestCore(deps: IngestDependencies): IngestCore {
       const allErrors: ReturnType<typeof inBody> = [];
       let batchBytes = 0;
       records.forEach((input, index) => {
-        const result = encode(dataset, input, request, now);
+        const result = encode(version.version, input, request, now);
         if (result.ok) {
           messages.push(result.message);
           batchBytes += result.bytes;
