@@ -121,7 +121,8 @@ interface ValidRow {
 }
 
 type Checked =
-  | { readonly ok: true; readonly row: ValidRow }
+  /** `dataset` is the record's version of its dataset (Kafka header schema-version). */
+  | { readonly ok: true; readonly row: ValidRow; readonly dataset: DatasetDefinition }
   | {
       readonly ok: false;
       readonly reason: QuarantineReason;
@@ -175,33 +176,47 @@ function ingestColumns(
   return { ingestMicros, requestId: headerOf(record, INGEST_HEADERS.requestId) ?? '', schemaVersion };
 }
 
-/** Reads the ingest headers, parses the value (the record, flat) and re-validates it against its dataset. */
+/**
+ * Reads the ingest headers, parses the value (the record, flat) and re-validates it against the version
+ * of its dataset that its schema-version header names.
+ */
 function check(
   record: KafkaRecord,
   registered: RegisteredDataset,
   parseInstant: (text: string) => bigint | undefined,
 ): Checked {
-  const dataset = registered.definition;
   const { value } = record;
   if (value === null || value === undefined) {
     return { ok: false, reason: 'missing_value', detail: 'The message has no value (tombstone)' };
   }
-  const columns = ingestColumns(record, dataset, parseInstant);
+  const columns = ingestColumns(record, registered.definition, parseInstant);
   if (typeof columns === 'string') return { ok: false, reason: 'invalid_headers', detail: columns };
+  const version = registered.version(columns.schemaVersion);
+  if (!version) return { ok: false, reason: 'invalid_headers', detail: unknownVersion(registered, columns) };
+  const dataset = version.definition;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch (e) {
     return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
   }
-  const validation = registered.validate(parsed);
+  const validation = version.validate(parsed);
   if (!validation.ok) return { ok: false, reason: 'validation_failed', detail: validation.errors };
   const data = validation.record;
   const eventField = dataset.fields[dataset.eventTimeField];
   const parse = (eventField && TIMESTAMP_PARSERS[eventField.kind]) ?? parseTimestampMicros;
   // Validation guarantees the event time parses; the fallback only keeps the type checker honest.
   const eventMicros = parse(String(data[dataset.eventTimeField])) ?? columns.ingestMicros;
-  return { ok: true, row: { record, data, eventMicros, ...columns } };
+  return { ok: true, dataset, row: { record, data, eventMicros, ...columns } };
+}
+
+/** A version this sink does not know yet: producers ran ahead of it (replay once it is deployed). */
+function unknownVersion(registered: RegisteredDataset, columns: IngestColumns): string {
+  const { name, schemaVersion } = registered.definition;
+  return (
+    `header ${INGEST_HEADERS.schemaVersion} is ${columns.schemaVersion}, not a version of ${name} (1..${schemaVersion}): ` +
+    'deploy the sink with the new definition before producers send it, then replay these records'
+  );
 }
 
 type ColumnReader = (row: ValidRow) => unknown;
@@ -325,7 +340,7 @@ export async function sinkBatch(
       continue;
     }
     const checked = check(record, registered, parseInstant);
-    if (checked.ok) valid.push({ dataset: registered.definition, row: checked.row });
+    if (checked.ok) valid.push({ dataset: checked.dataset, row: checked.row });
     else rejected.push(quarantineLine(record, registered.definition.name, checked.reason, checked.detail));
   }
 
@@ -346,25 +361,30 @@ export async function sinkBatch(
   // of later-seen hours share one late file, dated by the Kafka time of the first of them (keys.ts).
   const maxHourFiles = settings.maxHourFiles ?? DEFAULT_MAX_HOUR_FILES;
   const rawGroups: { dataset: DatasetDefinition; at: RawPartition; rows: ValidRow[] }[] = [];
-  // A topic carries one dataset, so a topic-partition's files differ only by partition.
+  // A topic carries one dataset, so a topic-partition's files differ by partition and schema version.
   const byPartition = groupBy(valid, ({ row }) => `${row.record.topic}\n${row.record.partition}`);
   for (const members of byPartition.values()) {
     members.sort((a, b) => byOffset(a.row.record, b.row.record)); // already sorted as delivered: linear
-    // biome-ignore lint/style/noNonNullAssertion: groups are never empty
-    const { dataset } = members[0]!;
-    const files = new Map<RawPartition, ValidRow[]>();
+    const files = new Map<RawPartition, typeof members>();
     let late: RawPartition | undefined;
-    for (const { row } of members) {
+    for (const member of members) {
+      const { row } = member;
       let at = partitionOf(row.eventMicros);
       if (!files.has(at) && files.size - (late ? 1 : 0) >= maxHourFiles) {
         late ??= { date: new Date(row.record.timestamp).toISOString().slice(0, 10), hour: LATE_HOUR };
         at = late;
       }
       const rows = files.get(at);
-      if (rows) rows.push(row);
-      else files.set(at, [row]);
+      if (rows) rows.push(member);
+      else files.set(at, [member]);
     }
-    for (const [at, rows] of files) rawGroups.push({ dataset, at, rows });
+    // One file per version: a file's Parquet schema is its version's (older files lack later columns).
+    for (const [at, inHour] of files) {
+      for (const same of groupBy(inHour, ({ dataset }) => String(dataset.schemaVersion)).values()) {
+        // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+        rawGroups.push({ dataset: same[0]!.dataset, at, rows: same.map(({ row }) => row) });
+      }
+    }
   }
   for (const { dataset, at, rows } of rawGroups) {
     // biome-ignore lint/style/noNonNullAssertion: groups are never empty
@@ -383,7 +403,11 @@ export async function sinkBatch(
         readers.map((read) => rows.map(read)),
       ),
       contentType: 'application/vnd.apache.parquet',
-      metadata: { ...offsetRangeMetadata(recordsInFile), rows: String(rows.length) },
+      metadata: {
+        ...offsetRangeMetadata(recordsInFile),
+        rows: String(rows.length),
+        'schema-version': String(dataset.schemaVersion),
+      },
     });
     const datasetPartitions = partitions.get(datasetName) ?? new Map<string, RawPartition>();
     datasetPartitions.set(`${date}/${hour}`, { date, hour });
