@@ -2,16 +2,9 @@ import { App, RemovalPolicy, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { GlueCatalog } from '../../lib/constructs/glue-catalog';
 import { type DatasetDefinition, financialTransactions } from '../../schemas';
+import { financialTransactionsV2 } from '../support/evolution';
 
-/** financial_transactions with an optional field added in v2 (a test-only definition). */
-const v2 = {
-  ...financialTransactions,
-  schemaVersion: 2,
-  fields: {
-    ...financialTransactions.fields,
-    channel: { kind: 'string', required: false, since: 2, description: 'Where it was paid.', example: 'web' },
-  },
-} as const satisfies DatasetDefinition;
+const v2 = financialTransactionsV2;
 
 function synth(definition: DatasetDefinition): Template {
   const stack = new Stack(new App(), 'Lake');
@@ -51,7 +44,9 @@ describe('a compatible change reaches the Glue tables in the same deploy', () =>
       TableInput: Match.objectLike({
         Name: 'raw_financial_transactions',
         StorageDescriptor: Match.objectLike({
-          Columns: Match.arrayWith([{ Name: 'channel', Type: 'string', Comment: 'Where it was paid.' }]),
+          Columns: Match.arrayWith([
+            { Name: 'channel', Type: 'string', Comment: 'Where the payment was made.' },
+          ]),
         }),
       }),
     });

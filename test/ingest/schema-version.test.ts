@@ -1,17 +1,10 @@
-import { createRegistry, type DatasetDefinition, financialTransactions } from '../../schemas';
+import { createRegistry, financialTransactions } from '../../schemas';
 import { compileValidator } from '../../schemas/ajv-compile';
 import { batchRouteOf } from '../../schemas/openapi';
+import { financialTransactionsV2 } from '../support/evolution';
 import { coreWith, exampleRecord, post } from './support';
 
-/** A test-only v2 of financial_transactions: one optional field added. */
-const v2 = {
-  ...financialTransactions,
-  schemaVersion: 2,
-  fields: {
-    ...financialTransactions.fields,
-    channel: { kind: 'string', required: false, since: 2, description: 'Where it was paid.', example: 'web' },
-  },
-} as const satisfies DatasetDefinition;
+const v2 = financialTransactionsV2;
 
 const { core, memory } = coreWith({ registry: createRegistry([v2], { compile: compileValidator }) });
 const txn = { ...exampleRecord(financialTransactions), channel: 'app' };

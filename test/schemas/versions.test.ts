@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   createRegistry,
-  type DatasetDefinition,
   definitionAt,
   definitionVersions,
   financialTransactions,
@@ -13,22 +12,9 @@ import {
 } from '../../schemas';
 import { compileValidator, standaloneValidatorsSource } from '../../schemas/ajv-compile';
 import { committedVersions, historyFile, historyProblems, historyText } from '../../schemas/history';
+import { financialTransactionsV2 } from '../support/evolution';
 
-/** financial_transactions with an optional field added in v2 (a test-only definition). */
-const v2 = {
-  ...financialTransactions,
-  schemaVersion: 2,
-  fields: {
-    ...financialTransactions.fields,
-    channel: {
-      kind: 'string',
-      required: false,
-      since: 2,
-      description: 'Where the payment was made.',
-      example: 'web',
-    },
-  },
-} as const satisfies DatasetDefinition;
+const v2 = financialTransactionsV2;
 
 const record = {
   transaction_id: 't-1',

@@ -4,17 +4,10 @@ import { decodeMskEvent } from '../../lambdas/sink/decode';
 import { mskEvent } from '../../lambdas/sink/msk-event';
 import { createRegistry, type DatasetDefinition, financialTransactions } from '../../schemas';
 import { compileValidator } from '../../schemas/ajv-compile';
+import { financialTransactionsV2 } from '../support/evolution';
 import { ingestedHeaders, message, queryParquet, transaction } from './support';
 
-/** A test-only v2 of financial_transactions: one optional field added. */
-const v2 = {
-  ...financialTransactions,
-  schemaVersion: 2,
-  fields: {
-    ...financialTransactions.fields,
-    channel: { kind: 'string', required: false, since: 2, description: 'Where it was paid.', example: 'web' },
-  },
-} as const satisfies DatasetDefinition;
+const v2 = financialTransactionsV2;
 
 async function sinkWith(definition: DatasetDefinition, messages: ReturnType<typeof message>[]) {
   const objects: PutObject[] = [];
