@@ -210,12 +210,12 @@ function check(
   return { ok: true, dataset, row: { record, data, eventMicros, ...columns } };
 }
 
-/** A version this sink does not know yet: producers ran ahead of it (replay once it is deployed). */
+/** A version this sink does not know yet: producers ran ahead of it (the rollout order is sink first). */
 function unknownVersion(registered: RegisteredDataset, columns: IngestColumns): string {
   const { name, schemaVersion } = registered.definition;
   return (
     `header ${INGEST_HEADERS.schemaVersion} is ${columns.schemaVersion}, not a version of ${name} (1..${schemaVersion}): ` +
-    'deploy the sink with the new definition before producers send it, then replay these records'
+    'deploy the sink with the new definition before producers send it; this line keeps the headers and the value to produce again'
   );
 }
 

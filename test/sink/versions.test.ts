@@ -84,7 +84,7 @@ describe('the sink validates and writes each record by its schema-version header
     expect(line).toMatchObject({ reason: 'invalid_headers' });
     expect(line.detail).toBe(
       'header schema-version is 2, not a version of financial_transactions (1..1): deploy the sink with the new ' +
-        'definition before producers send it, then replay these records',
+        'definition before producers send it; this line keeps the headers and the value to produce again',
     );
   });
 });
