@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Consumer } from 'kafkajs';
 import { readIngestConfig } from '../../lambdas/ingest/config';
@@ -10,6 +11,8 @@ import type { KafkaProducer } from '../../lambdas/shared/kafka/producer';
 import { hyparquetEncoder } from '../../lambdas/shared/parquet';
 import { s3Writer } from '../../lambdas/sink/aws';
 import { type KafkaRecord, sinkBatch } from '../../lambdas/sink/core';
+import { rawTableName } from '../../lib/config/lake';
+import { provisionCatalog } from '../../localstack/emulator/provision';
 import { deltaLiveFiles } from '../../localstack/lake/inventory';
 import { getBytes, listObjects, readParquetRows } from '../../localstack/lake/objects';
 import { waitFor } from '../../localstack/process';
@@ -26,6 +29,7 @@ import { batchRouteOf } from '../../schemas/openapi';
 import { sparkSchemaText } from '../../scripts/generate-schemas';
 import { financialTransactionsV2 } from '../support/evolution';
 import {
+  awsClientConfig,
   createTestBucket,
   createTestTopic,
   kafkaBrokers,
@@ -236,4 +240,21 @@ it('adds an optional field mid-stream: v1 and v2 records reach curated, old rows
   // Gold aggregates what it aggregated before: the new column is not one of its inputs.
   const gold = await listObjects(s3, lakeBucket, 'gold/');
   expect(gold.some((o) => o.key.includes('/_delta_log/'))).toBe(true);
+});
+
+it('the local catalog takes the new column when the platform restarts, as a CDK deploy updates Glue', async () => {
+  const glue = new GlueClient(awsClientConfig());
+  const database = uniqueName('evo').replace(/-/g, '_');
+  const columns = async () =>
+    (
+      await glue.send(new GetTableCommand({ DatabaseName: database, Name: rawTableName(dataset) }))
+    ).Table?.StorageDescriptor?.Columns?.map((c) => c.Name);
+  try {
+    await provisionCatalog(glue, database, rawBucket, [financialTransactions]);
+    expect(await columns()).not.toContain('channel');
+    await provisionCatalog(glue, database, rawBucket, [v2]);
+    expect(await columns()).toContain('channel');
+  } finally {
+    glue.destroy();
+  }
 });
