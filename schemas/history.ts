@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { incompatibilities } from './compatibility';
 import { type JsonSchema, recordJsonSchema } from './json-schema';
 import type { DatasetDefinition } from './types';
+import { definitionAt, sinceProblems } from './versions';
 
 /**
  * The committed history of every dataset's schema versions: schemas/history/<dataset>/v<N>.schema.json,
@@ -54,6 +55,8 @@ export function historyProblems(
   const current = recordJsonSchema(definition);
   return [
     ...historyConflicts(definition, committed),
+    ...sinceProblems(definition),
+    ...sinceMismatches(definition, committed),
     ...committed.flatMap(({ version, schema }) =>
       incompatibilities(schema, current).map(
         (p) =>
@@ -61,6 +64,27 @@ export function historyProblems(
       ),
     ),
   ];
+}
+
+/**
+ * The API and the sink take the earlier versions that `since` derives (./versions.ts): each must have
+ * no field that the version published under its number lacked.
+ */
+function sinceMismatches(definition: DatasetDefinition, committed: readonly CommittedVersion[]): string[] {
+  if (sinceProblems(definition).length > 0) return [];
+  return committed
+    .filter(({ version }) => version < definition.schemaVersion)
+    .flatMap(({ version, schema }) => {
+      const published = Object.keys(schema.properties as object);
+      const derived = Object.keys(definitionAt(definition, version).fields);
+      // A field published then and gone now is a removal, which the compatibility check reports.
+      const extra = derived.filter((f) => !published.includes(f));
+      if (extra.length === 0) return [];
+      return [
+        `${definition.name}: v${version} as derived from the fields' \`since\` differs from the published ` +
+          `v${version} (not published then: ${extra.join(', ')}). Set \`since\` on every field to the version that added it.`,
+      ];
+    });
 }
 
 function historyConflicts(definition: DatasetDefinition, committed: readonly CommittedVersion[]): string[] {

@@ -10,3 +10,4 @@ export * from './registry';
 export * from './temporal';
 export * from './types';
 export * from './validation';
+export * from './versions';

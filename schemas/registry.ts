@@ -6,6 +6,7 @@ import * as precompiled from './generated/validators';
 import { schemaHash } from './schema-hash';
 import type { DatasetDefinition } from './types';
 import { type CompiledValidate, type RecordValidator, recordValidator } from './validation';
+import { definitionVersions, validatorKey } from './versions';
 
 /**
  * The datasets the platform runs. Adding a dataset is one definition in ./datasets plus one entry here;
@@ -16,13 +17,23 @@ export const DATASETS = [
   insuranceClaims,
 ] as const satisfies readonly DatasetDefinition[];
 
-export interface RegisteredDataset {
+/** One version of a dataset (./versions.ts) with its validators. */
+export interface RegisteredVersion {
+  /** The dataset as it was at this version (its schemaVersion is this version). */
   readonly definition: DatasetDefinition;
-  readonly topic: string;
   /** The API contract (./contract.ts): what the replaced service accepted, as the canonical record. */
   readonly accept: RecordValidator;
-  /** Checks a canonical record (what Kafka carries) against the dataset's JSON schema. */
+  /** Checks a canonical record (what Kafka carries) against this version's JSON schema. */
   readonly validate: RecordValidator;
+}
+
+/** A dataset: its latest version's definition and validators, and every version by number. */
+export interface RegisteredDataset extends RegisteredVersion {
+  readonly topic: string;
+  /** Every version, oldest first; the last is the latest (this dataset's own definition). */
+  readonly versions: readonly RegisteredVersion[];
+  /** A version by number, undefined for one the dataset does not have. */
+  version(schemaVersion: number): RegisteredVersion | undefined;
 }
 
 /** Lookups over a set of datasets, with their validators compiled once. */
@@ -47,12 +58,23 @@ export function createRegistry(
   if (new Set(definitions.map((d) => d.name)).size !== definitions.length) {
     throw new Error('Dataset names must be unique');
   }
-  const datasets = definitions.map((definition) => ({
-    definition,
-    topic: topicOf(definition),
-    accept: contractValidator(definition),
-    validate: precompiledValidator(definition) ?? compileOrFail(definition, options.compile),
-  }));
+  const datasets = definitions.map((definition): RegisteredDataset => {
+    const versions = definitionVersions(definition).map((d) => ({
+      definition: d,
+      accept: contractValidator(d),
+      validate:
+        precompiledValidator(d, validatorKey(definition, d.schemaVersion)) ??
+        compileOrFail(d, options.compile),
+    }));
+    // biome-ignore lint/style/noNonNullAssertion: a definition has at least version 1
+    const latest = versions.at(-1)!;
+    return {
+      ...latest,
+      topic: topicOf(definition),
+      versions,
+      version: (n) => versions[n - 1],
+    };
+  });
   const byName = new Map(datasets.map((d) => [d.definition.name, d]));
   const byTopic = new Map(datasets.map((d) => [d.topic, d]));
   return {
@@ -62,9 +84,9 @@ export function createRegistry(
   };
 }
 
-function precompiledValidator(definition: DatasetDefinition): RecordValidator | undefined {
-  const validate = (precompiled as unknown as Record<string, CompiledValidate | undefined>)[definition.name];
-  const fresh = validate && precompiled.SCHEMA_HASHES[definition.name] === schemaHash(definition);
+function precompiledValidator(definition: DatasetDefinition, key: string): RecordValidator | undefined {
+  const validate = (precompiled as unknown as Record<string, CompiledValidate | undefined>)[key];
+  const fresh = validate && precompiled.SCHEMA_HASHES[key] === schemaHash(definition);
   return fresh ? recordValidator(validate) : undefined;
 }
 

@@ -52,6 +52,11 @@ export interface FieldSpec {
   readonly knownValues?: readonly string[];
   /** An example value, used by the OpenAPI document and the data generator. */
   readonly example: unknown;
+  /**
+   * The schemaVersion that added the field (absent: 1). The platform derives every earlier version from
+   * it (./versions.ts), so that the API and the sink take records of each version during a rollout.
+   */
+  readonly since?: number;
 }
 
 export interface DatasetDefinition {
@@ -67,7 +72,10 @@ export interface DatasetDefinition {
   readonly idField: string;
   /** The field whose date and hour partition the lake. */
   readonly eventTimeField: string;
-  /** Bumped on any change to the fields; carried with every record. */
+  /**
+   * Bumped on any change to the fields; carried with every record (Kafka header `schema-version`). A
+   * field added in a later version says so with `since`.
+   */
   readonly schemaVersion: number;
   readonly fields: Readonly<Record<string, FieldSpec>>;
 }

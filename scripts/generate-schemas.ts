@@ -28,14 +28,16 @@ const MONEY_DECIMAL = { precision: MONEY_PRECISION, scale: MONEY_SCALE };
 /** Every dataset with generated files and a history: the platform's and the test dataset. */
 export const ALL_DATASETS: readonly DatasetDefinition[] = [...DATASETS, iotSensorEvents];
 
+/** `<dataset>.schema.json`: the JSON schema with what the Spark jobs need beside it (their --schema_uri). */
+export function sparkSchemaText(d: DatasetDefinition): string {
+  return `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d), 'x-money': MONEY_DECIMAL }, null, 2)}\n`;
+}
+
 export function generatedSchemaFiles(): Record<string, string> {
   return Object.fromEntries([
     ['validators.js', standaloneValidatorsSource(ALL_DATASETS)],
     ['validators.d.ts', standaloneValidatorsTypes(ALL_DATASETS)],
-    ...ALL_DATASETS.map((d) => [
-      `${d.name}.schema.json`,
-      `${JSON.stringify({ ...recordJsonSchema(d), 'x-raw-columns': rawColumns(d), 'x-money': MONEY_DECIMAL }, null, 2)}\n`,
-    ]),
+    ...ALL_DATASETS.map((d) => [`${d.name}.schema.json`, sparkSchemaText(d)]),
   ]);
 }
 

@@ -261,6 +261,7 @@ class RunMetrics:
 
 
 def read_raw(spark: SparkSession, ds: Dataset, files: list[RawFile]) -> DataFrame:
+    """With the latest version's columns: a file of an earlier version lacks the later ones, read as null."""
     return spark.read.schema(ds.raw_schema()).parquet(*[f.path for f in files]).withColumn(SOURCE_FILE, F.input_file_name())
 
 

@@ -24,6 +24,9 @@ RUNTIME_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
     "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+    # Schema evolution: a field added to a dataset (an optional one, schemas/compatibility.ts) becomes a
+    # column of the curated and quarantine tables on the next MERGE, null in the rows written before it.
+    "spark.databricks.delta.schema.autoMerge.enabled": "true",
 }
 
 

@@ -1,4 +1,4 @@
-import { type FieldError, ingestHeaders, type RegisteredDataset } from '../../schemas';
+import { type FieldError, ingestHeaders, type RegisteredVersion } from '../../schemas';
 import type { HttpRequest } from './core';
 import { type KafkaMessage, messageBytes } from './kafka/producer';
 
@@ -14,7 +14,7 @@ export const tooLargeForKafka = (what: string, bytes: number, max: number) =>
 
 /** Keeps declared fields only: unknown fields are ignored, as pydantic did, and never reach Kafka. */
 function declaredFields(
-  dataset: RegisteredDataset,
+  dataset: RegisteredVersion,
   record: Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -24,7 +24,7 @@ function declaredFields(
 
 /** Key = id, value = the canonical record, flat; the ingest metadata goes in headers (README: Kafka messages). */
 function message(
-  dataset: RegisteredDataset,
+  dataset: RegisteredVersion,
   record: Record<string, unknown>,
   request: HttpRequest,
   now: number,
@@ -46,9 +46,9 @@ export type EncodedRecord =
   | { readonly ok: true; readonly message: KafkaMessage; readonly bytes: number; readonly id: unknown }
   | { readonly ok: false; readonly errors: FieldError[] };
 
-/** A body judged by the dataset's contract and encoded for Kafka, or why it cannot go there. */
+/** A body judged by the contract of the version it follows and encoded for Kafka, or why it cannot go there. */
 export function encodeRecord(
-  dataset: RegisteredDataset,
+  dataset: RegisteredVersion,
   input: unknown,
   request: HttpRequest,
   now: number,

@@ -24,6 +24,10 @@ export function problemReply(problem: BodyProblem, title: string): IngestResult 
   return reply(problem.statusCode, { message: validationErrorMessage(detail.length, title), detail });
 }
 
+/** An unknown X-Schema-Version: 422 as FastAPI answers a bad header (its `loc` starts with "header"). */
+export const versionReply = (error: FieldError, title: string) =>
+  reply(422, { message: validationErrorMessage(1, title), detail: [error] });
+
 export const unavailable = () =>
   reply(503, { detail: 'Kafka is unavailable; nothing was ingested. Retry later.' }, { 'retry-after': '1' });
 

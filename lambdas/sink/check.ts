@@ -58,7 +58,8 @@ export interface ValidRow {
 }
 
 type Checked =
-  | { readonly ok: true; readonly row: ValidRow }
+  /** `dataset` is the record's version of its dataset (Kafka header schema-version). */
+  | { readonly ok: true; readonly row: ValidRow; readonly dataset: DatasetDefinition }
   | {
       readonly ok: false;
       readonly reason: QuarantineReason;
@@ -112,33 +113,47 @@ function ingestColumns(
   return { ingestMicros, requestId: headerOf(record, INGEST_HEADERS.requestId) ?? '', schemaVersion };
 }
 
-/** Reads the ingest headers, parses the value (the record, flat) and re-validates it against its dataset. */
+/**
+ * Reads the ingest headers, parses the value (the record, flat) and re-validates it against the version
+ * of its dataset that its schema-version header names.
+ */
 function check(
   record: KafkaRecord,
   registered: RegisteredDataset,
   parseInstant: (text: string) => bigint | undefined,
 ): Checked {
-  const dataset = registered.definition;
   const { value } = record;
   if (value === null || value === undefined) {
     return { ok: false, reason: 'missing_value', detail: 'The message has no value (tombstone)' };
   }
-  const columns = ingestColumns(record, dataset, parseInstant);
+  const columns = ingestColumns(record, registered.definition, parseInstant);
   if (typeof columns === 'string') return { ok: false, reason: 'invalid_headers', detail: columns };
+  const version = registered.version(columns.schemaVersion);
+  if (!version) return { ok: false, reason: 'invalid_headers', detail: unknownVersion(registered, columns) };
+  const dataset = version.definition;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch (e) {
     return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
   }
-  const validation = registered.validate(parsed);
+  const validation = version.validate(parsed);
   if (!validation.ok) return { ok: false, reason: 'validation_failed', detail: validation.errors };
   const data = validation.record;
   const eventField = dataset.fields[dataset.eventTimeField];
   const parse = (eventField && TIMESTAMP_PARSERS[eventField.kind]) ?? parseTimestampMicros;
   // Validation guarantees the event time parses; the fallback only keeps the type checker honest.
   const eventMicros = parse(String(data[dataset.eventTimeField])) ?? columns.ingestMicros;
-  return { ok: true, row: { record, data, eventMicros, ...columns } };
+  return { ok: true, dataset, row: { record, data, eventMicros, ...columns } };
+}
+
+/** A version this sink does not know yet: producers ran ahead of it (the rollout order is sink first). */
+function unknownVersion(registered: RegisteredDataset, columns: IngestColumns): string {
+  const { name, schemaVersion } = registered.definition;
+  return (
+    `header ${INGEST_HEADERS.schemaVersion} is ${columns.schemaVersion}, not a version of ${name} (1..${schemaVersion}): ` +
+    'deploy the sink with the new definition before producers send it; this line keeps the headers and the value to produce again'
+  );
 }
 
 function quarantineLine(
@@ -184,7 +199,7 @@ export function checkBatch(
       continue;
     }
     const checked = check(record, registered, parseInstant);
-    if (checked.ok) valid.push({ dataset: registered.definition, row: checked.row });
+    if (checked.ok) valid.push({ dataset: checked.dataset, row: checked.row });
     else rejected.push(quarantineLine(record, registered.definition.name, checked.reason, checked.detail));
   }
   return { valid, rejected };

@@ -126,7 +126,11 @@ export function planObjects(
         readers.map((read) => rows.map(read)),
       ),
       contentType: 'application/vnd.apache.parquet',
-      metadata: { ...offsetRangeMetadata(recordsInFile), rows: String(rows.length) },
+      metadata: {
+        ...offsetRangeMetadata(recordsInFile),
+        rows: String(rows.length),
+        'schema-version': String(dataset.schemaVersion),
+      },
     });
     const datasetPartitions = partitions.get(dataset.name) ?? new Map<string, RawPartition>();
     datasetPartitions.set(`${date}/${hour}`, { date, hour });
@@ -157,25 +161,30 @@ function rawFileGroups(
     return partition;
   };
   const groups: { dataset: DatasetDefinition; at: RawPartition; rows: ValidRow[] }[] = [];
-  // A topic carries one dataset, so a topic-partition's files differ only by partition.
+  // A topic carries one dataset, so a topic-partition's files differ by partition and schema version.
   const byPartition = groupBy(valid, ({ row }) => `${row.record.topic}\n${row.record.partition}`);
   for (const members of byPartition.values()) {
     members.sort((a, b) => byOffset(a.row.record, b.row.record)); // already sorted as delivered: linear
-    // biome-ignore lint/style/noNonNullAssertion: groups are never empty
-    const { dataset } = members[0]!;
-    const files = new Map<RawPartition, ValidRow[]>();
+    const files = new Map<RawPartition, typeof members>();
     let late: RawPartition | undefined;
-    for (const { row } of members) {
+    for (const member of members) {
+      const { row } = member;
       let at = partitionOf(row.eventMicros);
       if (!files.has(at) && files.size - (late ? 1 : 0) >= maxHourFiles) {
         late ??= { date: new Date(row.record.timestamp).toISOString().slice(0, 10), hour: LATE_HOUR };
         at = late;
       }
       const rows = files.get(at);
-      if (rows) rows.push(row);
-      else files.set(at, [row]);
+      if (rows) rows.push(member);
+      else files.set(at, [member]);
     }
-    for (const [at, rows] of files) groups.push({ dataset, at, rows });
+    // One file per version: a file's Parquet schema is its version's (older files lack later columns).
+    for (const [at, inHour] of files) {
+      for (const same of groupBy(inHour, ({ dataset }) => String(dataset.schemaVersion)).values()) {
+        // biome-ignore lint/style/noNonNullAssertion: groups are never empty
+        groups.push({ dataset: same[0]!.dataset, at, rows: same.map(({ row }) => row) });
+      }
+    }
   }
   return groups;
 }

@@ -6,6 +6,7 @@
 import type { JsonSchema } from '../json-schema';
 import { recordJsonSchema } from '../json-schema';
 import type { DatasetDefinition } from '../types';
+import { SCHEMA_VERSION_HEADER } from '../versions';
 
 export const WELCOME_MESSAGE = 'Welcome to Financial/Insurance Data Ingestor API!';
 export const HEALTH_ROUTE = '/health';
@@ -43,6 +44,17 @@ const errorResponses = (maxBodyBytes: number) => ({
   '413': response(`The body is larger than ${maxBodyBytes} bytes.`, ref('HTTPError')),
   '415': response('Content-Type is neither absent nor application/json (UTF-8).', ref('HTTPError')),
   '503': response('Kafka did not acknowledge in time; nothing was ingested, retry.', ref('HTTPError')),
+});
+
+/** The optional header that names the schema version of the records sent (./versions.ts). */
+const schemaVersionParameter = (dataset: DatasetDefinition) => ({
+  name: SCHEMA_VERSION_HEADER,
+  in: 'header',
+  required: false,
+  description:
+    `Schema version the records follow (1..${dataset.schemaVersion}); absent means the latest. ` +
+    'A field added in a later version is ignored, as every unknown field is.',
+  schema: { type: 'integer', minimum: 1, maximum: dataset.schemaVersion, default: dataset.schemaVersion },
 });
 
 /** JSON Schema of a record as OpenAPI 3.1 embeds it (2020-12 dialect; drop the standalone-file keys). */
@@ -172,6 +184,7 @@ export function openApiDocument(
         operationId: `ingest_${d.name}`,
         summary: `Ingest one ${d.label.toLowerCase()} (trailing slash accepted)`,
         security: [{ ApiKey: [] }],
+        parameters: [schemaVersionParameter(d)],
         requestBody: { required: true, content: json(ref(d.title)) },
         responses: {
           '200': response(
@@ -192,6 +205,7 @@ export function openApiDocument(
           'invalid ones are reported per record and not ingested. On 503 nothing is acknowledged: retry the ' +
           'whole batch (downstream deduplicates by record id).',
         security: [{ ApiKey: [] }],
+        parameters: [schemaVersionParameter(d)],
         requestBody: { required: true, content: json(ref(`${d.title}Batch`)) },
         responses: {
           '200': response('Every record accepted', ref(`${d.title}BatchResult`)),

@@ -3,7 +3,8 @@ import { validationErrorMessage } from '../../../schemas/api/openapi';
 import type { HttpRequest, IngestResult } from '../core';
 import type { KafkaMessage } from '../kafka/producer';
 import { encodeRecord, tooLargeForKafka } from '../records';
-import { inBody, problemReply, rejected, reply, unavailable } from '../reply';
+import { inBody, problemReply, rejected, reply, unavailable, versionReply } from '../reply';
+import { requestedVersion } from '../schema-version';
 import { parseBody, produce, type RouteContext } from './context';
 
 /**
@@ -17,6 +18,8 @@ export async function ingestBatch(
 ): Promise<IngestResult> {
   const { definition } = dataset;
   const batchTitle = `${definition.title}Batch`;
+  const version = requestedVersion(dataset, request.headers);
+  if (!version.ok) return versionReply(version.error, batchTitle);
   const parsed = parseBody(context, request);
   if (!parsed.ok) return problemReply(parsed.problem, batchTitle);
   const records = batchRecords(parsed.value, context.limits.maxBatchRecords);
@@ -29,7 +32,7 @@ export async function ingestBatch(
   const allErrors: ReturnType<typeof inBody> = [];
   let batchBytes = 0;
   records.forEach((input, index) => {
-    const result = encodeRecord(dataset, input, request, now, context.maxMessageBytes);
+    const result = encodeRecord(version.version, input, request, now, context.maxMessageBytes);
     if (result.ok) {
       messages.push(result.message);
       batchBytes += result.bytes;

@@ -2,7 +2,8 @@ import type { RegisteredDataset } from '../../../schemas';
 import { acceptedMessage, validationErrorMessage } from '../../../schemas/api/openapi';
 import type { HttpRequest, IngestResult } from '../core';
 import { encodeRecord, MESSAGE_TOO_LARGE } from '../records';
-import { inBody, problemReply, rejected, reply, unavailable } from '../reply';
+import { inBody, problemReply, rejected, reply, unavailable, versionReply } from '../reply';
+import { requestedVersion } from '../schema-version';
 import { parseBody, produce, type RouteContext } from './context';
 
 /** POST /ingest-<dataset>: one record, 200 once Kafka acknowledged it. */
@@ -12,10 +13,19 @@ export async function ingestOne(
   request: HttpRequest,
 ): Promise<IngestResult> {
   const { definition } = dataset;
+  const version = requestedVersion(dataset, request.headers);
+  if (!version.ok)
+    return { ...versionReply(version.error, definition.title), outcome: rejected(definition.name, 1) };
   const parsed = parseBody(context, request);
   if (!parsed.ok)
     return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
-  const result = encodeRecord(dataset, parsed.value, request, context.clock(), context.maxMessageBytes);
+  const result = encodeRecord(
+    version.version,
+    parsed.value,
+    request,
+    context.clock(),
+    context.maxMessageBytes,
+  );
   if (!result.ok) {
     const detail = inBody(result.errors);
     const tooLarge = result.errors[0]?.type === MESSAGE_TOO_LARGE;

@@ -1,4 +1,9 @@
-import { CreateDatabaseCommand, CreateTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import {
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GlueClient,
+  UpdateTableCommand,
+} from '@aws-sdk/client-glue';
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
@@ -7,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { EnvironmentConfig } from '../../../lib/config/environments';
 import { bucketName, glueDatabaseName, LAKE_ZONES, rawTableName } from '../../../lib/config/lake';
-import { DATASETS } from '../../../schemas';
+import { DATASETS, type DatasetDefinition } from '../../../schemas';
 import { rawTableInput } from '../../../schemas/glue';
 
 /** What every client of the local emulator uses: emulators accept any key pair. */
@@ -49,13 +54,15 @@ export async function provisionLake(
 }
 
 /**
- * The Glue database and one raw table per dataset, pointing at rawBucket. Idempotent. Tests call it for a
+ * The Glue database and one raw table per dataset, pointing at rawBucket. Idempotent; an existing table is
+ * updated, as a CDK deploy updates it (a field added to a dataset becomes a column). Tests call it for a
  * private database and bucket.
  */
 export async function provisionCatalog(
   glue: GlueClient,
   database: string,
   rawBucket: string,
+  datasets: readonly DatasetDefinition[] = DATASETS,
 ): Promise<'created' | 'existing' | `unavailable (${string})`> {
   const catalog = await glue
     .send(
@@ -73,16 +80,16 @@ export async function provisionCatalog(
       },
     );
   if (catalog === 'created' || catalog === 'existing') {
-    for (const def of DATASETS) await createRawTable(glue, database, def, rawBucket);
+    for (const def of datasets) await putRawTable(glue, database, def, rawBucket);
   }
   return catalog;
 }
 
 /** The raw table exactly as the CDK declares it (schemas/glue.ts), in the SDK's PascalCase shape. */
-async function createRawTable(
+async function putRawTable(
   glue: GlueClient,
   database: string,
-  def: (typeof DATASETS)[number],
+  def: DatasetDefinition,
   rawBucket: string,
 ): Promise<void> {
   const t = rawTableInput(def, rawTableName(def.name), `s3://${rawBucket}/${def.name}`);
@@ -91,27 +98,25 @@ async function createRawTable(
     Type: c.type,
     Comment: c.comment,
   });
-  await glue
-    .send(
-      new CreateTableCommand({
-        DatabaseName: database,
-        TableInput: {
-          Name: t.name,
-          TableType: t.tableType,
-          Description: t.description,
-          PartitionKeys: t.partitionKeys.map(column),
-          Parameters: t.parameters,
-          StorageDescriptor: {
-            Location: t.storageDescriptor.location,
-            Columns: t.storageDescriptor.columns.map(column),
-            InputFormat: t.storageDescriptor.inputFormat,
-            OutputFormat: t.storageDescriptor.outputFormat,
-            SerdeInfo: { SerializationLibrary: t.storageDescriptor.serdeInfo.serializationLibrary },
-          },
-        },
-      }),
-    )
-    .catch((error: Error) => {
-      if (error.name !== 'AlreadyExistsException') throw error;
-    });
+  const table = {
+    DatabaseName: database,
+    TableInput: {
+      Name: t.name,
+      TableType: t.tableType,
+      Description: t.description,
+      PartitionKeys: t.partitionKeys.map(column),
+      Parameters: t.parameters,
+      StorageDescriptor: {
+        Location: t.storageDescriptor.location,
+        Columns: t.storageDescriptor.columns.map(column),
+        InputFormat: t.storageDescriptor.inputFormat,
+        OutputFormat: t.storageDescriptor.outputFormat,
+        SerdeInfo: { SerializationLibrary: t.storageDescriptor.serdeInfo.serializationLibrary },
+      },
+    },
+  };
+  await glue.send(new CreateTableCommand(table)).catch(async (error: Error) => {
+    if (error.name !== 'AlreadyExistsException') throw error;
+    await glue.send(new UpdateTableCommand(table));
+  });
 }

@@ -265,7 +265,9 @@ describe('sinkBatch', () => {
     );
     expect(rows.map((r) => Number(r._kafka_offset))).toEqual(messages.map((m) => Number(m.offset)));
     expect(rawFiles(once.store).map((f) => f.metadata)).toEqual(
-      expect.arrayContaining([{ 'first-offset': '100', 'last-offset': '108', rows: '5' }]),
+      expect.arrayContaining([
+        { 'first-offset': '100', 'last-offset': '108', rows: '5', 'schema-version': '1' },
+      ]),
     );
   });
 
