@@ -66,84 +66,85 @@ function componentSchema(dataset: DatasetDefinition): JsonSchema {
   };
 }
 
-export function openApiDocument(
-  datasets: readonly DatasetDefinition[],
-  { maxBodyBytes, maxBatchRecords }: ApiDocumentOptions,
-): JsonSchema {
-  const paths: Record<string, unknown> = {
-    '/': {
-      get: {
-        operationId: 'root',
-        summary: 'Welcome message',
-        responses: { '200': response('Welcome', ref('Message')) },
+/** The routes every deployment serves, whatever its datasets. */
+const INFO_PATHS: Record<string, unknown> = {
+  '/': {
+    get: {
+      operationId: 'root',
+      summary: 'Welcome message',
+      responses: { '200': response('Welcome', ref('Message')) },
+    },
+  },
+  [HEALTH_ROUTE]: {
+    get: {
+      operationId: 'health',
+      summary: 'Liveness and Kafka connectivity',
+      responses: {
+        '200': response('Kafka reachable', ref('Health')),
+        '503': response('Kafka unreachable', ref('Health')),
       },
     },
-    [HEALTH_ROUTE]: {
-      get: {
-        operationId: 'health',
-        summary: 'Liveness and Kafka connectivity',
-        responses: {
-          '200': response('Kafka reachable', ref('Health')),
-          '503': response('Kafka unreachable', ref('Health')),
-        },
-      },
+  },
+  [OPENAPI_ROUTE]: {
+    get: {
+      operationId: 'openapi',
+      summary: 'This document',
+      responses: { '200': { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } },
     },
-    [OPENAPI_ROUTE]: {
-      get: {
-        operationId: 'openapi',
-        summary: 'This document',
-        responses: { '200': { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } },
-      },
-    },
-  };
-  const schemas: Record<string, JsonSchema> = {
-    Message: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
-    Health: {
-      type: 'object',
-      properties: {
-        status: { enum: ['healthy', 'degraded'] },
-        kafka_status: { enum: ['connected', 'disconnected'] },
-      },
-      required: ['status', 'kafka_status'],
-    },
-    HTTPError: {
-      type: 'object',
-      properties: {
-        detail: { oneOf: [{ type: 'string' }, { type: 'array', items: ref('ValidationError') }] },
-      },
-      required: ['detail'],
-    },
-    ValidationError: {
-      type: 'object',
-      properties: {
-        loc: { type: 'array', items: { type: ['string', 'integer'] } },
-        msg: { type: 'string' },
-        type: { type: 'string' },
-      },
-      required: ['loc', 'msg', 'type'],
-    },
-    HTTPValidationError: {
-      type: 'object',
-      description: 'One `detail` entry per problem; `message` reads "N validation error(s) for <Record>".',
-      properties: { message: { type: 'string' }, detail: { type: 'array', items: ref('ValidationError') } },
-      required: ['message', 'detail'],
-    },
-  };
+  },
+};
 
-  for (const d of datasets) {
-    const idSchema = { type: 'string' };
-    schemas[d.title] = componentSchema(d);
-    schemas[`${d.title}Accepted`] = {
+/** The schemas every route shares. */
+const SHARED_SCHEMAS: Record<string, JsonSchema> = {
+  Message: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  Health: {
+    type: 'object',
+    properties: {
+      status: { enum: ['healthy', 'degraded'] },
+      kafka_status: { enum: ['connected', 'disconnected'] },
+    },
+    required: ['status', 'kafka_status'],
+  },
+  HTTPError: {
+    type: 'object',
+    properties: {
+      detail: { oneOf: [{ type: 'string' }, { type: 'array', items: ref('ValidationError') }] },
+    },
+    required: ['detail'],
+  },
+  ValidationError: {
+    type: 'object',
+    properties: {
+      loc: { type: 'array', items: { type: ['string', 'integer'] } },
+      msg: { type: 'string' },
+      type: { type: 'string' },
+    },
+    required: ['loc', 'msg', 'type'],
+  },
+  HTTPValidationError: {
+    type: 'object',
+    description: 'One `detail` entry per problem; `message` reads "N validation error(s) for <Record>".',
+    properties: { message: { type: 'string' }, detail: { type: 'array', items: ref('ValidationError') } },
+    required: ['message', 'detail'],
+  },
+};
+
+/** A dataset's record, accepted, batch and batch-result schemas. */
+function datasetSchemas(d: DatasetDefinition, maxBatchRecords: number): Record<string, JsonSchema> {
+  const idSchema = { type: 'string' };
+  return {
+    [d.title]: componentSchema(d),
+    [`${d.title}Accepted`]: {
       type: 'object',
       properties: { message: { const: acceptedMessage(d) }, [d.idField]: idSchema },
       required: ['message', d.idField],
-    };
-    schemas[`${d.title}Batch`] = {
+    },
+    [`${d.title}Batch`]: {
       type: 'object',
       properties: { records: { type: 'array', items: ref(d.title), minItems: 1, maxItems: maxBatchRecords } },
       required: ['records'],
-    };
-    schemas[`${d.title}BatchResult`] = {
+    },
+    [`${d.title}BatchResult`]: {
       type: 'object',
       properties: {
         message: { type: 'string' },
@@ -178,8 +179,17 @@ export function openApiDocument(
         },
       },
       required: ['message', 'accepted', 'rejected', 'results'],
-    };
-    paths[d.route] = {
+    },
+  };
+}
+
+/** A dataset's two routes: one record, and a batch. */
+function datasetPaths(
+  d: DatasetDefinition,
+  { maxBodyBytes, maxBatchRecords }: ApiDocumentOptions,
+): Record<string, unknown> {
+  return {
+    [d.route]: {
       post: {
         operationId: `ingest_${d.name}`,
         summary: `Ingest one ${d.label.toLowerCase()} (trailing slash accepted)`,
@@ -195,8 +205,8 @@ export function openApiDocument(
           ...errorResponses(maxBodyBytes),
         },
       },
-    };
-    paths[batchRouteOf(d)] = {
+    },
+    [batchRouteOf(d)]: {
       post: {
         operationId: `ingest_${d.name}_batch`,
         summary: `Ingest up to ${maxBatchRecords} ${d.name.replace(/_/g, ' ')} in one request (trailing slash accepted)`,
@@ -217,9 +227,19 @@ export function openApiDocument(
           ...errorResponses(maxBodyBytes),
         },
       },
-    };
-  }
+    },
+  };
+}
 
+export function openApiDocument(
+  datasets: readonly DatasetDefinition[],
+  options: ApiDocumentOptions,
+): JsonSchema {
+  const paths = { ...INFO_PATHS, ...Object.assign({}, ...datasets.map((d) => datasetPaths(d, options))) };
+  const schemas = {
+    ...SHARED_SCHEMAS,
+    ...Object.assign({}, ...datasets.map((d) => datasetSchemas(d, options.maxBatchRecords))),
+  };
   return {
     openapi: '3.1.0',
     info: {
