@@ -2,7 +2,7 @@
 # Resolves the Kafka server and its runtime dependencies (plus the reload4j logging binding) from Maven
 # Central into .cache/kafka/<version>/libs, with Maven's download cache in .cache/m2. Skips when present.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' localstack/services/kafka/pom.xml)
 LIBS=.cache/kafka/$VERSION/libs
 if [ -f "$LIBS/.complete" ]; then
