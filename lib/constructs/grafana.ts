@@ -12,13 +12,13 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DataSourceSpec, ProvisioningSpec } from '../../lambdas/grafana-provisioner/core';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { dashboards, type OverviewPanel, panelLink } from '../dashboards/overview';
 import { allowWildcards } from '../nag';
 import { lakehouseFunction } from './lambda-function';
 
 export interface GrafanaProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   /** The zones Grafana may read through Athena: curated and gold, never raw or quarantine payloads. */
   readonly queryBuckets: readonly s3.IBucket[];
   /** Where Athena writes query results for Grafana (under ATHENA_RESULTS_PREFIX). */

@@ -9,14 +9,14 @@ import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../../lambdas/ingest/config';
 import type { DatasetDefinition } from '../../schemas';
 import { batchRouteOf, DOCS_ROUTE, HEALTH_ROUTE, OPENAPI_ROUTE, REDOC_ROUTE } from '../../schemas/openapi';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 import { lakehouseFunction } from './lambda-function';
 import type { Streaming } from './streaming';
 import { ApiFirewall } from './waf';
 
 export interface IngestionApiProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly datasets: readonly DatasetDefinition[];
   readonly streaming: Streaming;
   readonly vpc: ec2.IVpc;

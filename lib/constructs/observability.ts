@@ -20,12 +20,12 @@ import {
   SINK_METRICS,
   SPARK_METRICS,
 } from '../../lambdas/shared/metric-names';
-import { alarmTopicName, type EnvironmentConfig } from '../config/environments';
+import { alarmTopicName, type DeployableConfig } from '../config/environments';
 import type { OverviewPanel } from '../dashboards/overview';
 import { GrafanaWorkspace } from './grafana';
 
 export interface ObservabilityProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly api: apigw.RestApi;
   readonly ingest: IFunction;
   readonly sink: IFunction;

@@ -11,13 +11,13 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { allowWildcards } from '../nag';
 import { REPO_ROOT } from './lambda-function';
 import { acknowledgeBucketDeployment, type Processing, SCRIPT_PREFIXES } from './processing';
 
 export interface OrchestrationProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly dagsBucket: s3.IBucket;
   readonly scriptsBucket: s3.IBucket;
   readonly lakeKey: kms.IKey;
@@ -32,7 +32,7 @@ const REQUIREMENTS = 'requirements.txt';
 const DAG_CONFIG_FILE = 'lakehouse_dag_config.json';
 
 /** The name of an environment's MWAA environment. */
-export function mwaaEnvironmentName(config: EnvironmentConfig): string {
+export function mwaaEnvironmentName(config: DeployableConfig): string {
   return `${config.prefix}-airflow`;
 }
 

@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { QUARANTINE_CURATED_PREFIX } from '../config/lake';
 import { acknowledge, allowWildcards, objectsUnder } from '../nag';
 import { REPO_ROOT } from './lambda-function';
@@ -29,7 +29,7 @@ export interface SparkBuckets {
 }
 
 export interface ProcessingProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly datasets: readonly DatasetDefinition[];
   readonly buckets: SparkBuckets;
   readonly lakeKey: kms.IKey;
@@ -59,7 +59,7 @@ export function sparkJobScripts(): string[] {
 }
 
 /** Glue job name of a script, e.g. lakehouse-prod-raw_to_curated; the DAGs derive the same names. */
-export function glueJobName(config: EnvironmentConfig, script: string): string {
+export function glueJobName(config: DeployableConfig, script: string): string {
   return `${config.prefix}-${script}`;
 }
 

@@ -22,7 +22,7 @@ import {
   SERVICE_NAME,
 } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
-import { alarmTopicName, type EnvironmentConfig } from '../config/environments';
+import { alarmTopicName, type DeployableConfig } from '../config/environments';
 import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 import type { TopicSpec } from '../config/topics';
 import { allowWildcards, objectsUnder } from '../nag';
@@ -30,7 +30,7 @@ import { lakehouseFunction } from './lambda-function';
 import type { Streaming } from './streaming';
 
 export interface SinkProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly datasets: readonly DatasetDefinition[];
   readonly topics: readonly TopicSpec[];
   readonly streaming: Streaming;
@@ -62,7 +62,7 @@ export function sinkRunbookPath(alarm: SinkAlarmId): string {
 }
 
 /** The consumer group of the sink on a topic; unique per mapping, stable across deploys. */
-export function sinkConsumerGroup(config: EnvironmentConfig, topic: string): string {
+export function sinkConsumerGroup(config: DeployableConfig, topic: string): string {
   return `${config.prefix}-sink-${topic}`;
 }
 

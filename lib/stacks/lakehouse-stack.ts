@@ -1,9 +1,9 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 
 export interface LakehouseStackProps extends StackProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   /** The environment name passed as `-c confirmDestroyData=<env>`, if any (second half of the opt-in). */
   readonly confirmDestroyData?: string;
   /** Deploys to this region instead of the environment's (the replica stack). */
@@ -11,7 +11,7 @@ export interface LakehouseStackProps extends StackProps {
 }
 
 /** `<region>a`, `<region>b`, … : explicit AZ names, so synth needs no context lookup and no credentials. */
-export function availabilityZoneNames(config: EnvironmentConfig): string[] {
+export function availabilityZoneNames(config: DeployableConfig): string[] {
   return Array.from({ length: config.availabilityZones }, (_, i) => `${config.region}${'abcdef'[i]}`);
 }
 
@@ -19,7 +19,7 @@ export function availabilityZoneNames(config: EnvironmentConfig): string[] {
  * What happens to data (buckets, catalog, logs) on `cdk destroy` or replacement: deleted only when the
  * environment allows it AND the deploy confirms it with `-c confirmDestroyData=<env>`; retained otherwise.
  */
-export function dataRemovalPolicy(config: EnvironmentConfig, confirmDestroyData?: string): RemovalPolicy {
+export function dataRemovalPolicy(config: DeployableConfig, confirmDestroyData?: string): RemovalPolicy {
   if (confirmDestroyData !== undefined && confirmDestroyData !== config.name) {
     throw new Error(`confirmDestroyData=${confirmDestroyData} does not name the environment ${config.name}`);
   }
@@ -31,7 +31,7 @@ export function dataRemovalPolicy(config: EnvironmentConfig, confirmDestroyData?
 
 /** Base of every stack: the environment's account/region, its prefix in the stack name, explicit AZs. */
 export class LakehouseStack extends Stack {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly dataRemovalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {
