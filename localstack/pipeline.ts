@@ -5,6 +5,7 @@ import { ENV as INGEST_ENV } from '../lambdas/ingest/config';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../lambdas/sink/config';
 import { type EnvironmentConfig, environmentConfig } from '../lib/config/environments';
 import { bucketName, glueDatabaseName } from '../lib/config/lake';
+import { sinkGroupPrefix } from '../lib/config/topics';
 import { DATASETS, topicOf } from '../schemas';
 import { PlatformMetrics } from './api/metrics';
 import { type ApiProcess, startApiProcess } from './api/process';
@@ -140,7 +141,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const topics = DATASETS.map(topicOf);
   const brokers = (options.services.KAFKA_BROKERS ?? '').split(',');
-  const groupPrefix = options.groupPrefix ?? `${LOCAL.prefix}-sink`;
+  const groupPrefix = options.groupPrefix ?? sinkGroupPrefix(LOCAL);
   const latency = new LatencyHistogram();
   // One process per topic, as on AWS each topic has its own event source mapping and its pollers run
   // apart: the two datasets' sinks encode Parquet on separate cores.

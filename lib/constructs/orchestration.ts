@@ -12,16 +12,21 @@ import {
 import { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
 import type { DeployableConfig } from '../config/environments';
-import { allowWildcards } from '../nag';
+import { SCRIPT_PREFIXES } from '../config/spark-jobs';
+import { acknowledgeBucketDeployment, allowWildcards } from '../nag';
+import type { EmrServerless } from './emr-serverless';
+import type { GlueJobs } from './glue-jobs';
 import { REPO_ROOT } from './lambda-function';
-import { acknowledgeBucketDeployment, type Processing, SCRIPT_PREFIXES } from './processing';
 
 export interface OrchestrationProps {
   readonly config: DeployableConfig;
   readonly dagsBucket: s3.IBucket;
   readonly scriptsBucket: s3.IBucket;
   readonly lakeKey: kms.IKey;
-  readonly processing: Processing;
+  /** The Glue jobs the DAGs run. */
+  readonly glueJobs: GlueJobs;
+  /** The EMR Serverless application the DAGs may run the same scripts on. */
+  readonly emr: EmrServerless;
   readonly datasets: readonly DatasetDefinition[];
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
@@ -47,7 +52,7 @@ export class Orchestration extends Construct {
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
     super(scope, id);
-    const { config, processing } = props;
+    const { config, glueJobs, emr } = props;
     const { partition, region, account } = Stack.of(this);
     const name = mwaaEnvironmentName(config);
     const arn = (service: string, resource: string) =>
@@ -56,7 +61,7 @@ export class Orchestration extends Construct {
     // The DAGs read everything environment-specific from this file (see dags/lakehouse_pipeline.py).
     const dagConfig = {
       datasets: props.datasets.map((d) => d.name),
-      glue_jobs: processing.jobs,
+      glue_jobs: glueJobs.jobs,
       state_uri: props.scriptsBucket.s3UrlForObject(SCRIPT_PREFIXES.state),
       max_rejected_share: config.alarms.rejectedRatio,
       schedule: '@hourly',
@@ -136,15 +141,15 @@ export class Orchestration extends Construct {
     // The DAGs: run the Glue jobs and EMR Serverless job runs, read run summaries for the quality gates.
     allow(
       ['glue:GetJob', 'glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
-      processing.jobNames.map((job) => arn('glue', `job/${job}`)),
+      glueJobs.jobNames.map((job) => arn('glue', `job/${job}`)),
     );
-    const application = processing.emrApplication.attrArn;
+    const application = emr.application.attrArn;
     allow(
       ['emr-serverless:StartJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'],
       [application, `${application}/jobruns/*`],
     );
     allow(['emr-serverless:GetApplication', 'emr-serverless:StartApplication'], [application]);
-    allow(['iam:PassRole'], [processing.emrJobRole.roleArn], {
+    allow(['iam:PassRole'], [emr.jobRole.roleArn], {
       StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' },
     });
     allow(['s3:GetObject'], [props.scriptsBucket.arnForObjects(`${SCRIPT_PREFIXES.state}/*`)]);

@@ -15,10 +15,10 @@ import {
   replicaBucketName,
   replicaKeyAlias,
 } from '../../lib/config/lake';
+import { sparkJobScripts } from '../../lib/config/spark-jobs';
 import { REPO_ROOT } from '../../lib/constructs/lambda-function';
-import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/observability';
-import { sparkJobScripts } from '../../lib/constructs/processing';
 import { SINK_ALARMS, type SinkAlarmId, sinkRunbookPath } from '../../lib/constructs/sink';
+import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/slo-alarms';
 import { RECORD_BODY_RULES } from '../../lib/constructs/waf';
 import { OVERVIEW_PANELS, OVERVIEW_UID } from '../../lib/dashboards/overview';
 import { acknowledgements } from '../../lib/nag';
