@@ -1,6 +1,5 @@
 import {
   aws_athena as athena,
-  CustomResource,
   aws_grafana as grafana,
   aws_iam as iam,
   type aws_kms as kms,
@@ -11,11 +10,10 @@ import {
   type aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { DataSourceSpec, ProvisioningSpec } from '../../lambdas/grafana-provisioner/core';
 import type { DeployableConfig } from '../config/environments';
-import { dashboards, type OverviewPanel, panelLink } from '../dashboards/overview';
+import { type OverviewPanel, panelLink } from '../dashboards/overview';
 import { allowWildcards } from '../nag';
-import { lakehouseFunction } from './lambda-function';
+import { GrafanaProvisioning } from './grafana-provisioning';
 
 export interface GrafanaProps {
   readonly config: DeployableConfig;
@@ -37,7 +35,6 @@ export interface GrafanaProps {
 }
 
 export const ATHENA_RESULTS_PREFIX = 'athena-results/grafana';
-export const GRAFANA_FOLDER = { uid: 'lakehouse', title: 'Lakehouse' } as const;
 
 /**
  * Amazon Managed Grafana for the platform: the workspace and its role (CloudWatch metrics, the platform's
@@ -182,65 +179,16 @@ export class GrafanaWorkspace extends Construct {
     });
     this.workspace.addResourceDependency(workGroup);
 
-    const provisioner = lakehouseFunction(this, 'Provisioner', {
-      functionName: `${config.prefix}-grafana-provisioner`,
-      entry: 'lambdas/grafana-provisioner/handler.ts',
-      memoryMb: 256,
-      timeoutSeconds: 120,
-      environment: {},
+    new GrafanaProvisioning(this, 'Provisioning', {
+      workspace: this.workspace,
+      prefix: config.prefix,
+      glueDatabase: props.glueDatabase,
+      athenaWorkGroup: workGroup.name,
+      ingestFunctionName: props.ingestFunctionName,
+      sinkFunctionName: props.sinkFunctionName,
       logRetentionDays: config.logRetentionDays,
       removalPolicy: props.removalPolicy,
     });
-    provisioner.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'grafana:ListWorkspaceServiceAccounts',
-          'grafana:CreateWorkspaceServiceAccount',
-          'grafana:CreateWorkspaceServiceAccountToken',
-          'grafana:DeleteWorkspaceServiceAccountToken',
-        ],
-        resources: [`arn:${partition}:grafana:${region}:${account}:/workspaces/${this.workspace.attrId}`],
-      }),
-    );
-    const dataSources: DataSourceSpec[] = [
-      {
-        uid: 'cloudwatch',
-        name: 'CloudWatch',
-        type: 'cloudwatch',
-        jsonData: { authType: 'ec2_iam_role', defaultRegion: region },
-      },
-      {
-        uid: 'athena',
-        name: 'Athena (curated, gold)',
-        type: 'grafana-athena-datasource',
-        jsonData: {
-          authType: 'ec2_iam_role',
-          defaultRegion: region,
-          catalog: 'AwsDataCatalog',
-          database: props.glueDatabase,
-          workgroup: workGroup.name,
-        },
-      },
-    ];
-    const spec: ProvisioningSpec = {
-      workspaceId: this.workspace.attrId,
-      grafanaUrl: `https://${this.workspace.attrEndpoint}`,
-      folder: GRAFANA_FOLDER,
-      dataSources,
-      dashboards: Object.values(
-        dashboards({
-          prefix: config.prefix,
-          ingestFunction: props.ingestFunctionName,
-          sinkFunction: props.sinkFunctionName,
-        }),
-      ),
-    };
-    const provisioning = new CustomResource(this, 'Provisioning', {
-      serviceToken: provisioner.functionArn,
-      resourceType: 'Custom::GrafanaProvisioning',
-      properties: { Spec: stack.toJsonString(spec) },
-    });
-    provisioning.node.addDependency(provisioner.role ?? provisioner);
   }
 
   /** The URL that opens one panel of the overview dashboard. */

@@ -138,7 +138,7 @@ export class SloAlarms extends Construct {
       evaluationPeriods: number,
       comparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
     ) => {
-      const created = new cw.Alarm(this, slo, {
+      const created = new cw.Alarm(this, `Slo-${slo}`, {
         alarmName: `${props.prefix}-slo-${slo}`,
         alarmDescription: [
           `${SLOS[slo]}.`,

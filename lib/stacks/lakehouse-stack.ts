@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { type CfnElement, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeployableConfig } from '../config/environments';
 
@@ -33,6 +33,7 @@ export function dataRemovalPolicy(config: DeployableConfig, confirmDestroyData?:
 export class LakehouseStack extends Stack {
   readonly config: DeployableConfig;
   readonly dataRemovalPolicy: RemovalPolicy;
+  private readonly moved: [string, string][] = [];
 
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {
     super(scope, id, {
@@ -43,6 +44,32 @@ export class LakehouseStack extends Stack {
     });
     this.config = props.config;
     this.dataRemovalPolicy = dataRemovalPolicy(props.config, props.confirmDestroyData);
+  }
+
+  /**
+   * Construct paths (relative to the stack) that moved when a construct was split, each with the path its
+   * resources had before: they keep the logical IDs of the deployed resources, so a deploy updates them
+   * in place instead of replacing them (named ones such as alarms, topics and Glue jobs cannot be
+   * replaced, and a replaced Grafana provisioning would delete the dashboards it just created).
+   */
+  protected keepLogicalIds(moves: Readonly<Record<string, string>>): void {
+    this.moved.push(...Object.entries(moves));
+    this.moved.sort(([a], [b]) => b.length - a.length);
+  }
+
+  protected override allocateLogicalId(element: CfnElement): string {
+    const scopes = element.node.scopes;
+    const path = scopes
+      .slice(scopes.indexOf(this) + 1)
+      .map((scope) => scope.node.id)
+      .join('/');
+    const move = this.moved.find(([to]) => path === to || path.startsWith(`${to}/`));
+    if (!move) return super.allocateLogicalId(element);
+    const before = `${move[1]}${path.slice(move[0].length)}`.split('/').map((id) => ({ node: { id } }));
+    return super.allocateLogicalId({
+      node: { scopes: [this, ...before] },
+      stack: this,
+    } as unknown as CfnElement);
   }
 
   override get availabilityZones(): string[] {

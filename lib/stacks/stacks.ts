@@ -153,6 +153,19 @@ export class ProcessingStack extends LakehouseStack {
   readonly orchestration: Orchestration;
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
+    // Where these resources were before Processing and Orchestration were split (see keepLogicalIds).
+    this.keepLogicalIds({
+      SparkArtifacts: 'Processing',
+      'GlueJobs/Role': 'Processing/GlueRole',
+      'GlueJobs/Key': 'Processing/GlueKey',
+      GlueJobs: 'Processing',
+      'EmrServerless/JobRole': 'Processing/EmrJobRole',
+      'EmrServerless/Sg': 'Processing/EmrSg',
+      'EmrServerless/Application': 'Processing/EmrApplication',
+      'Orchestration/Dags/Dags': 'Orchestration/Dags',
+      'Orchestration/Dags/Requirements': 'Orchestration/Requirements',
+      'Orchestration/ExecutionRole/Role': 'Orchestration/ExecutionRole',
+    });
     const { config } = this;
     const { buckets, key } = props.data.lake;
     const network = { vpc: props.network.vpc, subnets: props.network.privateSubnets };
@@ -202,6 +215,18 @@ export class ObservabilityStack extends LakehouseStack {
   readonly alarms: SloAlarms;
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
+    // Where these resources were before Observability was split (see keepLogicalIds).
+    this.keepLogicalIds({
+      'AlarmTopic/Key': 'Observability/AlarmsKey',
+      'AlarmTopic/Topic': 'Observability/Alarms',
+      'JobFailures/LogGroup': 'Observability/JobFailures',
+      'JobFailures/FromEvents': 'Observability/JobFailuresFromEvents',
+      JobFailures: 'Observability',
+      'Grafana/Provisioning': 'Observability/Grafana',
+      Grafana: 'Observability/Grafana',
+      SloAlarms: 'Observability',
+      'Dashboard/Dashboard': 'Observability/Dashboard',
+    });
     const { config } = this;
     const { buckets, key } = props.data.lake;
     const { glueJobs, emr } = props.processing;
