@@ -121,6 +121,8 @@ def _publish_lineage_at_exit(spark: SparkSession) -> None:
     destination = jvm.org.apache.hadoop.fs.Path(f"{target.rstrip('/')}/{spark.sparkContext.applicationId}.jsonl")
 
     def publish() -> None:
+        # The listener emits on Spark's listener bus: once it is drained, every event of the run is written.
+        spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty()
         if Path(events).exists():
             destination.getFileSystem(hadoop_conf).copyFromLocalFile(
                 jvm.org.apache.hadoop.fs.Path(f"file://{events}"), destination
