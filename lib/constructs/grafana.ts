@@ -10,13 +10,15 @@ import {
   type aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { DeployableConfig } from '../config/environments';
 import { type OverviewPanel, panelLink } from '../dashboards/overview';
 import { allowWildcards } from '../nag';
 import { GrafanaProvisioning } from './grafana-provisioning';
 
 export interface GrafanaProps {
-  readonly config: DeployableConfig;
+  /** Workspace, work group and provisioner are named `<prefix>-grafana…`. */
+  readonly prefix: string;
+  /** Retention of the provisioner's logs. */
+  readonly logRetentionDays: number;
   /** The zones Grafana may read through Athena: curated and gold, never raw or quarantine payloads. */
   readonly queryBuckets: readonly s3.IBucket[];
   /** Where Athena writes query results for Grafana (under ATHENA_RESULTS_PREFIX). */
@@ -48,7 +50,6 @@ export class GrafanaWorkspace extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
-    const { config } = props;
     const stack = Stack.of(this);
     const { partition, region, account } = stack;
     const glueArn = (resource: string) => `arn:${partition}:glue:${region}:${account}:${resource}`;
@@ -152,7 +153,7 @@ export class GrafanaWorkspace extends Construct {
     ]);
 
     const workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: `${config.prefix}-grafana`,
+      name: `${props.prefix}-grafana`,
       description: 'Queries of the Grafana Athena data source',
       recursiveDeleteOption: true,
       workGroupConfiguration: {
@@ -166,7 +167,7 @@ export class GrafanaWorkspace extends Construct {
       tags: [{ key: 'GrafanaDataSource', value: 'true' }],
     });
     this.workspace = new grafana.CfnWorkspace(this, 'Workspace', {
-      name: `${config.prefix}-grafana`,
+      name: `${props.prefix}-grafana`,
       description: 'Lakehouse dashboards (lib/dashboards/ in the repository)',
       accountAccessType: 'CURRENT_ACCOUNT',
       authenticationProviders: ['AWS_SSO'],
@@ -181,12 +182,12 @@ export class GrafanaWorkspace extends Construct {
 
     new GrafanaProvisioning(this, 'Provisioning', {
       workspace: this.workspace,
-      prefix: config.prefix,
+      prefix: props.prefix,
       glueDatabase: props.glueDatabase,
       athenaWorkGroup: workGroup.name,
       ingestFunctionName: props.ingestFunctionName,
       sinkFunctionName: props.sinkFunctionName,
-      logRetentionDays: config.logRetentionDays,
+      logRetentionDays: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
     });
   }

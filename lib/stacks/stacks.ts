@@ -243,7 +243,8 @@ export class ObservabilityStack extends LakehouseStack {
       removalPolicy: this.dataRemovalPolicy,
     });
     this.grafana = new GrafanaWorkspace(this, 'Grafana', {
-      config,
+      prefix: config.prefix,
+      logRetentionDays: config.logRetentionDays,
       // Grafana reads curated and gold only: raw and quarantine hold whole producer payloads.
       queryBuckets: [buckets.curated, buckets.gold],
       resultsBucket: buckets.scripts,
