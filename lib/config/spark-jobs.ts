@@ -12,7 +12,7 @@ import { QUARANTINE_CURATED_PREFIX } from './lake';
 const REPO_ROOT = path.resolve(__dirname, '../..');
 export const SCRIPTS_DIR = path.join(REPO_ROOT, 'glue-scripts');
 /** Where scripts/setup.sh copies the jars of glue-scripts/spark-jars.pom.xml. */
-export const SPARK_JARS_DIR = path.join(REPO_ROOT, '.cache', 'spark-jars');
+const SPARK_JARS_DIR = path.join(REPO_ROOT, '.cache', 'spark-jars');
 
 /** Key prefixes in the scripts bucket. */
 export const SCRIPT_PREFIXES = {
@@ -88,7 +88,7 @@ export function openLineageJar(): string {
 }
 
 /** Where the listener's file transport writes on the driver before the run's events go to S3. */
-export const DRIVER_LINEAGE_FILE = '/tmp/openlineage/events.jsonl';
+const DRIVER_LINEAGE_FILE = '/tmp/openlineage/events.jsonl';
 
 /**
  * Spark configuration of lineage on AWS. openlineage-spark 1.37.0 ships no S3 transport and
