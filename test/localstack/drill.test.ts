@@ -7,7 +7,9 @@ import { servicesEnv, uniqueName } from '../support/services';
 /**
  * The disaster recovery drill, small, on the shared test services: in a lake of its own (unique buckets,
  * Glue database and consumer groups), so whatever other suites left in the emulator and the topics does
- * not disturb it. Curated restored by time travel and raw rebuilt from Kafka, both with nothing lost.
+ * not disturb it; and it counts its own records only (the dataset's topic holds every suite's records: run
+ * after test/smoke, the drill used to count smoke's records as its own damage). Curated restored by time
+ * travel and raw rebuilt from Kafka, both with nothing lost.
  */
 test('the drill restores curated and rebuilds raw with zero loss', async () => {
   const logDir = join(DEFAULT_DIR, `drill-test-${process.pid}`);
