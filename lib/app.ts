@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { DATASETS, type DatasetDefinition } from '../schemas';
-import { environmentConfig } from './config/environments';
+import { deployableConfig } from './config/environments';
 import { LakehouseSolutionsChecks } from './nag';
 import {
   DataStack,
@@ -32,9 +32,7 @@ export interface LakehouseOptions {
 
 /** The whole platform of one environment, as stacks that only compose constructs. */
 export function buildLakehouse(app: App, options: LakehouseOptions) {
-  const config = environmentConfig(options.env);
-  if (config.name === 'local')
-    throw new Error('The local environment is not deployed with CDK (see localstack/).');
+  const config = deployableConfig(options.env);
   const common = {
     config,
     confirmDestroyData: options.confirmDestroyData,

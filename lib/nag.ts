@@ -1,6 +1,6 @@
-import { type CfnResource, Validations } from 'aws-cdk-lib';
+import { type CfnResource, type aws_s3_deployment as s3deploy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, type IApplyRule, NagRuleCompliance } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 
 /**
  * cdk-nag acknowledgements, each scoped to one construct (and its children) with a specific reason.
@@ -92,4 +92,34 @@ export function acknowledgements(root: IConstruct): Acknowledgement[] {
         })),
       ),
   );
+}
+
+/**
+ * BucketDeployment's provider (a CDK-managed singleton Lambda per stack): its role and runtime are CDK's.
+ */
+export function acknowledgeBucketDeployment(deployment: s3deploy.BucketDeployment): void {
+  const provider = deployment.handlerRole.node.scope as Construct;
+  acknowledge(
+    provider,
+    'AwsSolutions-L1',
+    'CDK-managed BucketDeployment provider; its runtime is pinned by aws-cdk-lib.',
+  );
+  acknowledge(
+    provider,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK-managed BucketDeployment provider writes its own logs with the basic execution policy.',
+  );
+  allowWildcards(provider, [
+    {
+      finding:
+        /^(Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*|Action::kms:(GenerateDataKey|ReEncrypt)\*)$/,
+      reason:
+        'CDK-managed BucketDeployment copies asset objects into the destination prefix and prunes stale ones.',
+    },
+    {
+      finding: /^Resource::.*(cdk-[a-z0-9]+-assets-|scripts|dags).*\/\*$/,
+      reason:
+        'CDK-managed BucketDeployment reads the CDK asset bucket and writes the scripts and DAGs buckets.',
+    },
+  ]);
 }

@@ -47,11 +47,7 @@ bash localstack/services/kafka/install.sh
 
 if [ ! -d .cache/spark-jars ] || ! fresh spark-jars glue-scripts/spark-jars.pom.xml; then
   step "Spark jars (Delta Lake, s3a) from Maven Central into .cache/spark-jars"
-  # Into a fresh folder swapped in at the end, so a Spark already running keeps its jars meanwhile.
-  rm -rf .cache/spark-jars.new
-  mvn -q -B -f glue-scripts/spark-jars.pom.xml -Dmaven.repo.local="$ROOT/.cache/m2" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ROOT/.cache/spark-jars.new"
-  rm -rf .cache/spark-jars && mv .cache/spark-jars.new .cache/spark-jars
+  bash scripts/spark-jars.sh
   mark spark-jars glue-scripts/spark-jars.pom.xml
 fi
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sys
 from pathlib import Path
@@ -111,6 +112,28 @@ def _local_session(app_name: str) -> SparkSession:
     return b.getOrCreate()
 
 
+def _publish_lineage_at_exit(spark: SparkSession) -> None:
+    """On AWS the listener's file transport writes on the driver (openlineage-spark has no S3 transport);
+    when the job ends, the run's events go to spark.lakehouse.lineage.uri as <application id>.jsonl
+    (lib/config/spark-jobs.ts sets both)."""
+    target = spark.conf.get("spark.lakehouse.lineage.uri", None)
+    events = spark.conf.get("spark.openlineage.transport.location", None)
+    if not target or not events:
+        return
+    jvm, hadoop_conf = spark._jvm, spark._jsc.hadoopConfiguration()
+    destination = jvm.org.apache.hadoop.fs.Path(f"{target.rstrip('/')}/{spark.sparkContext.applicationId}.jsonl")
+
+    def publish() -> None:
+        # The listener emits on Spark's listener bus: once it is drained, every event of the run is written.
+        spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty()
+        if Path(events).exists():
+            destination.getFileSystem(hadoop_conf).copyFromLocalFile(
+                jvm.org.apache.hadoop.fs.Path(f"file://{events}"), destination
+            )
+
+    atexit.register(publish)
+
+
 def spark_session(app_name: str) -> SparkSession:
     if _glue_available():
         from awsglue.context import GlueContext
@@ -124,4 +147,5 @@ def spark_session(app_name: str) -> SparkSession:
         spark = _local_session(app_name)
     for key, value in RUNTIME_CONF.items():
         spark.conf.set(key, value)
+    _publish_lineage_at_exit(spark)
     return spark

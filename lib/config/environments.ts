@@ -1,6 +1,7 @@
 /**
- * Every environment's settings, in one place. `cdk synth|deploy -c env=<name>` selects dev, staging or
- * prod; the local platform (localstack/) reads `local`. Accounts can be overridden per environment with
+ * Every environment's settings, in one place: the deployable ones (`cdk synth|deploy -c env=<name>`) as one
+ * base plus each environment's overrides, and the local platform's (localstack/) in its own small object,
+ * which has only what means something on one host. Accounts can be overridden per environment with
  * LAKEHOUSE_<ENV>_ACCOUNT (e.g. LAKEHOUSE_PROD_ACCOUNT=123456789012) so no account id needs committing.
  */
 
@@ -39,54 +40,81 @@ export interface ProducerSettings {
 /** The producer `npm run smoke` posts as, after every deploy; every deployable environment has it. */
 export const SMOKE_PRODUCER = 'smoke';
 
+/** Request limits of the ingest Lambda (the local API applies the same). */
+export interface IngestLimits {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Largest request body the API accepts (API Gateway's own ceiling is 10 MB). */
+  readonly maxBodyBytes: number;
+  readonly maxBatchRecords: number;
+}
+
+export interface IngestSettings extends IngestLimits {
+  /** Stage throttling of the POST (record) routes, and each producer's usage plan unless it overrides. */
+  readonly throttleRatePerSecond: number;
+  readonly throttleBurst: number;
+  /** Requests per day per producer's API key. */
+  readonly quotaPerDay: number;
+  /** Stage throttling of the public GET routes (/, /health, /openapi.json), apart from the producers'. */
+  readonly readThrottleRatePerSecond: number;
+  readonly readThrottleBurst: number;
+  readonly producers: readonly ProducerSettings[];
+  readonly waf: boolean;
+  /** Requests per 5 minutes per client IP before the WAF rate-based rule blocks (when waf is on). */
+  readonly wafRateLimitPer5Min: number;
+}
+
+export interface SinkSettings {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  readonly maxRetryAttempts: number;
+  /** Provisioned pollers of each Kafka event source mapping (retries and partial batch responses need them). */
+  readonly minPollers: number;
+  readonly maxPollers: number;
+}
+
+export interface AlarmSettings {
+  readonly ingestLatencyP99Ms: number;
+  readonly consumerLagMessages: number;
+  readonly jobDurationMinutes: number;
+  readonly rejectedRatio: number;
+  readonly api5xxRatio: number;
+  readonly email?: string;
+}
+
+/** What the local platform and every deployed environment have: names, topics, limits, objectives. */
 export interface EnvironmentConfig {
   readonly name: EnvName;
   readonly account: string;
   readonly region: string;
   /** Prefix of every named resource (buckets, topics' cluster, stacks). */
   readonly prefix: string;
+  readonly topics: TopicSettings;
+  readonly ingest: IngestLimits;
+  readonly sink: SinkSettings;
+  readonly lake: {
+    /** Lower bound on records per gold p95 group. */
+    readonly goldMinGroupCount: number;
+  };
+  readonly alarms: AlarmSettings;
+}
+
+/** A deployable environment: the platform plus what only AWS has (network, MSK, WAF, MWAA, retention). */
+export interface DeployableConfig extends EnvironmentConfig {
+  readonly name: DeployableEnvName;
   readonly availabilityZones: number;
   readonly msk: MskSettings;
-  readonly topics: TopicSettings;
-  readonly ingest: {
-    readonly memoryMb: number;
-    readonly timeoutSeconds: number;
-    /** Largest request body the API accepts (API Gateway's own ceiling is 10 MB). */
-    readonly maxBodyBytes: number;
-    readonly maxBatchRecords: number;
-    /** Stage throttling of the POST (record) routes, and each producer's usage plan unless it overrides. */
-    readonly throttleRatePerSecond: number;
-    readonly throttleBurst: number;
-    /** Requests per day per producer's API key. */
-    readonly quotaPerDay: number;
-    /** Stage throttling of the public GET routes (/, /health, /openapi.json), apart from the producers'. */
-    readonly readThrottleRatePerSecond: number;
-    readonly readThrottleBurst: number;
-    readonly producers: readonly ProducerSettings[];
-    readonly waf: boolean;
-    /** Requests per 5 minutes per client IP before the WAF rate-based rule blocks (when waf is on). */
-    readonly wafRateLimitPer5Min: number;
-  };
-  readonly sink: {
-    readonly memoryMb: number;
-    readonly timeoutSeconds: number;
-    readonly batchSize: number;
-    readonly maxBatchingWindowSeconds: number;
-    readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
-    readonly maxRetryAttempts: number;
-    /** Provisioned pollers of each Kafka event source mapping (retries and partial batch responses need them). */
-    readonly minPollers: number;
-    readonly maxPollers: number;
-  };
-  readonly lake: {
+  readonly ingest: IngestSettings;
+  readonly lake: EnvironmentConfig['lake'] & {
     /** Days after which raw objects move to Infrequent Access. */
     readonly rawInfrequentAccessDays: number;
     /** Days after which raw objects move to Glacier Instant Retrieval. */
     readonly rawGlacierDays: number;
     readonly noncurrentVersionExpirationDays: number;
     readonly accessLogExpirationDays: number;
-    /** Lower bound on records per gold p95 group. */
-    readonly goldMinGroupCount: number;
   };
   /**
    * Second region the lake's data buckets replicate to (S3 replication with a KMS key of that region), for
@@ -114,14 +142,6 @@ export interface EnvironmentConfig {
    * `-c confirmDestroyData=<env name>` (the double opt-in); otherwise buckets, tables and logs are retained.
    */
   readonly allowDataDestruction: boolean;
-  readonly alarms: {
-    readonly ingestLatencyP99Ms: number;
-    readonly consumerLagMessages: number;
-    readonly jobDurationMinutes: number;
-    readonly rejectedRatio: number;
-    readonly api5xxRatio: number;
-    readonly email?: string;
-  };
   /** Other teams' Kafka consumers granted read access to chosen topics (fan-out and replay, README.md#consuming-the-raw-topics-fan-out-and-replay). */
   readonly consumers?: readonly ConsumerAccess[];
 }
@@ -141,82 +161,132 @@ export interface ConsumerAccess {
   readonly roleArns?: readonly string[];
 }
 
-const account = (env: EnvName, fallback: string): string =>
+const account = (env: DeployableEnvName, fallback: string): string =>
   process.env[`LAKEHOUSE_${env.toUpperCase()}_ACCOUNT`] ?? fallback;
 
-const commonAlarms = {
+const ALARMS: AlarmSettings = {
   ingestLatencyP99Ms: 5_000,
   consumerLagMessages: 10_000,
   jobDurationMinutes: 60,
   rejectedRatio: 0.001,
   api5xxRatio: 0.0001,
-} as const;
+};
 
-export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
-  local: {
-    name: 'local',
-    account: '000000000000',
-    region: 'us-east-1',
-    prefix: 'lakehouse-local',
-    availabilityZones: 1,
-    msk: { mode: 'serverless' },
-    topics: { partitions: 3, replicationFactor: 1, minInsyncReplicas: 1, retentionHours: 168 },
-    ingest: {
-      memoryMb: 512,
-      timeoutSeconds: 10,
-      ...DEFAULT_INGEST_LIMITS,
-      throttleRatePerSecond: 100_000,
-      throttleBurst: 100_000,
-      quotaPerDay: 100_000_000,
-      readThrottleRatePerSecond: 100,
-      readThrottleBurst: 200,
-      producers: [{ name: SMOKE_PRODUCER }],
-      wafRateLimitPer5Min: 100_000,
-      waf: false,
-    },
-    sink: {
-      memoryMb: 1024,
-      timeoutSeconds: 60,
-      batchSize: 10_000,
-      maxBatchingWindowSeconds: 1,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: 10,
-      minPollers: 1,
-      maxPollers: 1,
-    },
-    lake: {
-      rawInfrequentAccessDays: 30,
-      rawGlacierDays: 90,
-      noncurrentVersionExpirationDays: 7,
-      accessLogExpirationDays: 7,
-      goldMinGroupCount: 5,
-    },
-    logRetentionDays: 7,
-    natGateways: 1,
-    processing: {
-      glueWorkerType: 'G.1X',
-      glueWorkers: 2,
-      jobTimeoutMinutes: 60,
-      emrMaxVcpu: 8,
-      emrMaxMemoryGb: 32,
-    },
-    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.micro', maxWorkers: 1 },
-    allowDataDestruction: true,
-    alarms: commonAlarms,
+/** The local platform: one host, one broker (or a few), the emulator's account and region. */
+export const LOCAL: EnvironmentConfig = {
+  name: 'local',
+  account: '000000000000',
+  region: 'us-east-1',
+  prefix: 'lakehouse-local',
+  topics: { partitions: 3, replicationFactor: 1, minInsyncReplicas: 1, retentionHours: 168 },
+  ingest: { memoryMb: 512, timeoutSeconds: 10, ...DEFAULT_INGEST_LIMITS },
+  sink: {
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+    batchSize: 10_000,
+    maxBatchingWindowSeconds: 1,
+    startingPosition: 'TRIM_HORIZON',
+    maxRetryAttempts: 10,
+    minPollers: 1,
+    maxPollers: 1,
   },
-  dev: {
+  lake: { goldMinGroupCount: 5 },
+  alarms: ALARMS,
+};
+
+type Overrides<T> = { readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : Overrides<T[K]> };
+
+/** `base` with `overrides` laid over it, object by object (arrays and scalars are replaced whole). */
+function overlay<T extends object>(base: T, overrides: Overrides<T>): T {
+  const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(overrides)) {
+    const under = merged[key];
+    const nested = value && typeof value === 'object' && !Array.isArray(value);
+    merged[key] = nested && under && typeof under === 'object' ? overlay(under, value) : value;
+  }
+  return merged as T;
+}
+
+/** What staging and prod share; dev overrides towards small and cheap. */
+const BASE: Omit<DeployableConfig, 'name' | 'account' | 'prefix' | 'msk'> = {
+  region: 'eu-west-1',
+  availabilityZones: 3,
+  // MSK Serverless fixes replication at 3 and min.insync.replicas at 2; provisioned clusters use the same.
+  topics: { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
+  ingest: {
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+    ...DEFAULT_INGEST_LIMITS,
+    throttleRatePerSecond: 1_000,
+    throttleBurst: 2_000,
+    quotaPerDay: 10_000_000,
+    readThrottleRatePerSecond: 50,
+    readThrottleBurst: 100,
+    producers: [{ name: SMOKE_PRODUCER, quotaPerDay: 100_000 }, { name: 'payments' }, { name: 'claims' }],
+    wafRateLimitPer5Min: 50_000,
+    waf: true,
+  },
+  sink: {
+    memoryMb: 2048,
+    timeoutSeconds: 120,
+    batchSize: 10_000,
+    maxBatchingWindowSeconds: 1,
+    startingPosition: 'TRIM_HORIZON',
+    maxRetryAttempts: 20,
+    minPollers: 1,
+    maxPollers: 4,
+  },
+  lake: {
+    rawInfrequentAccessDays: 30,
+    rawGlacierDays: 180,
+    noncurrentVersionExpirationDays: 30,
+    accessLogExpirationDays: 90,
+    goldMinGroupCount: 10,
+  },
+  logRetentionDays: 90,
+  natGateways: 3,
+  processing: {
+    glueWorkerType: 'G.1X',
+    glueWorkers: 4,
+    jobTimeoutMinutes: 60,
+    emrMaxVcpu: 64,
+    emrMaxMemoryGb: 256,
+  },
+  orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.small', maxWorkers: 4 },
+  allowDataDestruction: false,
+  alarms: ALARMS,
+};
+
+type Identity = Pick<DeployableConfig, 'name' | 'account' | 'msk'>;
+const environment = (overrides: Overrides<DeployableConfig> & Identity) =>
+  overlay<DeployableConfig>(
+    {
+      ...BASE,
+      name: overrides.name,
+      account: overrides.account,
+      prefix: `lakehouse-${overrides.name}`,
+      msk: overrides.msk,
+    },
+    overrides,
+  );
+
+const provisionedMsk = (instanceType: string, volumeSizeGiB: number): MskSettings => ({
+  mode: 'provisioned',
+  kafkaVersion: '3.9.x',
+  brokerCount: 3,
+  instanceType,
+  volumeSizeGiB,
+});
+
+export const ENVIRONMENTS: Readonly<Record<DeployableEnvName, DeployableConfig>> = {
+  dev: environment({
     name: 'dev',
     account: account('dev', '111111111111'),
-    region: 'eu-west-1',
-    prefix: 'lakehouse-dev',
     availabilityZones: 2,
     msk: { mode: 'serverless' },
-    // MSK Serverless fixes replication at 3 and min.insync.replicas at 2.
-    topics: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 72 },
+    topics: { partitions: 3, retentionHours: 72 },
     ingest: {
       memoryMb: 512,
-      timeoutSeconds: 10,
-      ...DEFAULT_INGEST_LIMITS,
       throttleRatePerSecond: 200,
       throttleBurst: 400,
       quotaPerDay: 1_000_000,
@@ -226,18 +296,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
       wafRateLimitPer5Min: 10_000,
       waf: false,
     },
-    sink: {
-      memoryMb: 1024,
-      timeoutSeconds: 120,
-      batchSize: 5_000,
-      maxBatchingWindowSeconds: 1,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: 10,
-      minPollers: 1,
-      maxPollers: 2,
-    },
+    sink: { memoryMb: 1024, batchSize: 5_000, maxRetryAttempts: 10, maxPollers: 2 },
     lake: {
-      rawInfrequentAccessDays: 30,
       rawGlacierDays: 90,
       noncurrentVersionExpirationDays: 7,
       accessLogExpirationDays: 30,
@@ -245,113 +305,30 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     },
     logRetentionDays: 14,
     natGateways: 1,
-    processing: {
-      glueWorkerType: 'G.1X',
-      glueWorkers: 2,
-      jobTimeoutMinutes: 60,
-      emrMaxVcpu: 16,
-      emrMaxMemoryGb: 64,
-    },
-    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.micro', maxWorkers: 1 },
+    processing: { glueWorkers: 2, emrMaxVcpu: 16, emrMaxMemoryGb: 64 },
+    orchestration: { environmentClass: 'mw1.micro', maxWorkers: 1 },
     allowDataDestruction: true,
-    alarms: commonAlarms,
-  },
-  staging: {
+  }),
+  staging: environment({
     name: 'staging',
     account: account('staging', '222222222222'),
-    region: 'eu-west-1',
-    prefix: 'lakehouse-staging',
-    availabilityZones: 3,
-    msk: {
-      mode: 'provisioned',
-      kafkaVersion: '3.9.x',
-      brokerCount: 3,
-      instanceType: 'kafka.m7g.large',
-      volumeSizeGiB: 500,
-    },
-    topics: { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
-    ingest: {
-      memoryMb: 1024,
-      timeoutSeconds: 10,
-      ...DEFAULT_INGEST_LIMITS,
-      throttleRatePerSecond: 1_000,
-      throttleBurst: 2_000,
-      quotaPerDay: 10_000_000,
-      readThrottleRatePerSecond: 50,
-      readThrottleBurst: 100,
-      producers: [{ name: SMOKE_PRODUCER, quotaPerDay: 100_000 }, { name: 'payments' }, { name: 'claims' }],
-      wafRateLimitPer5Min: 50_000,
-      waf: true,
-    },
-    sink: {
-      memoryMb: 2048,
-      timeoutSeconds: 120,
-      batchSize: 10_000,
-      maxBatchingWindowSeconds: 1,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: 20,
-      minPollers: 1,
-      maxPollers: 4,
-    },
-    lake: {
-      rawInfrequentAccessDays: 30,
-      rawGlacierDays: 180,
-      noncurrentVersionExpirationDays: 30,
-      accessLogExpirationDays: 90,
-      goldMinGroupCount: 10,
-    },
-    logRetentionDays: 90,
-    natGateways: 3,
-    processing: {
-      glueWorkerType: 'G.1X',
-      glueWorkers: 4,
-      jobTimeoutMinutes: 60,
-      emrMaxVcpu: 64,
-      emrMaxMemoryGb: 256,
-    },
-    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.small', maxWorkers: 4 },
-    allowDataDestruction: false,
-    alarms: commonAlarms,
-  },
-  prod: {
+    msk: provisionedMsk('kafka.m7g.large', 500),
+  }),
+  prod: environment({
     name: 'prod',
     account: account('prod', '333333333333'),
-    region: 'eu-west-1',
-    prefix: 'lakehouse-prod',
-    availabilityZones: 3,
-    msk: {
-      mode: 'provisioned',
-      kafkaVersion: '3.9.x',
-      brokerCount: 3,
-      instanceType: 'kafka.m7g.xlarge',
-      volumeSizeGiB: 2000,
-    },
-    topics: { partitions: 12, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 },
+    msk: provisionedMsk('kafka.m7g.xlarge', 2000),
+    topics: { partitions: 12 },
     ingest: {
-      memoryMb: 1024,
-      timeoutSeconds: 10,
-      ...DEFAULT_INGEST_LIMITS,
       throttleRatePerSecond: 5_000,
       throttleBurst: 10_000,
       quotaPerDay: 100_000_000,
       readThrottleRatePerSecond: 100,
       readThrottleBurst: 200,
-      producers: [{ name: SMOKE_PRODUCER, quotaPerDay: 100_000 }, { name: 'payments' }, { name: 'claims' }],
       wafRateLimitPer5Min: 100_000,
-      waf: true,
     },
-    sink: {
-      memoryMb: 2048,
-      timeoutSeconds: 120,
-      batchSize: 10_000,
-      maxBatchingWindowSeconds: 1,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: 50,
-      minPollers: 2,
-      maxPollers: 10,
-    },
+    sink: { maxRetryAttempts: 50, minPollers: 2, maxPollers: 10 },
     lake: {
-      rawInfrequentAccessDays: 30,
       rawGlacierDays: 365,
       noncurrentVersionExpirationDays: 90,
       accessLogExpirationDays: 365,
@@ -359,31 +336,32 @@ export const ENVIRONMENTS: Readonly<Record<EnvName, EnvironmentConfig>> = {
     },
     replicaRegion: 'eu-central-1',
     logRetentionDays: 365,
-    natGateways: 3,
-    processing: {
-      glueWorkerType: 'G.2X',
-      glueWorkers: 10,
-      jobTimeoutMinutes: 60,
-      emrMaxVcpu: 200,
-      emrMaxMemoryGb: 800,
-    },
-    orchestration: { airflowVersion: '2.10.3', environmentClass: 'mw1.medium', maxWorkers: 10 },
-    allowDataDestruction: false,
-    alarms: commonAlarms,
-  },
+    processing: { glueWorkerType: 'G.2X', glueWorkers: 10, emrMaxVcpu: 200, emrMaxMemoryGb: 800 },
+    orchestration: { environmentClass: 'mw1.medium', maxWorkers: 10 },
+  }),
 };
 
 export const DEPLOYABLE_ENVS: readonly DeployableEnvName[] = ['dev', 'staging', 'prod'];
 
+/** A deployable environment's settings (literal names type as such), or the local platform's. */
+export function environmentConfig(name: DeployableEnvName): DeployableConfig;
+export function environmentConfig(name: 'local'): EnvironmentConfig;
+export function environmentConfig(name: string | undefined): EnvironmentConfig;
 export function environmentConfig(name: string | undefined): EnvironmentConfig {
-  const config = ENVIRONMENTS[(name ?? '') as EnvName];
+  return name === 'local' ? LOCAL : deployableConfig(name);
+}
+
+/** A deployable environment's settings; the local platform is not deployed with CDK. */
+export function deployableConfig(name: string | undefined): DeployableConfig {
+  const config = ENVIRONMENTS[(name ?? '') as DeployableEnvName];
   if (!config) {
-    throw new Error(`Unknown environment "${name}". Use one of: ${Object.keys(ENVIRONMENTS).join(', ')}.`);
+    const hint = name === 'local' ? ' The local environment is not deployed with CDK (see localstack/).' : '';
+    throw new Error(`Unknown environment "${name}". Use one of: ${DEPLOYABLE_ENVS.join(', ')}.${hint}`);
   }
   return config;
 }
 
 /** The alarm topic's name: Observability names its topic so, and the sink's alarms publish to it by name. */
-export function alarmTopicName(config: EnvironmentConfig): string {
+export function alarmTopicName(config: DeployableConfig): string {
   return `${config.prefix}-alarms`;
 }

@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from './environments';
+import type { DeployableConfig, EnvironmentConfig } from './environments';
 
 /**
  * The buckets of the lake (README.md#the-lake). CDK creates them and the local platform creates the same names in
@@ -23,13 +23,13 @@ export const REPLICATED_ZONES = [
 ] as const satisfies readonly LakeZone[];
 
 /** Bucket of the replica region: `<prefix>-<zone>-replica-<account>-<replica region>`. */
-export function replicaBucketName(env: EnvironmentConfig, zone: LakeZone): string {
+export function replicaBucketName(env: DeployableConfig, zone: LakeZone): string {
   if (!env.replicaRegion) throw new Error(`${env.name} has no replicaRegion`);
   return `${env.prefix}-${zone}-replica-${env.account}-${env.replicaRegion}`;
 }
 
 /** Alias of the KMS key in the replica region that encrypts the replicas. */
-export function replicaKeyAlias(env: EnvironmentConfig): string {
+export function replicaKeyAlias(env: DeployableConfig): string {
   return `alias/${env.prefix}-lake-replica`;
 }
 

@@ -32,3 +32,16 @@ export function topicSpecs(
     },
   }));
 }
+
+/** Prefix of an environment's sink consumer groups: `<prefix>-sink`. */
+export function sinkGroupPrefix(env: Pick<EnvironmentConfig, 'prefix'>): string {
+  return `${env.prefix}-sink`;
+}
+
+/**
+ * The sink's consumer group on a topic, `<groupPrefix>-<topic>`: one per event source mapping (one mapping
+ * per topic), stable across deploys. The CDK's mappings and the local one name their groups with it.
+ */
+export function sinkConsumerGroup(groupPrefix: string, topic: string): string {
+  return `${groupPrefix}-${topic}`;
+}

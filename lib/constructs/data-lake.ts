@@ -1,6 +1,6 @@
 import { Duration, aws_iam as iam, aws_kms as kms, RemovalPolicy, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import {
   bucketName,
   LAKE_ZONES,
@@ -12,12 +12,12 @@ import {
 import { allowWildcards } from '../nag';
 
 export interface DataLakeProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly removalPolicy: RemovalPolicy;
 }
 
 /** Settings every bucket of the lake shares, in the primary and in the replica region. */
-export function lakeBucketDefaults(config: EnvironmentConfig, removalPolicy: RemovalPolicy) {
+export function lakeBucketDefaults(config: DeployableConfig, removalPolicy: RemovalPolicy) {
   return {
     common: {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -106,7 +106,7 @@ export class DataLake extends Construct {
    * replication time control (15 minutes) and re-encryption under the replica region's key. Deletions are
    * not replicated: a delete in the primary, by mistake or by an attacker, leaves the replica whole.
    */
-  private replicate(config: EnvironmentConfig, replicaRegion: string): void {
+  private replicate(config: DeployableConfig, replicaRegion: string): void {
     const { partition, account, region } = Stack.of(this);
     const role = new iam.Role(this, 'ReplicationRole', {
       assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),

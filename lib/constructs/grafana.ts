@@ -1,6 +1,5 @@
 import {
   aws_athena as athena,
-  CustomResource,
   aws_grafana as grafana,
   aws_iam as iam,
   type aws_kms as kms,
@@ -11,14 +10,15 @@ import {
   type aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { DataSourceSpec, ProvisioningSpec } from '../../lambdas/grafana-provisioner/core';
-import type { EnvironmentConfig } from '../config/environments';
-import { dashboards, type OverviewPanel, panelLink } from '../dashboards/overview';
+import { type OverviewPanel, panelLink } from '../dashboards/overview';
 import { allowWildcards } from '../nag';
-import { lakehouseFunction } from './lambda-function';
+import { GrafanaProvisioning } from './grafana-provisioning';
 
 export interface GrafanaProps {
-  readonly config: EnvironmentConfig;
+  /** Workspace, work group and provisioner are named `<prefix>-grafana…`. */
+  readonly prefix: string;
+  /** Retention of the provisioner's logs. */
+  readonly logRetentionDays: number;
   /** The zones Grafana may read through Athena: curated and gold, never raw or quarantine payloads. */
   readonly queryBuckets: readonly s3.IBucket[];
   /** Where Athena writes query results for Grafana (under ATHENA_RESULTS_PREFIX). */
@@ -37,7 +37,6 @@ export interface GrafanaProps {
 }
 
 export const ATHENA_RESULTS_PREFIX = 'athena-results/grafana';
-export const GRAFANA_FOLDER = { uid: 'lakehouse', title: 'Lakehouse' } as const;
 
 /**
  * Amazon Managed Grafana for the platform: the workspace and its role (CloudWatch metrics, the platform's
@@ -51,7 +50,6 @@ export class GrafanaWorkspace extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
-    const { config } = props;
     const stack = Stack.of(this);
     const { partition, region, account } = stack;
     const glueArn = (resource: string) => `arn:${partition}:glue:${region}:${account}:${resource}`;
@@ -155,7 +153,7 @@ export class GrafanaWorkspace extends Construct {
     ]);
 
     const workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: `${config.prefix}-grafana`,
+      name: `${props.prefix}-grafana`,
       description: 'Queries of the Grafana Athena data source',
       recursiveDeleteOption: true,
       workGroupConfiguration: {
@@ -169,7 +167,7 @@ export class GrafanaWorkspace extends Construct {
       tags: [{ key: 'GrafanaDataSource', value: 'true' }],
     });
     this.workspace = new grafana.CfnWorkspace(this, 'Workspace', {
-      name: `${config.prefix}-grafana`,
+      name: `${props.prefix}-grafana`,
       description: 'Lakehouse dashboards (lib/dashboards/ in the repository)',
       accountAccessType: 'CURRENT_ACCOUNT',
       authenticationProviders: ['AWS_SSO'],
@@ -182,65 +180,16 @@ export class GrafanaWorkspace extends Construct {
     });
     this.workspace.addResourceDependency(workGroup);
 
-    const provisioner = lakehouseFunction(this, 'Provisioner', {
-      functionName: `${config.prefix}-grafana-provisioner`,
-      entry: 'lambdas/grafana-provisioner/handler.ts',
-      memoryMb: 256,
-      timeoutSeconds: 120,
-      environment: {},
-      logRetentionDays: config.logRetentionDays,
+    new GrafanaProvisioning(this, 'Provisioning', {
+      workspace: this.workspace,
+      prefix: props.prefix,
+      glueDatabase: props.glueDatabase,
+      athenaWorkGroup: workGroup.name,
+      ingestFunctionName: props.ingestFunctionName,
+      sinkFunctionName: props.sinkFunctionName,
+      logRetentionDays: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
     });
-    provisioner.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'grafana:ListWorkspaceServiceAccounts',
-          'grafana:CreateWorkspaceServiceAccount',
-          'grafana:CreateWorkspaceServiceAccountToken',
-          'grafana:DeleteWorkspaceServiceAccountToken',
-        ],
-        resources: [`arn:${partition}:grafana:${region}:${account}:/workspaces/${this.workspace.attrId}`],
-      }),
-    );
-    const dataSources: DataSourceSpec[] = [
-      {
-        uid: 'cloudwatch',
-        name: 'CloudWatch',
-        type: 'cloudwatch',
-        jsonData: { authType: 'ec2_iam_role', defaultRegion: region },
-      },
-      {
-        uid: 'athena',
-        name: 'Athena (curated, gold)',
-        type: 'grafana-athena-datasource',
-        jsonData: {
-          authType: 'ec2_iam_role',
-          defaultRegion: region,
-          catalog: 'AwsDataCatalog',
-          database: props.glueDatabase,
-          workgroup: workGroup.name,
-        },
-      },
-    ];
-    const spec: ProvisioningSpec = {
-      workspaceId: this.workspace.attrId,
-      grafanaUrl: `https://${this.workspace.attrEndpoint}`,
-      folder: GRAFANA_FOLDER,
-      dataSources,
-      dashboards: Object.values(
-        dashboards({
-          prefix: config.prefix,
-          ingestFunction: props.ingestFunctionName,
-          sinkFunction: props.sinkFunctionName,
-        }),
-      ),
-    };
-    const provisioning = new CustomResource(this, 'Provisioning', {
-      serviceToken: provisioner.functionArn,
-      resourceType: 'Custom::GrafanaProvisioning',
-      properties: { Spec: stack.toJsonString(spec) },
-    });
-    provisioning.node.addDependency(provisioner.role ?? provisioner);
   }
 
   /** The URL that opens one panel of the overview dashboard. */

@@ -16,14 +16,14 @@ import {
   OPENAPI_ROUTE,
   REDOC_ROUTE,
 } from '../../schemas/api/openapi';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 import { lakehouseFunction } from './lambda-function';
 import type { Streaming } from './streaming';
 import { ApiFirewall } from './waf';
 
 export interface IngestionApiProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly datasets: readonly DatasetDefinition[];
   readonly streaming: Streaming;
   readonly vpc: ec2.IVpc;

@@ -1,11 +1,11 @@
 import { Duration, aws_kms as kms, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { REPLICATED_ZONES, replicaBucketName, replicaKeyAlias } from '../config/lake';
 import { lakeBucketDefaults } from './data-lake';
 
 export interface LakeReplicaProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly removalPolicy: RemovalPolicy;
 }
 

@@ -1,12 +1,12 @@
 import { aws_ec2 as ec2, aws_logs as logs, type RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 
 const VPC_CIDR = '10.40.0.0/16';
 
 export interface NetworkProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly availabilityZones: string[];
   readonly removalPolicy: RemovalPolicy;
 }

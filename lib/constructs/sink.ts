@@ -16,15 +16,15 @@ import { Construct } from 'constructs';
 import { METRIC_SERVICES, powertoolsEnvironment } from '../../lambdas/shared/metric-names';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
-import { alarmTopicName, type EnvironmentConfig } from '../config/environments';
+import { alarmTopicName, type DeployableConfig } from '../config/environments';
 import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
-import type { TopicSpec } from '../config/topics';
+import { sinkConsumerGroup, sinkGroupPrefix, type TopicSpec } from '../config/topics';
 import { allowWildcards, objectsUnder } from '../nag';
 import { lakehouseFunction } from './lambda-function';
 import type { Streaming } from './streaming';
 
 export interface SinkProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly datasets: readonly DatasetDefinition[];
   readonly topics: readonly TopicSpec[];
   readonly streaming: Streaming;
@@ -51,11 +51,6 @@ export type SinkAlarmId = keyof typeof SINK_ALARMS;
 
 export function sinkRunbookPath(alarm: SinkAlarmId): string {
   return `runbooks/${alarm}.md`;
-}
-
-/** The consumer group of the sink on a topic; unique per mapping, stable across deploys. */
-export function sinkConsumerGroup(config: EnvironmentConfig, topic: string): string {
-  return `${config.prefix}-sink-${topic}`;
 }
 
 /**
@@ -143,7 +138,7 @@ export class Sink extends Construct {
     );
 
     const topics = props.topics.map((t) => t.name);
-    const groups = topics.map((t) => sinkConsumerGroup(config, t));
+    const groups = topics.map((t) => sinkConsumerGroup(sinkGroupPrefix(config), t));
     streaming.grantConsume(this.handler, topics, groups);
     const onFailure: lambda.IEventSourceDlq = {
       bind: () => ({ destination: props.quarantine.bucketArn }),

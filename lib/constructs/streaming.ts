@@ -10,11 +10,11 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { topicOf } from '../../schemas';
-import type { ConsumerAccess, EnvironmentConfig } from '../config/environments';
+import type { ConsumerAccess, DeployableConfig } from '../config/environments';
 import type { TopicSpec } from '../config/topics';
 
 export interface StreamingProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly topics: readonly TopicSpec[];

@@ -1,9 +1,9 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { type CfnElement, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/environments';
+import type { DeployableConfig } from '../config/environments';
 
 export interface LakehouseStackProps extends StackProps {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   /** The environment name passed as `-c confirmDestroyData=<env>`, if any (second half of the opt-in). */
   readonly confirmDestroyData?: string;
   /** Deploys to this region instead of the environment's (the replica stack). */
@@ -11,7 +11,7 @@ export interface LakehouseStackProps extends StackProps {
 }
 
 /** `<region>a`, `<region>b`, … : explicit AZ names, so synth needs no context lookup and no credentials. */
-export function availabilityZoneNames(config: EnvironmentConfig): string[] {
+export function availabilityZoneNames(config: DeployableConfig): string[] {
   return Array.from({ length: config.availabilityZones }, (_, i) => `${config.region}${'abcdef'[i]}`);
 }
 
@@ -19,7 +19,7 @@ export function availabilityZoneNames(config: EnvironmentConfig): string[] {
  * What happens to data (buckets, catalog, logs) on `cdk destroy` or replacement: deleted only when the
  * environment allows it AND the deploy confirms it with `-c confirmDestroyData=<env>`; retained otherwise.
  */
-export function dataRemovalPolicy(config: EnvironmentConfig, confirmDestroyData?: string): RemovalPolicy {
+export function dataRemovalPolicy(config: DeployableConfig, confirmDestroyData?: string): RemovalPolicy {
   if (confirmDestroyData !== undefined && confirmDestroyData !== config.name) {
     throw new Error(`confirmDestroyData=${confirmDestroyData} does not name the environment ${config.name}`);
   }
@@ -31,8 +31,9 @@ export function dataRemovalPolicy(config: EnvironmentConfig, confirmDestroyData?
 
 /** Base of every stack: the environment's account/region, its prefix in the stack name, explicit AZs. */
 export class LakehouseStack extends Stack {
-  readonly config: EnvironmentConfig;
+  readonly config: DeployableConfig;
   readonly dataRemovalPolicy: RemovalPolicy;
+  private readonly moved: [string, string][] = [];
 
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {
     super(scope, id, {
@@ -43,6 +44,32 @@ export class LakehouseStack extends Stack {
     });
     this.config = props.config;
     this.dataRemovalPolicy = dataRemovalPolicy(props.config, props.confirmDestroyData);
+  }
+
+  /**
+   * Construct paths (relative to the stack) that moved when a construct was split, each with the path its
+   * resources had before: they keep the logical IDs of the deployed resources, so a deploy updates them
+   * in place instead of replacing them (named ones such as alarms, topics and Glue jobs cannot be
+   * replaced, and a replaced Grafana provisioning would delete the dashboards it just created).
+   */
+  protected keepLogicalIds(moves: Readonly<Record<string, string>>): void {
+    this.moved.push(...Object.entries(moves));
+    this.moved.sort(([a], [b]) => b.length - a.length);
+  }
+
+  protected override allocateLogicalId(element: CfnElement): string {
+    const scopes = element.node.scopes;
+    const path = scopes
+      .slice(scopes.indexOf(this) + 1)
+      .map((scope) => scope.node.id)
+      .join('/');
+    const move = this.moved.find(([to]) => path === to || path.startsWith(`${to}/`));
+    if (!move) return super.allocateLogicalId(element);
+    const before = `${move[1]}${path.slice(move[0].length)}`.split('/').map((id) => ({ node: { id } }));
+    return super.allocateLogicalId({
+      node: { scopes: [this, ...before] },
+      stack: this,
+    } as unknown as CfnElement);
   }
 
   override get availabilityZones(): string[] {

@@ -1,20 +1,26 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, type aws_sns as sns } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
 import { committedVersions } from '../../schemas/history';
-import { SMOKE_PRODUCER } from '../config/environments';
+import { alarmTopicName, SMOKE_PRODUCER } from '../config/environments';
 import { glueDatabaseName, rawTableName } from '../config/lake';
 import { topicSpecs } from '../config/topics';
+import { AlarmTopic } from '../constructs/alarm-topic';
 import { DataLake } from '../constructs/data-lake';
+import { EmrServerless } from '../constructs/emr-serverless';
 import { GlueCatalog } from '../constructs/glue-catalog';
+import { GlueJobs } from '../constructs/glue-jobs';
+import { GrafanaWorkspace } from '../constructs/grafana';
 import { IngestionApi } from '../constructs/ingestion-api';
+import { JobFailures } from '../constructs/job-failures';
 import { LakeReplica } from '../constructs/lake-replica';
 import { Network } from '../constructs/network';
-import { Observability } from '../constructs/observability';
+import { OperationsDashboard } from '../constructs/operations-dashboard';
 import { Orchestration } from '../constructs/orchestration';
-import { Processing } from '../constructs/processing';
 import { SchemaRegistry } from '../constructs/schema-registry';
 import { Sink } from '../constructs/sink';
+import { SloAlarms, sloIndicators } from '../constructs/slo-alarms';
+import { SparkArtifacts } from '../constructs/spark-artifacts';
 import { Streaming } from '../constructs/streaming';
 import { LakehouseStack, type LakehouseStackProps } from './lakehouse-stack';
 import { INGESTION_OUTPUTS } from './outputs';
@@ -142,26 +148,54 @@ export interface ProcessingStackProps extends DataStackProps {
 
 /** Spark (Glue jobs, EMR Serverless) and the MWAA environment that schedules it. */
 export class ProcessingStack extends LakehouseStack {
-  readonly processing: Processing;
+  readonly glueJobs: GlueJobs;
+  readonly emr: EmrServerless;
   readonly orchestration: Orchestration;
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
+    // Where these resources were before Processing and Orchestration were split (see keepLogicalIds).
+    this.keepLogicalIds({
+      SparkArtifacts: 'Processing',
+      'GlueJobs/Role': 'Processing/GlueRole',
+      'GlueJobs/Key': 'Processing/GlueKey',
+      GlueJobs: 'Processing',
+      'EmrServerless/JobRole': 'Processing/EmrJobRole',
+      'EmrServerless/Sg': 'Processing/EmrSg',
+      'EmrServerless/Application': 'Processing/EmrApplication',
+      'Orchestration/Dags/Dags': 'Orchestration/Dags',
+      'Orchestration/Dags/Requirements': 'Orchestration/Requirements',
+      'Orchestration/ExecutionRole/Role': 'Orchestration/ExecutionRole',
+    });
+    const { config } = this;
     const { buckets, key } = props.data.lake;
     const network = { vpc: props.network.vpc, subnets: props.network.privateSubnets };
-    this.processing = new Processing(this, 'Processing', {
-      config: this.config,
-      datasets: props.datasets,
-      buckets,
-      lakeKey: key,
-      glueDatabase: props.data.catalog.databaseName,
+    const access = { buckets, lakeKey: key, glueDatabase: props.data.catalog.databaseName };
+    const artifacts = new SparkArtifacts(this, 'SparkArtifacts', { bucket: buckets.scripts });
+    this.glueJobs = new GlueJobs(this, 'GlueJobs', {
+      ...access,
+      prefix: config.prefix,
+      artifacts,
+      objectives: config,
+      maxConcurrentRuns: Math.max(props.datasets.length, 1),
+      workerType: config.processing.glueWorkerType,
+      workers: config.processing.glueWorkers,
+      timeoutMinutes: config.processing.jobTimeoutMinutes,
+    });
+    this.emr = new EmrServerless(this, 'EmrServerless', {
+      ...access,
+      prefix: config.prefix,
+      artifacts,
+      maxVcpu: config.processing.emrMaxVcpu,
+      maxMemoryGb: config.processing.emrMaxMemoryGb,
       ...network,
     });
     this.orchestration = new Orchestration(this, 'Orchestration', {
-      config: this.config,
+      config,
       dagsBucket: buckets.dags,
       scriptsBucket: buckets.scripts,
       lakeKey: key,
-      processing: this.processing,
+      glueJobs: this.glueJobs,
+      emr: this.emr,
       datasets: props.datasets,
       ...network,
     });
@@ -174,27 +208,70 @@ export interface ObservabilityStackProps extends LakehouseStackProps {
   readonly processing: ProcessingStack;
 }
 
+/** Alarms per SLO, the operations dashboard and the Grafana workspace, over what the other stacks built. */
 export class ObservabilityStack extends LakehouseStack {
-  readonly observability: Observability;
+  readonly topic: sns.Topic;
+  readonly grafana: GrafanaWorkspace;
+  readonly alarms: SloAlarms;
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
+    // Where these resources were before Observability was split (see keepLogicalIds).
+    this.keepLogicalIds({
+      'AlarmTopic/Key': 'Observability/AlarmsKey',
+      'AlarmTopic/Topic': 'Observability/Alarms',
+      'JobFailures/LogGroup': 'Observability/JobFailures',
+      'JobFailures/FromEvents': 'Observability/JobFailuresFromEvents',
+      JobFailures: 'Observability',
+      'Grafana/Provisioning': 'Observability/Grafana',
+      Grafana: 'Observability/Grafana',
+      SloAlarms: 'Observability',
+      'Dashboard/Dashboard': 'Observability/Dashboard',
+    });
+    const { config } = this;
     const { buckets, key } = props.data.lake;
-    const { processing } = props.processing;
-    this.observability = new Observability(this, 'Observability', {
-      config: this.config,
-      api: props.ingestion.api.api,
-      ingest: props.ingestion.api.handler,
-      sink: props.ingestion.sink.handler,
-      logGroups: [props.ingestion.api.handler.logGroup, props.ingestion.sink.handler.logGroup],
-      glueJobNames: processing.jobNames,
-      emrApplicationId: processing.emrApplication.attrApplicationId,
+    const { glueJobs, emr } = props.processing;
+    const { api, sink } = props.ingestion;
+    this.topic = new AlarmTopic(this, 'AlarmTopic', {
+      topicName: alarmTopicName(config),
+      keyAlias: `alias/${config.prefix}-alarms`,
+      email: config.alarms.email,
+    }).topic;
+    const jobFailures = new JobFailures(this, 'JobFailures', {
+      glueJobNames: glueJobs.jobNames,
+      emrApplicationId: emr.application.attrApplicationId,
+      retentionDays: config.logRetentionDays,
+      removalPolicy: this.dataRemovalPolicy,
+    });
+    this.grafana = new GrafanaWorkspace(this, 'Grafana', {
+      prefix: config.prefix,
+      logRetentionDays: config.logRetentionDays,
       // Grafana reads curated and gold only: raw and quarantine hold whole producer payloads.
       queryBuckets: [buckets.curated, buckets.gold],
-      hiddenTablePatterns: [rawTableName('*'), 'quarantine_*'],
       resultsBucket: buckets.scripts,
       lakeKey: key,
       glueDatabase: props.data.catalog.databaseName,
+      hiddenTablePatterns: [rawTableName('*'), 'quarantine_*'],
+      logGroups: [api.handler.logGroup, sink.handler.logGroup, jobFailures.logGroup],
+      ingestFunctionName: api.handler.functionName,
+      sinkFunctionName: sink.handler.functionName,
+      notifications: this.topic,
       removalPolicy: this.dataRemovalPolicy,
+    });
+    const indicators = sloIndicators(api.api, sink.handler.functionName, jobFailures.failedRuns);
+    this.alarms = new SloAlarms(this, 'SloAlarms', {
+      prefix: config.prefix,
+      objectives: config.alarms,
+      indicators,
+      topic: this.topic,
+      panelUrl: (panel) => this.grafana.panelUrl(panel),
+    });
+    new OperationsDashboard(this, 'Dashboard', {
+      prefix: config.prefix,
+      api: api.api,
+      ingest: api.handler,
+      sink: sink.handler,
+      indicators,
+      alarms: Object.values(this.alarms.alarms),
     });
   }
 }

@@ -5,12 +5,15 @@ import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import type { Context } from 'aws-lambda';
 import { Kafka, logLevel } from 'kafkajs';
 import { mskEvent } from '../../lambdas/sink/msk-event';
-import { environmentConfig } from '../../lib/config/environments';
-import { bucketName } from '../../lib/config/lake';
+import { type EnvironmentConfig, environmentConfig } from '../../lib/config/environments';
+import { bucketName, glueDatabaseName } from '../../lib/config/lake';
+import type { SparkJobBuckets } from '../../lib/config/spark-jobs';
+import { sinkGroupPrefix } from '../../lib/config/topics';
 import { DATASETS, topicOf } from '../../schemas';
 import { kafkaRangeReader } from '../../scripts/replay';
 import { lambdaContext } from '../runtime/api/proxy-event';
 import { startPipeline } from '../runtime/pipeline';
+import { provisionLake } from '../services/emulator/provision';
 import { waitFor } from '../services/process';
 import { sendRecords } from '../tools/generator/send';
 import { deltaLiveFiles } from '../tools/lake/inventory';
@@ -19,7 +22,9 @@ import { runJob, runRawToCurated } from '../tools/spark/run';
 
 /**
  * The disaster recovery drill (README "Disaster recovery"): on a running local platform, load records,
- * then rehearse two losses and time their recovery from detection to verified state.
+ * then rehearse two losses and time their recovery from detection to verified state. The drill works in
+ * a lake of its own (buckets, Glue database and sink consumer groups named `<lakePrefix>-…`), so other
+ * users of the same emulator and broker neither disturb it nor are disturbed.
  * 1. curated corrupted (a bad commit deletes every row) → `maintenance.py --action restore` to the last good
  *    Delta version; verified row for row (ids and a checksum of every column).
  * 2. raw objects lost (every Parquet object of the dataset deleted) → the retained Kafka records re-driven
@@ -35,6 +40,8 @@ export interface DrillOptions {
   readonly dataset?: string;
   readonly logDir: string;
   readonly log: (line: string) => void;
+  /** Prefix of the drill's buckets, Glue database and consumer groups. Default: unique per run. */
+  readonly lakePrefix?: string;
 }
 
 export interface ScenarioResult {
@@ -44,7 +51,7 @@ export interface ScenarioResult {
   readonly rtoSeconds: number;
   /** Accepted records missing after recovery: must be 0. */
   readonly rpoRecords: number;
-  /** Rows (or objects) the damage removed. */
+  /** Accepted records of the drill the damage removed. */
   readonly damaged: number;
   /** The restored state equals the state before the damage (ids and checksum). */
   readonly verified: boolean;
@@ -54,6 +61,8 @@ export interface ScenarioResult {
 export interface DrillReport {
   readonly startedAt: string;
   readonly dataset: string;
+  /** Prefix of the drill's buckets, Glue database and consumer groups. */
+  readonly lakePrefix: string;
   readonly accepted: number;
   readonly scenarios: readonly ScenarioResult[];
   readonly passed: boolean;
@@ -81,12 +90,23 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const dataset = DATASETS.find((d) => d.name === (options.dataset ?? DATASETS[0].name));
   if (!dataset) throw new Error(`unknown dataset ${options.dataset}`);
   const startedAt = new Date().toISOString();
-  const s3 = new S3Client({
-    endpoint: services.AWS_ENDPOINT_URL,
-    region: services.AWS_REGION,
-    forcePathStyle: true,
+  const lake: EnvironmentConfig = {
+    ...LOCAL,
+    prefix: options.lakePrefix ?? `lakehouse-drill-${Date.now().toString(36)}`,
+  };
+  const endpoint = services.AWS_ENDPOINT_URL;
+  if (!endpoint) throw new Error('the drill needs the AWS emulator (AWS_ENDPOINT_URL)');
+  await provisionLake(lake, endpoint);
+  const s3 = new S3Client({ endpoint, region: services.AWS_REGION, forcePathStyle: true });
+  const pipeline = await startPipeline({
+    services,
+    apiPort: 0,
+    logDir: options.logDir,
+    rawBucket: bucketName(lake, 'raw'),
+    quarantineBucket: bucketName(lake, 'quarantine'),
+    glueDatabase: glueDatabaseName(lake),
+    groupPrefix: sinkGroupPrefix(lake),
   });
-  const pipeline = await startPipeline({ services, apiPort: 0, logDir: options.logDir });
   try {
     await waitFor(async () => (await fetch(`${pipeline.api.url}/health`)).status === 200, {
       timeoutMs: 60_000,
@@ -113,11 +133,19 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await pipeline.stopSink();
 
     const raw = await rebuildRaw(s3, pipeline.rawBucket, dataset, accepted, brokers, log);
-    const curated = await restoreCurated(s3, dataset, accepted, services, options.logDir, log);
+    const buckets: SparkJobBuckets = {
+      raw: bucketName(lake, 'raw'),
+      curated: bucketName(lake, 'curated'),
+      gold: bucketName(lake, 'gold'),
+      quarantine: bucketName(lake, 'quarantine'),
+      scripts: bucketName(lake, 'scripts'),
+    };
+    const curated = await restoreCurated(s3, dataset, accepted, services, buckets, options.logDir, log);
     const scenarios = [curated, raw];
     return {
       startedAt,
       dataset: dataset.name,
+      lakePrefix: lake.prefix,
       accepted: accepted.size,
       scenarios,
       passed: scenarios.every((s) => s.verified && s.rpoRecords === 0),
@@ -160,7 +188,7 @@ async function rebuildRaw(
       }),
     );
   }
-  const damaged = before.ids.size - (await rawState(s3, bucket, dataset)).ids.size;
+  const damaged = lost(accepted, (await rawState(s3, bucket, dataset)).ids);
 
   const started = performance.now();
   const { handler } = await import('../../lambdas/sink/handler');
@@ -200,12 +228,16 @@ async function rebuildRaw(
     scenario: 'raw objects lost',
     recovery: 'replay Kafka retention through the sink',
     rtoSeconds,
-    rpoRecords: [...accepted].filter((id) => !after.ids.has(id)).length,
+    rpoRecords: lost(accepted, after.ids),
     damaged,
     verified: after.checksum === before.checksum && after.ids.size === before.ids.size,
     loadAverage: load(),
   };
 }
+
+/** The accepted records missing from a state: the topic may hold other producers' records too. */
+const lost = (accepted: ReadonlySet<string>, ids: ReadonlySet<string>) =>
+  [...accepted].filter((id) => !ids.has(id)).length;
 
 async function curatedState(s3: S3Client, bucket: string, dataset: Dataset) {
   const live = (await deltaLiveFiles(s3, bucket, `${dataset.name}/`)).get(dataset.name) ?? new Map();
@@ -220,13 +252,14 @@ async function restoreCurated(
   dataset: Dataset,
   accepted: ReadonlySet<string>,
   services: Readonly<Record<string, string>>,
+  buckets: SparkJobBuckets,
   logDir: string,
   log: (line: string) => void,
 ): Promise<ScenarioResult> {
-  const bucket = bucketName(LOCAL, 'curated');
+  const bucket = buckets.curated;
   const sparkLog = join(logDir, 'spark.log');
   log(`curated: raw_to_curated ${dataset.name}`);
-  if ((await runRawToCurated(dataset.name, services, sparkLog)) !== 0) {
+  if ((await runRawToCurated(dataset.name, services, sparkLog, buckets)) !== 0) {
     throw new Error(`raw_to_curated failed (see ${sparkLog})`);
   }
   const before = await curatedState(s3, bucket, dataset);
@@ -249,7 +282,7 @@ async function restoreCurated(
       Body: `${actions.join('\n')}\n`,
     }),
   );
-  const damaged = before.ids.size - (await curatedState(s3, bucket, dataset)).ids.size;
+  const damaged = lost(accepted, (await curatedState(s3, bucket, dataset)).ids);
   log(`curated: corrupted (version ${good + 1} deleted ${damaged} rows); restoring version ${good}`);
 
   const started = performance.now();
@@ -267,7 +300,7 @@ async function restoreCurated(
     scenario: 'curated corrupted',
     recovery: `Delta time travel: maintenance.py --action restore --version ${good}`,
     rtoSeconds,
-    rpoRecords: [...accepted].filter((id) => !after.ids.has(id)).length,
+    rpoRecords: lost(accepted, after.ids),
     damaged,
     verified: after.checksum === before.checksum && after.ids.size === before.ids.size,
     loadAverage: load(),

@@ -6,6 +6,7 @@ import { POWERTOOLS_ENV } from '../../lambdas/shared/metric-names';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink/config';
 import { type EnvironmentConfig, environmentConfig } from '../../lib/config/environments';
 import { bucketName, glueDatabaseName } from '../../lib/config/lake';
+import { sinkGroupPrefix } from '../../lib/config/topics';
 import { DATASETS, topicOf } from '../../schemas';
 import { assertPortFree, freePort } from '../services/process';
 import { type Supervised, Supervision, supervise } from '../services/supervisor';
@@ -142,7 +143,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const topics = DATASETS.map(topicOf);
   const brokers = (options.services.KAFKA_BROKERS ?? '').split(',');
-  const groupPrefix = options.groupPrefix ?? `${LOCAL.prefix}-sink`;
+  const groupPrefix = options.groupPrefix ?? sinkGroupPrefix(LOCAL);
   const latency = new LatencyHistogram();
   // One process per topic, as on AWS each topic has its own event source mapping and its pollers run
   // apart: the two datasets' sinks encode Parquet on separate cores.

@@ -4,6 +4,7 @@ import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel } from 'k
 import type { ObjectWriter } from '../../../lambdas/sink/core';
 import { mskEvent } from '../../../lambdas/sink/msk-event';
 import type { EnvironmentConfig } from '../../../lib/config/environments';
+import { sinkConsumerGroup as groupOf } from '../../../lib/config/topics';
 import { ingestTimeMs, LatencyHistogram, type LatencySnapshot } from '../../tools/lake/latency';
 import { lambdaContext } from '../api/proxy-event';
 import { type BackoffPolicy, deliver, type InvocationOutcome, outcomeOf } from './delivery';
@@ -51,7 +52,7 @@ export interface Invocation {
   readonly latency: LatencySnapshot;
 }
 
-export const groupOf = (groupPrefix: string, topic: string) => `${groupPrefix}-${topic}`;
+export { groupOf };
 
 /** Lambda caps a synchronous invocation payload at 6 MB; a fetch never returns more per partition. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;

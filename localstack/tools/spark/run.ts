@@ -7,44 +7,22 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { environmentConfig } from '../../../lib/config/environments';
-import { bucketName, QUARANTINE_CURATED_PREFIX } from '../../../lib/config/lake';
+import { bucketName } from '../../../lib/config/lake';
+import { PIPELINE_JOBS, type SparkJobBuckets, sparkJobArguments } from '../../../lib/config/spark-jobs';
 import { DATASETS } from '../../../schemas';
 import { REPO_ROOT as ROOT } from '../../paths';
 import { tail } from '../../services/process';
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
 const LOCAL = environmentConfig('local');
-const s3 = (zone: Parameters<typeof bucketName>[1], prefix = '') =>
-  `s3://${bucketName(LOCAL, zone)}${prefix ? `/${prefix}` : ''}`;
-
-const STATE = { '--state_uri': s3('scripts', 'state') };
-interface Job {
-  script: string;
-  args: Record<string, string>;
-}
-const RAW_TO_CURATED: Job = {
-  script: 'raw_to_curated.py',
-  args: {
-    '--raw_uri': s3('raw'),
-    '--curated_uri': s3('curated'),
-    '--quarantine_uri': s3('quarantine', QUARANTINE_CURATED_PREFIX),
-    // The quality gate's objective, as the DAG passes it on AWS.
-    '--max_rejected_share': String(LOCAL.alarms.rejectedRatio),
-    ...STATE,
-  },
+/** The local environment's buckets; a run may use others (the drill uses its own). */
+export const LOCAL_SPARK_BUCKETS: SparkJobBuckets = {
+  raw: bucketName(LOCAL, 'raw'),
+  curated: bucketName(LOCAL, 'curated'),
+  gold: bucketName(LOCAL, 'gold'),
+  quarantine: bucketName(LOCAL, 'quarantine'),
+  scripts: bucketName(LOCAL, 'scripts'),
 };
-const JOBS: Job[] = [
-  RAW_TO_CURATED,
-  {
-    script: 'curated_to_gold.py',
-    args: {
-      '--curated_uri': s3('curated'),
-      '--gold_uri': s3('gold'),
-      '--min_group_count': String(LOCAL.lake.goldMinGroupCount),
-      ...STATE,
-    },
-  },
-];
 
 /** Runs one Glue script locally with the services' environment; resolves to its exit status. */
 export function runJob(
@@ -76,8 +54,10 @@ export function runRawToCurated(
   dataset: string,
   env: Readonly<Record<string, string>>,
   logFile?: string,
+  buckets: SparkJobBuckets = LOCAL_SPARK_BUCKETS,
 ): Promise<number | null> {
-  return runJob(RAW_TO_CURATED.script, { '--dataset': dataset, ...RAW_TO_CURATED.args }, env, logFile);
+  const args = { '--dataset': dataset, ...sparkJobArguments(buckets, LOCAL) };
+  return runJob('raw_to_curated.py', args, env, logFile);
 }
 
 /**
@@ -92,12 +72,13 @@ export async function runLocalSpark(
   if (!existsSync(PYTHON)) return 'FAILED: no .venv (run `bash scripts/setup.sh`)';
   const started = Date.now();
   for (const dataset of DATASETS) {
-    for (const job of JOBS) {
-      log(`spark: ${job.script} --dataset ${dataset.name}`);
-      const code = await runJob(job.script, { '--dataset': dataset.name, ...job.args }, env, logFile);
+    for (const job of PIPELINE_JOBS) {
+      log(`spark: ${job}.py --dataset ${dataset.name}`);
+      const args = { '--dataset': dataset.name, ...sparkJobArguments(LOCAL_SPARK_BUCKETS, LOCAL) };
+      const code = await runJob(`${job}.py`, args, env, logFile);
       if (code !== 0) {
         if (logFile) log(`${tail(logFile, 30)}\n(the whole output: ${logFile})`);
-        return `FAILED: ${job.script} for ${dataset.name} (exit status ${code})`;
+        return `FAILED: ${job}.py for ${dataset.name} (exit status ${code})`;
       }
     }
   }

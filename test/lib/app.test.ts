@@ -15,10 +15,10 @@ import {
   replicaBucketName,
   replicaKeyAlias,
 } from '../../lib/config/lake';
+import { sparkJobScripts } from '../../lib/config/spark-jobs';
 import { REPO_ROOT } from '../../lib/constructs/lambda-function';
-import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/observability';
-import { sparkJobScripts } from '../../lib/constructs/processing';
 import { SINK_ALARMS, type SinkAlarmId, sinkRunbookPath } from '../../lib/constructs/sink';
+import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/slo-alarms';
 import { RECORD_BODY_RULES } from '../../lib/constructs/waf';
 import { OVERVIEW_PANELS, OVERVIEW_UID } from '../../lib/dashboards/overview';
 import { acknowledgements } from '../../lib/nag';
@@ -490,5 +490,34 @@ each('%s', (env) => {
     expect(new Set(subnets).size).toBe(config.availabilityZones);
     network.resourceCountIs('AWS::EC2::FlowLog', 1);
     network.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+  });
+
+  it('split constructs keep the logical IDs of the deployed resources (updated in place, never replaced)', () => {
+    const ids = (stack: string) => Object.keys(t(stack).toJSON().Resources);
+    expect(ids('Processing')).toEqual(
+      expect.arrayContaining([
+        'ProcessingJobrawtocurated6109A054',
+        'ProcessingJobcuratedtogold6E7C21D5',
+        'ProcessingGlueRole072569BA',
+        'ProcessingGlueKey0C577B8D',
+        'ProcessingSecurityConfiguration307C1CE9',
+        'ProcessingEmrApplicationA3849217',
+        'ProcessingEmrJobRole9B018903',
+        'OrchestrationExecutionRole16D7951D',
+        'OrchestrationEnvironment2A858D31',
+      ]),
+    );
+    expect(ids('Observability')).toEqual(
+      expect.arrayContaining([
+        'ObservabilityAlarms72EB291A',
+        'ObservabilityAlarmsKey17F1BE5C',
+        'ObservabilityDashboard9A1D08B3',
+        'ObservabilityGrafanaWorkspace23F2006F',
+        'ObservabilityGrafanaProvisioning181D1F19',
+        'ObservabilityGrafanaProvisionerRoleC1510F44',
+        'ObservabilitySloingestlatencyABE7D6C8',
+        'ObservabilitySloapiavailability1E6FB3DB',
+      ]),
+    );
   });
 });

@@ -1,8 +1,8 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { SchemaRegistry, type SchemaRegistryProps } from '../../lib/constructs/schema-registry';
-import { financialTransactions, recordJsonSchema } from '../../schemas';
-import { historyText } from '../../schemas/history';
+import { SchemaRegistry, type SchemaRegistryProps } from '../../../lib/constructs/schema-registry';
+import { financialTransactions, recordJsonSchema } from '../../../schemas';
+import { historyText } from '../../../schemas/history';
 
 function synth(props: Partial<SchemaRegistryProps> & Pick<SchemaRegistryProps, 'schemas'>) {
   const stack = new Stack(new App(), 'Contracts', { env: { account: '123456789012', region: 'eu-west-1' } });

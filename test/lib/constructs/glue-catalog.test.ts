@@ -1,8 +1,8 @@
 import { App, RemovalPolicy, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { GlueCatalog } from '../../lib/constructs/glue-catalog';
-import { type DatasetDefinition, financialTransactions } from '../../schemas';
-import { financialTransactionsV2 } from '../support/evolution';
+import { GlueCatalog } from '../../../lib/constructs/glue-catalog';
+import { type DatasetDefinition, financialTransactions } from '../../../schemas';
+import { financialTransactionsV2 } from '../../support/evolution';
 
 const v2 = financialTransactionsV2;
 

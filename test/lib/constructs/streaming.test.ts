@@ -1,9 +1,9 @@
 import { App, aws_ec2 as ec2, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { type ConsumerAccess, environmentConfig } from '../../lib/config/environments';
-import { topicSpecs } from '../../lib/config/topics';
-import { Streaming } from '../../lib/constructs/streaming';
-import { DATASETS } from '../../schemas';
+import { type ConsumerAccess, environmentConfig } from '../../../lib/config/environments';
+import { topicSpecs } from '../../../lib/config/topics';
+import { Streaming } from '../../../lib/constructs/streaming';
+import { DATASETS } from '../../../schemas';
 
 /** Another team's consumer group gets read access to chosen topics only, from the environment's configuration. */
 function synth(consumers: readonly ConsumerAccess[]) {

@@ -1,0 +1,107 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EnvironmentConfig } from './environments';
+import { QUARANTINE_CURATED_PREFIX } from './lake';
+
+/**
+ * The Spark jobs' run arguments and the scripts bucket's layout, built once for Glue and EMR Serverless
+ * (lib/constructs) and the local runner (localstack/spark): the same scripts get the same arguments
+ * everywhere, only the bucket names differ.
+ */
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+export const SCRIPTS_DIR = path.join(REPO_ROOT, 'glue-scripts');
+/** Where scripts/setup.sh copies the jars of glue-scripts/spark-jars.pom.xml. */
+const SPARK_JARS_DIR = path.join(REPO_ROOT, '.cache', 'spark-jars');
+
+/** Key prefixes in the scripts bucket. */
+export const SCRIPT_PREFIXES = {
+  jobs: 'spark/jobs/',
+  library: 'spark/lib/',
+  schemas: 'spark/schemas/',
+  jars: 'spark/jars/',
+  state: 'spark/state',
+  temp: 'spark/tmp',
+  /** OpenLineage events of every run, one JSON object a line (see lineageSparkConf). */
+  lineage: 'spark/lineage',
+} as const;
+
+/** Buckets the jobs read and write, by zone: names (CDK tokens on AWS). */
+export interface SparkJobBuckets {
+  readonly raw: string;
+  readonly curated: string;
+  readonly gold: string;
+  readonly quarantine: string;
+  /** Scripts, schemas, job state (bookmarks, run summaries), lineage and temporary files. */
+  readonly scripts: string;
+}
+
+export const s3Uri = (bucket: string, key?: string) => (key ? `s3://${bucket}/${key}` : `s3://${bucket}`);
+
+/**
+ * Arguments every job run gets (zone URIs, state, the quality gate's objectives); a run adds --dataset.
+ * Each script reads the ones it needs.
+ */
+export function sparkJobArguments(
+  buckets: SparkJobBuckets,
+  config: Pick<EnvironmentConfig, 'lake' | 'alarms'>,
+): Record<string, string> {
+  return {
+    '--raw_uri': s3Uri(buckets.raw),
+    '--curated_uri': s3Uri(buckets.curated),
+    '--gold_uri': s3Uri(buckets.gold),
+    '--quarantine_uri': s3Uri(buckets.quarantine, QUARANTINE_CURATED_PREFIX),
+    '--state_uri': s3Uri(buckets.scripts, SCRIPT_PREFIXES.state),
+    '--min_group_count': String(config.lake.goldMinGroupCount),
+    // The quality gate's objective (a run rejecting more stays unpublished), as the SLO alarm's.
+    '--max_rejected_share': String(config.alarms.rejectedRatio),
+  };
+}
+
+/** The job entry points: every top-level glue-scripts/*.py. */
+export function sparkJobScripts(): string[] {
+  return fs
+    .readdirSync(SCRIPTS_DIR)
+    .filter((f) => f.endsWith('.py'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+/** The pipeline's jobs in run order (the local runner and the drill run these for a dataset). */
+export const PIPELINE_JOBS = ['raw_to_curated', 'curated_to_gold'] as const;
+
+/** Glue job name of a script, e.g. lakehouse-prod-raw_to_curated; the DAGs derive the same names. */
+export function glueJobName(config: Pick<EnvironmentConfig, 'prefix'>, script: string): string {
+  return `${config.prefix}-${script}`;
+}
+
+/**
+ * OpenLineage's Spark listener (glue-scripts/spark-jars.pom.xml), which Glue and EMR do not ship: the same
+ * jar locally and on AWS. Resolved by scripts/setup.sh; synthesis needs it to upload it.
+ */
+export function openLineageJar(): string {
+  const jar = fs.existsSync(SPARK_JARS_DIR)
+    ? fs.readdirSync(SPARK_JARS_DIR).find((f) => /^openlineage-spark_[\d.]+-[\d.]+\.jar$/.test(f))
+    : undefined;
+  if (!jar) throw new Error(`no openlineage-spark jar in ${SPARK_JARS_DIR}: run scripts/setup.sh`);
+  return path.join(SPARK_JARS_DIR, jar);
+}
+
+/** Where the listener's file transport writes on the driver before the run's events go to S3. */
+const DRIVER_LINEAGE_FILE = '/tmp/openlineage/events.jsonl';
+
+/**
+ * Spark configuration of lineage on AWS. openlineage-spark 1.37.0 ships no S3 transport and
+ * io.openlineage:transports-s3 does not resolve from Maven Central, so the listener's file transport
+ * writes on the driver and glue-scripts/lakehouse_spark/runtime.py copies the run's events to `uri`
+ * (`<uri>/<application id>.jsonl`) when the job ends.
+ */
+export function lineageSparkConf(uri: string): Record<string, string> {
+  return {
+    'spark.extraListeners': 'io.openlineage.spark.agent.OpenLineageSparkListener',
+    'spark.openlineage.namespace': 'lakehouse',
+    'spark.openlineage.transport.type': 'file',
+    'spark.openlineage.transport.location': DRIVER_LINEAGE_FILE,
+    'spark.lakehouse.lineage.uri': uri,
+  };
+}

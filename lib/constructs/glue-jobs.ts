@@ -1,0 +1,157 @@
+import { aws_glue as glue, aws_iam as iam, aws_kms as kms, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import {
+  glueJobName,
+  lineageSparkConf,
+  SCRIPT_PREFIXES,
+  s3Uri,
+  sparkJobArguments,
+  sparkJobScripts,
+} from '../config/spark-jobs';
+import { allowWildcards } from '../nag';
+import type { SparkArtifacts } from './spark-artifacts';
+import { bucketNames, grantSparkData, type SparkDataAccess } from './spark-data-access';
+
+export interface GlueJobsProps extends SparkDataAccess {
+  /** Prefix of the job, key and security configuration names (`<prefix>-<script>`). */
+  readonly prefix: string;
+  /** What the jobs run (scripts, library, schemas, jars), uploaded by SparkArtifacts. */
+  readonly artifacts: SparkArtifacts;
+  /** Goal objectives the jobs enforce (gold group size, the quality gate's rejected share). */
+  readonly objectives: Parameters<typeof sparkJobArguments>[1];
+  /**
+   * Scripts of glue-scripts/ to define a job for.
+   * @default every top-level glue-scripts/*.py
+   */
+  readonly scripts?: readonly string[];
+  /** Runs of one job at once; a run processes one dataset. */
+  readonly maxConcurrentRuns: number;
+  /** @default 'G.1X' */
+  readonly workerType?: 'G.1X' | 'G.2X';
+  /** @default 2 */
+  readonly workers?: number;
+  /** @default 60 */
+  readonly timeoutMinutes?: number;
+}
+
+/**
+ * One Glue 5.0 job per script of glue-scripts/ (the dataset is a run argument), run by a role with the
+ * Spark data permissions, logs and bookmarks encrypted with a key of their own, and the OpenLineage
+ * listener writing each run's lineage to the scripts bucket.
+ */
+export class GlueJobs extends Construct {
+  readonly role: iam.Role;
+  /** Glue job name per script of glue-scripts/ (raw_to_curated → lakehouse-prod-raw_to_curated). */
+  readonly jobs: Record<string, string> = {};
+  /** Arguments every job run gets (zone URIs, schemas); the DAGs add --dataset. */
+  readonly jobArguments: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: GlueJobsProps) {
+    super(scope, id);
+    const { artifacts, buckets, prefix } = props;
+    const { partition, region, account } = Stack.of(this);
+    this.jobArguments = {
+      ...sparkJobArguments(bucketNames(buckets), props.objectives),
+      '--schema_uri': artifacts.schemaUri,
+    };
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: 'Glue Spark jobs of the lakehouse',
+    });
+    grantSparkData(this.role, props);
+
+    // Glue writes logs and bookmarks encrypted with its own key; CloudWatch Logs must be allowed to use it.
+    const key = new kms.Key(this, 'Key', {
+      alias: `alias/${prefix}-glue`,
+      description: 'Encrypts Glue job logs and bookmarks',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:*` },
+        },
+      }),
+    );
+    key.grant(this.role, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
+    const securityConfiguration = new glue.CfnSecurityConfiguration(this, 'SecurityConfiguration', {
+      name: `${prefix}-spark`,
+      encryptionConfiguration: {
+        s3Encryptions: [{ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: props.lakeKey.keyArn }],
+        cloudWatchEncryption: { cloudWatchEncryptionMode: 'SSE-KMS', kmsKeyArn: key.keyArn },
+        jobBookmarksEncryption: { jobBookmarksEncryptionMode: 'CSE-KMS', kmsKeyArn: key.keyArn },
+      },
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
+        resources: [`arn:${partition}:logs:${region}:${account}:log-group:/aws-glue/*`],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+      }),
+    );
+    allowWildcards(this.role, [
+      {
+        finding: /^Resource::arn:[^:]+:logs:[^:]+:[^:]+:log-group:\/aws-glue\/\*$/,
+        reason: 'Glue writes job logs to log groups under /aws-glue/ that it names per run.',
+      },
+      {
+        finding: /^Resource::\*$/,
+        reason:
+          'cloudwatch:PutMetricData has no resource-level permissions; restricted to the Glue namespace by condition.',
+      },
+    ]);
+
+    // Glue takes extra Spark settings as one --conf value: "k1=v1 --conf k2=v2".
+    const lineage = lineageSparkConf(s3Uri(buckets.scripts.bucketName, SCRIPT_PREFIXES.lineage));
+    const conf = Object.entries(lineage)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' --conf ');
+    for (const script of props.scripts ?? sparkJobScripts()) {
+      const name = glueJobName({ prefix }, script);
+      const job = new glue.CfnJob(this, `Job-${script}`, {
+        name,
+        role: this.role.roleArn,
+        glueVersion: '5.0',
+        workerType: props.workerType ?? 'G.1X',
+        numberOfWorkers: props.workers ?? 2,
+        timeout: props.timeoutMinutes ?? 60,
+        maxRetries: 0,
+        executionProperty: { maxConcurrentRuns: props.maxConcurrentRuns },
+        securityConfiguration: securityConfiguration.name as string,
+        command: { name: 'glueetl', pythonVersion: '3', scriptLocation: artifacts.scriptUri(script) },
+        defaultArguments: {
+          ...this.jobArguments,
+          '--datalake-formats': 'delta',
+          '--extra-py-files': artifacts.libraryUri,
+          '--extra-jars': artifacts.jarUris.join(','),
+          '--conf': conf,
+          '--enable-glue-datacatalog': 'true',
+          '--enable-metrics': 'true',
+          '--enable-observability-metrics': 'true',
+          '--enable-continuous-cloudwatch-log': 'true',
+          '--job-bookmark-option': 'job-bookmark-disable',
+          '--TempDir': buckets.scripts.s3UrlForObject(SCRIPT_PREFIXES.temp),
+          '--glue_database': props.glueDatabase,
+        },
+      });
+      job.addResourceDependency(securityConfiguration);
+      // The library zip is referenced (so depended on) through --extra-py-files.
+      for (const deployment of artifacts.deployments) job.node.addDependency(deployment);
+      this.jobs[script] = name;
+    }
+  }
+
+  get jobNames(): string[] {
+    return Object.values(this.jobs);
+  }
+}
