@@ -65,6 +65,8 @@ async function main(): Promise<number> {
   const rate = Number(values.rate);
   // Quiet by default: progress and the summary here, what the handlers and Spark say in log files.
   const logDir = values.verbose ? undefined : join(PLATFORM_DIR, 'logs');
+  // The AWS SDK's ten-line Node-version notice becomes one line of the summary (all of it with --verbose).
+  if (!values.verbose) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // One supervisor for Kafka, the API and the event source mappings: the summary counts every restart.
   const supervision = new Supervision(say);
 
@@ -274,6 +276,11 @@ function printSummary(
       ([zone, c]) => `  ${zone.padEnd(29)}${fmt(c.files).padStart(7)}${fmt(c.rows).padStart(11)}`,
     ),
     `  metrics     ${apiUrl}/metrics`,
+    ...(Number(process.versions.node.split('.')[0]) < 22
+      ? [
+          `  note        Node ${process.versions.node}: AWS SDK releases after the first week of January 2027 need Node 22`,
+        ]
+      : []),
   ];
   say(lines.join('\n'));
 }
