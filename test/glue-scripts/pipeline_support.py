@@ -83,7 +83,7 @@ def sink(tmp_path, raw_bucket: str, quarantine_bucket: str, messages: list[dict]
     path = tmp_path / f"messages-{messages[0]['offset']}-{batch}.jsonl"
     path.write_text("".join(json.dumps(m) + "\n" for m in messages))
     out = subprocess.run(
-        ["npx", "tsx", "test/spark/support/write-raw.ts", raw_bucket, quarantine_bucket, str(path), str(batch)],
+        ["npx", "tsx", "test/glue-scripts/support/write-raw.ts", raw_bucket, quarantine_bucket, str(path), str(batch)],
         cwd=ROOT,
         env=os.environ,
         capture_output=True,

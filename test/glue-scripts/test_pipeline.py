@@ -1,5 +1,5 @@
 """End to end in local Spark against the AWS emulator: raw Parquet written by the real sink code
-(test/spark/support/write-raw.ts) -> raw_to_curated -> curated_to_gold, through the jobs' entry points."""
+(test/glue-scripts/support/write-raw.ts) -> raw_to_curated -> curated_to_gold, through the jobs' entry points."""
 
 from __future__ import annotations
 

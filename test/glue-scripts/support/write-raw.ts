@@ -2,7 +2,7 @@
  * Writes raw-zone Parquet with the REAL sink core (validation, Parquet encoder, deterministic keys, S3
  * writer on AWS_ENDPOINT_URL), so the Spark tests read exactly what the platform writes.
  *
- *   npx tsx test/spark/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl> [batch-size]
+ *   npx tsx test/glue-scripts/support/write-raw.ts <raw-bucket> <quarantine-bucket> <messages.jsonl> [batch-size]
  *
  * Each input line is one Kafka message as the event source mapping delivers it:
  * `{topic, partition, offset, timestamp (epoch ms), key, value, headers}`: value is the record's JSON text,
