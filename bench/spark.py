@@ -118,8 +118,8 @@ def local_paths(work: Path, ds: Dataset) -> Paths:
 
 
 def files_per_partition(fmt: TableFormat, t: Table) -> float:
-    files = fmt.read(t).inputFiles()
-    return len(files) / len({f.rsplit("/", 2)[-2] for f in files})
+    counts = fmt.files_per_partition(t)
+    return sum(counts.values()) / len(counts)
 
 
 def bench(spark, fmt: TableFormat, ds: Dataset, n: int) -> float:

@@ -72,6 +72,7 @@ class TableFormat:
     def exists(self, t: Table) -> bool: ...
     def read(self, t: Table, version: int | None = None) -> DataFrame: ...
     def version(self, t: Table) -> int | None: ...
+    def data_files(self, t: Table) -> list[str]: ...
     def create(self, t: Table, rows: DataFrame, partition_by: str | None = None, properties: dict | None = None) -> None: ...
     def add_columns(self, t: Table, columns: list[tuple[str, str]]) -> None: ...
     def changed_partitions(self, t: Table, column: str, since: int, until: int) -> list | None: ...
@@ -83,6 +84,14 @@ class TableFormat:
     def _merge(self, t: Table, rows: DataFrame, cond: str, update_when: str | None) -> dict[str, int]: ...
 
     # -- shared ------------------------------------------------------------------------------------------
+    def files_per_partition(self, t: Table) -> dict[str, int]:
+        """Data files of the current version by partition folder (the table's own folder when unpartitioned)."""
+        out: dict[str, int] = {}
+        for f in self.data_files(t):
+            folder = f.rsplit("/", 2)[-2]
+            out[folder] = out.get(folder, 0) + 1
+        return out
+
     def evolve(self, t: Table, rows: DataFrame) -> None:
         """Adds the rows' columns the table does not have yet (new optional fields of the registry)."""
         have = {f.name.lower() for f in self.read(t).schema.fields}
@@ -126,6 +135,9 @@ class Delta(TableFormat):
         if not self.exists(t):
             return None
         return DeltaTable.forPath(self.spark, t.path).history(1).first()["version"]
+
+    def data_files(self, t: Table) -> list[str]:
+        return self.read(t).inputFiles()
 
     def create(self, t: Table, rows: DataFrame, partition_by: str | None = None, properties: dict | None = None) -> None:
         writer = rows.write.format("delta").options(**{f"delta.{k}": v for k, v in (properties or {}).items()})
@@ -240,6 +252,9 @@ class Iceberg(TableFormat):
         ).first()
         return row[0] if row else None
 
+    def data_files(self, t: Table) -> list[str]:
+        return [r[0] for r in self.spark.sql(f"SELECT file_path FROM {self.ident(t)}.files").collect()]
+
     def _view(self, rows: DataFrame) -> str:
         name = f"_table_format_rows_{next(_views)}"
         rows.createOrReplaceTempView(name)
@@ -330,9 +345,16 @@ class Iceberg(TableFormat):
             f"CALL {ICEBERG_CATALOG}.system.expire_snapshots(table => '{ident}', older_than => TIMESTAMP '{before}',"
             " retain_last => 1)"
         ).first()
-        orphans = self.spark.sql(
-            f"CALL {ICEBERG_CATALOG}.system.remove_orphan_files(table => '{ident}', older_than => TIMESTAMP '{before}')"
-        ).count()
+        # The action, not the procedure: the procedure refuses a retention under 24 h, which (as Delta's VACUUM
+        # check) is for the caller to judge. Files newer than the retention may belong to a running write.
+        jvm, jspark = self.spark._jvm, self.spark._jsparkSession
+        table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(jspark, f"{ICEBERG_CATALOG}.{ident}")
+        cutoff = int((datetime.now(timezone.utc) - timedelta(hours=retention_hours)).timestamp() * 1000)
+        result = jvm.org.apache.iceberg.spark.actions.SparkActions.get(jspark).deleteOrphanFiles(table).olderThan(cutoff).execute()
+        orphans, it = 0, result.orphanFileLocations().iterator()
+        while it.hasNext():
+            it.next()
+            orphans += 1
         return {"data_files_expired": e["deleted_data_files_count"], "orphan_files_removed": orphans}
 
     def restore(self, t: Table, version: int | None = None, timestamp: str | None = None) -> dict:
