@@ -239,7 +239,10 @@ class RunMetrics:
 
 
 def read_raw(spark: SparkSession, ds: Dataset, files: list[RawFile]) -> DataFrame:
-    return spark.read.schema(ds.raw_schema()).parquet(*[f.path for f in files]).withColumn(SOURCE_FILE, F.input_file_name())
+    # The file's path from the scan's metadata column, not input_file_name(): that one is nondeterministic,
+    # which Iceberg's MERGE refuses in its source.
+    df = spark.read.schema(ds.raw_schema()).parquet(*[f.path for f in files])
+    return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
 
 
 def _reason(error: Exception) -> str:

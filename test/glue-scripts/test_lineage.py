@@ -44,7 +44,7 @@ def lineage_of(spark, run) -> tuple[set[str], set[str]]:
 
 @pytest.mark.parametrize("table_format", ["delta", "iceberg"])
 def test_lineage_per_run(spark, table_format, catalog_database, tmp_path, monkeypatch):
-    lake = make_lake(table_format, catalog_database)
+    lake = make_lake(table_format, catalog_database if table_format == "iceberg" else None)
     _, tables = lake_tables(spark, lake)
     # A Delta table is named by its path; an Iceberg table by its location (the catalog name is a symlink).
     uri = {"delta": lambda t: t.path, "iceberg": Iceberg.location}[table_format]

@@ -49,6 +49,8 @@ def migrate(lake, monkeypatch, capsys) -> dict:
 
 
 def test_migrate_a_small_lake_to_iceberg_and_go_on(spark, catalog_database, pyiceberg_catalog, tmp_path, monkeypatch, capsys):
+    # Delta tables named in the metastore as on Glue (whose metastore is the Glue Data Catalog).
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{catalog_database}`")
     lake = make_lake("delta", catalog_database)
     msgs = Messages()
     for i in range(25):

@@ -34,7 +34,7 @@ from lakehouse_spark.table_format import Iceberg
 
 @pytest.mark.parametrize("table_format", ["delta", "iceberg"])
 def test_raw_to_curated_to_gold(spark, table_format, catalog_database, pyiceberg_catalog, tmp_path, monkeypatch):
-    lake = make_lake(table_format, catalog_database)
+    lake = make_lake(table_format, catalog_database if table_format == "iceberg" else None)
     fmt, tables = lake_tables(spark, lake)
     curated_t, quarantine_t = tables["curated"], tables["quarantine"]
     rng = random.Random(7)
