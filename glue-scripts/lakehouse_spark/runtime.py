@@ -72,7 +72,8 @@ def iceberg_catalog_conf(endpoint: str | None = None, region: str | None = None)
     prefix = f"spark.sql.catalog.{ICEBERG_CATALOG}"
     conf = {
         prefix: "org.apache.iceberg.spark.SparkCatalog",
-        f"{prefix}.type": "glue",
+        # catalog-impl, not the equivalent type=glue: OpenLineage recognises a Glue catalog by its class.
+        f"{prefix}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
         f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
     }
     if endpoint:

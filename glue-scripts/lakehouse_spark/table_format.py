@@ -73,7 +73,8 @@ class TableFormat:
     def read(self, t: Table, version: int | None = None) -> DataFrame: ...
     def version(self, t: Table) -> int | None: ...
     def data_files(self, t: Table) -> list[str]: ...
-    def create(self, t: Table, rows: DataFrame, partition_by: str | None = None, properties: dict | None = None) -> None: ...
+    def create(self, t: Table, rows: DataFrame, partition_by: str | None = None, properties: dict | None = None) -> int:
+        """Creates the table with the rows; returns how many rows were written."""
     def add_columns(self, t: Table, columns: list[tuple[str, str]]) -> None: ...
     def changed_partitions(self, t: Table, column: str, since: int, until: int) -> list | None: ...
     def replace_partitions(self, t: Table, rows: DataFrame, column: str, values: list) -> None: ...
@@ -105,8 +106,7 @@ class TableFormat:
         """Upsert by id (rows one per id): an existing row is replaced only when `newer` (a condition on
         `s`, the row, and `t`, the table's row) holds. Into no table yet the rows are simply written."""
         if not self.exists(t):
-            self.create(t, rows, partition_by, properties)
-            return {"inserted": self.read(t).count(), "updated": 0}
+            return {"inserted": self.create(t, rows, partition_by, properties), "updated": 0}
         self.evolve(t, rows)
         return self._merge(t, rows, f"t.`{id_field}` = s.`{id_field}`", newer)
 
@@ -139,9 +139,10 @@ class Delta(TableFormat):
     def data_files(self, t: Table) -> list[str]:
         return self.read(t).inputFiles()
 
-    def create(self, t: Table, rows: DataFrame, partition_by: str | None = None, properties: dict | None = None) -> None:
+    def create(self, t: Table, rows: DataFrame, partition_by: str | None = None, properties: dict | None = None) -> int:
         writer = rows.write.format("delta").options(**{f"delta.{k}": v for k, v in (properties or {}).items()})
         (writer.partitionBy(partition_by) if partition_by else writer).save(t.path)
+        return int(DeltaTable.forPath(self.spark, t.path).history(1).first()["operationMetrics"]["numOutputRows"])
 
     def add_columns(self, t: Table, columns: list[tuple[str, str]]) -> None:
         cols = ", ".join(f"`{n}` {typ}" for n, typ in columns)
@@ -243,14 +244,17 @@ class Iceberg(TableFormat):
     def read(self, t: Table, version: int | None = None) -> DataFrame:
         return self.spark.sql(f"SELECT * FROM {self.ident(t)}" + (f" VERSION AS OF {version}" if version else ""))
 
+    def _table(self, t: Table):
+        """The Iceberg table (Java API): metadata without a Spark query, so without a lineage event."""
+        return self.spark._jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(
+            self.spark._jsparkSession, f"{ICEBERG_CATALOG}.{self._proc_ident(t)}"
+        )
+
     def version(self, t: Table) -> int | None:
         if not self.exists(t):
             return None
-        # The current snapshot: the newest entry of the table's history that is an ancestor of the current state.
-        row = self.spark.sql(
-            f"SELECT snapshot_id FROM {self.ident(t)}.history WHERE is_current_ancestor ORDER BY made_current_at DESC LIMIT 1"
-        ).first()
-        return row[0] if row else None
+        snapshot = self._table(t).currentSnapshot()
+        return snapshot.snapshotId() if snapshot else None
 
     def data_files(self, t: Table) -> list[str]:
         return [r[0] for r in self.spark.sql(f"SELECT file_path FROM {self.ident(t)}.files").collect()]
@@ -267,17 +271,23 @@ class Iceberg(TableFormat):
         partition_by: str | None = None,
         properties: dict | None = None,
         replace: bool = False,
-    ) -> None:
+    ) -> int:
         """Format version 2; MERGE, UPDATE and DELETE copy on write (no delete files: every reader, Athena
-        and pyiceberg included, reads plain data files). `replace`: one atomic commit replaces the content."""
+        and pyiceberg included, reads plain data files). The table is declared, then the rows appended (OpenLineage
+        sees an append, not a CREATE TABLE AS SELECT); `replace`: one atomic commit replaces it all instead."""
         props = {"format-version": "2", "write.merge.mode": "copy-on-write", **(properties or {})}
         tblprops = ", ".join(f"'{k}' = '{v}'" for k, v in props.items())
-        view = self._view(rows)
-        self.spark.sql(
-            f"{'CREATE OR REPLACE' if replace else 'CREATE'} TABLE {self.ident(t)} USING iceberg"
-            + (f" PARTITIONED BY (`{partition_by}`)" if partition_by else "")
-            + f" LOCATION '{self.location(t)}' TBLPROPERTIES ({tblprops}) AS SELECT * FROM {view}"
-        )
+        spec = (f" PARTITIONED BY (`{partition_by}`)" if partition_by else "") + f" LOCATION '{self.location(t)}'"
+        if replace:
+            view = self._view(rows)
+            self.spark.sql(
+                f"CREATE OR REPLACE TABLE {self.ident(t)} USING iceberg{spec} TBLPROPERTIES ({tblprops}) AS SELECT * FROM {view}"
+            )
+        else:
+            columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in rows.schema.fields)
+            self.spark.sql(f"CREATE TABLE {self.ident(t)} ({columns}) USING iceberg{spec} TBLPROPERTIES ({tblprops})")
+            rows.writeTo(self.ident(t)).append()
+        return int(self._table(t).currentSnapshot().summary().get("added-records") or 0)
 
     def add_columns(self, t: Table, columns: list[tuple[str, str]]) -> None:
         cols = ", ".join(f"`{n}` {typ}" for n, typ in columns)

@@ -113,13 +113,18 @@ def version(spark, path: str) -> int:
 
 
 
-def make_lake(table_format: str = "delta", catalog_database: str | None = None) -> dict:
-    """Buckets of a fresh lake and the jobs' arguments for it, with tables of `table_format`."""
+def make_lake(table_format: str = "delta", with_catalog: bool = False) -> dict:
+    """Buckets of a fresh lake and the jobs' arguments for it, with tables of `table_format`; Iceberg (or
+    `with_catalog`) gives the lake a Glue database of its own, as an environment has."""
     s3 = boto3.client("s3")
     names = {}
     for zone in ("raw", "lake"):
         names[zone] = f"pipeline-{zone}-{os.urandom(4).hex()}"
         s3.create_bucket(Bucket=names[zone])
+    catalog_database = None
+    if table_format == "iceberg" or with_catalog:
+        catalog_database = f"lake_{os.urandom(4).hex()}"
+        boto3.client("glue").create_database(DatabaseInput={"Name": catalog_database})
     lake_uri = f"s3://{names['lake']}"
     return {
         "raw_bucket": names["raw"],

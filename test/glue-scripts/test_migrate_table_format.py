@@ -48,10 +48,11 @@ def migrate(lake, monkeypatch, capsys) -> dict:
     return {d["table"]: d for d in map(json.loads, capsys.readouterr().out.strip().splitlines()) if "table" in d}
 
 
-def test_migrate_a_small_lake_to_iceberg_and_go_on(spark, catalog_database, pyiceberg_catalog, tmp_path, monkeypatch, capsys):
+def test_migrate_a_small_lake_to_iceberg_and_go_on(spark, pyiceberg_catalog, tmp_path, monkeypatch, capsys):
     # Delta tables named in the metastore as on Glue (whose metastore is the Glue Data Catalog).
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{catalog_database}`")
-    lake = make_lake("delta", catalog_database)
+    lake = make_lake("delta", with_catalog=True)
+    catalog_database = lake["catalog_database"]
+    spark.sql(f"CREATE DATABASE `{catalog_database}`")
     msgs = Messages()
     for i in range(25):
         msgs.add(txn(f"t-{i}", DAY + timedelta(minutes=i), 10.0 + i, account_id=f"acc-{i % 2}"))

@@ -33,8 +33,8 @@ from lakehouse_spark.table_format import Iceberg
 
 
 @pytest.mark.parametrize("table_format", ["delta", "iceberg"])
-def test_raw_to_curated_to_gold(spark, table_format, catalog_database, pyiceberg_catalog, tmp_path, monkeypatch):
-    lake = make_lake(table_format, catalog_database if table_format == "iceberg" else None)
+def test_raw_to_curated_to_gold(spark, table_format, pyiceberg_catalog, tmp_path, monkeypatch):
+    lake = make_lake(table_format)
     fmt, tables = lake_tables(spark, lake)
     curated_t, quarantine_t = tables["curated"], tables["quarantine"]
     rng = random.Random(7)
@@ -85,7 +85,7 @@ def test_raw_to_curated_to_gold(spark, table_format, catalog_database, pyiceberg
         assert detail["partitionColumns"] == ["event_date"]
         assert detail["properties"].get("delta.enableChangeDataFeed") == "true"
     else:
-        spec = pyiceberg_catalog.load_table((catalog_database, curated_t.catalog_name)).spec()
+        spec = pyiceberg_catalog.load_table((fmt.database, curated_t.catalog_name)).spec()
         assert [f.name for f in spec.fields] == ["event_date"]
         assert_pyiceberg_reads_what_spark_reads(spark, fmt, tables, pyiceberg_catalog)
 
