@@ -21,10 +21,10 @@ def main() -> None:
             "state_uri": REQUIRED,
             "schema_uri": None,
             "min_group_count": "20",
-            # delta | iceberg; Iceberg tables are tables of --catalog_database.
+            # delta | iceberg; Iceberg tables are tables of the Glue database --catalog_database (or
+            # --glue_database, which CDK passes to every Glue job). Delta gold tables are named there too.
             "table_format": "delta",
             "catalog_database": None,
-            # Given on Glue, whose metastore is the Data Catalog: Delta gold tables are then named there.
             "glue_database": None,
         }
     )

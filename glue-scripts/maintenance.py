@@ -33,12 +33,15 @@ def main() -> None:
             "table_uri": None,
             "version": None,
             "timestamp": None,
+            # delta | iceberg; Iceberg tables are tables of the Glue database --catalog_database (or
+            # --glue_database, which CDK passes to every Glue job).
             "table_format": "delta",
             "catalog_database": None,
+            "glue_database": None,
         }
     )
     spark = spark_session(f"maintenance-{args['action']}")
-    fmt = table_format(spark, args["table_format"], args["catalog_database"])
+    fmt = table_format(spark, args["table_format"], args["catalog_database"] or args["glue_database"])
     if args["action"] not in ("optimize", "restore"):
         raise SystemExit(f"unknown --action {args['action']}")
     version = int(args["version"]) if args["version"] is not None else None

@@ -40,9 +40,11 @@ def main() -> None:
             "listing": "incremental",
             # What to do with a blocked dataset: none | accept | discard | retry (runbooks/quality-gate-blocked.md).
             "gate_action": "none",
-            # delta | iceberg; Iceberg tables are tables of this Glue database.
+            # delta | iceberg; Iceberg tables are tables of the Glue database --catalog_database (or
+            # --glue_database, which CDK passes to every Glue job).
             "table_format": "delta",
             "catalog_database": None,
+            "glue_database": None,
         }
     )
     spark = spark_session(f"{JOB}-{args['dataset']}")
@@ -50,7 +52,7 @@ def main() -> None:
     run_id = args["run_id"] or default_run_id()
     if args["listing"] not in ("incremental", "full"):
         raise SystemExit("--listing must be incremental or full")
-    fmt = table_format(spark, args["table_format"], args["catalog_database"])
+    fmt = table_format(spark, args["table_format"], args["catalog_database"] or args["glue_database"])
     paths = Paths(
         raw=table_uri(args["raw_uri"], ds.name),
         curated=curated_table(args["curated_uri"], ds.name),
