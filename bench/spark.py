@@ -1,18 +1,24 @@
 """`npm run bench:spark`: rows/s of raw_to_curated (list, read, quality rules, dedup, MERGE, quarantine,
 bookmark) in local[2] for 100k and 1M financial transactions, with the seconds of each step. Goal: >= 50k rows/s.
+`npm run bench:spark -- --table-format iceberg [rows ...]`: the same into Iceberg tables (a Glue catalog in a
+moto server the bench starts; data files on the local file system like Delta's). After each run the curated
+table is compacted and its files per partition printed before and after.
 `npm run bench:spark -- --listing [files]`: the cost of finding new raw files among 100,000 (default) small
 files on the local file system, incremental (the job's default) against a full listing.
 
 Raw Parquet is generated with pyarrow in the raw-zone layout and schema (x-raw-columns of the generated
 JSON schema), in files of 10k rows like sink batches, with 1% duplicate deliveries and 0.05% rows the
 curated rules reject. The lake lives on the local file system, so the figure is Spark's, not the
-emulator's; JVM start and data generation are not timed. Usage: bench/spark.py [rows ...] | --listing [files]
+emulator's; JVM start and data generation are not timed.
+Usage: bench/spark.py [--table-format delta|iceberg] [rows ...] | --listing [files]
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +36,15 @@ from lakehouse_spark.curate import Paths, run_raw_to_curated  # noqa: E402
 from lakehouse_spark.listing import list_new_files, record_files, record_listing  # noqa: E402
 from lakehouse_spark.registry import LOCAL_SCHEMA_DIR, Dataset, load_dataset  # noqa: E402
 from lakehouse_spark.runtime import spark_session  # noqa: E402
+from lakehouse_spark.table_format import (  # noqa: E402
+    ICEBERG_CATALOG,
+    Table,
+    TableFormat,
+    curated_table,
+    quarantine_table,
+    table_format,
+    unreadable_files_table,
+)
 
 DATASET = "financial_transactions"
 FILE_ROWS = 10_000
@@ -94,20 +109,26 @@ def write_raw(ds: Dataset, n: int, raw_dir: Path) -> None:
 def local_paths(work: Path, ds: Dataset) -> Paths:
     return Paths(
         raw=str(work / "raw" / ds.name),
-        curated=str(work / "curated" / ds.name),
-        quarantine=str(work / "quarantine" / ds.name),
-        unreadable_files=str(work / "quarantine" / "_unreadable_files" / ds.name),
+        curated=curated_table(str(work / "curated"), ds.name),
+        quarantine=quarantine_table(str(work / "quarantine"), ds.name),
+        unreadable_files=unreadable_files_table(str(work / "quarantine"), ds.name),
         bookmark=str(work / "state" / ds.name),
         gate_marker=str(work / "state" / "blocked.json"),
     )
 
 
-def bench(spark, ds: Dataset, n: int) -> float:
+def files_per_partition(fmt: TableFormat, t: Table) -> float:
+    counts = fmt.files_per_partition(t)
+    return sum(counts.values()) / len(counts)
+
+
+def bench(spark, fmt: TableFormat, ds: Dataset, n: int) -> float:
     work = Path(tempfile.mkdtemp(prefix="bench-spark-"))
     try:
         write_raw(ds, n, work / "raw")
+        paths = local_paths(work, ds)
         t0 = time.perf_counter()
-        m = run_raw_to_curated(spark, ds, local_paths(work, ds), run_id="bench")
+        m = run_raw_to_curated(spark, ds, paths, run_id="bench", fmt=fmt)
         seconds = time.perf_counter() - t0
         assert m.rows_read == n, m
         print(
@@ -117,8 +138,19 @@ def bench(spark, ds: Dataset, n: int) -> float:
             flush=True,
         )
         print("    seconds per step: " + ", ".join(f"{k} {v:.1f}" for k, v in m.seconds.items()), flush=True)
+        before = files_per_partition(fmt, paths.curated)
+        t0 = time.perf_counter()
+        fmt.compact(paths.curated, [ds.id_field])
+        print(
+            f"    curated files per partition: {before:.0f}, after compaction ({time.perf_counter() - t0:.1f} s) "
+            f"{files_per_partition(fmt, paths.curated):.0f}",
+            flush=True,
+        )
         return n / seconds
     finally:
+        if fmt.name == "iceberg":  # the next run makes tables of the same names
+            for t in (paths.curated, paths.quarantine, paths.unreadable_files):
+                spark.sql(f"DROP TABLE IF EXISTS {fmt.ident(t)}")
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -162,20 +194,61 @@ def bench_listing(spark, n: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_glue_emulator() -> subprocess.Popen:
+    """A moto server for the Iceberg tables' Glue catalog (S3 is not used: data stays on the local disk)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.environ |= {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    import boto3
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            boto3.client("glue").create_database(DatabaseInput={"Name": "bench"})
+            return proc
+        except Exception:  # noqa: BLE001  (not up yet)
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def main() -> None:
+    args = sys.argv[1:]
+    fmt_name = "delta"
+    if args[:1] == ["--table-format"]:
+        fmt_name, args = args[1], args[2:]
+    moto = start_glue_emulator() if fmt_name == "iceberg" else None
     spark = spark_session("bench-spark")
+    # Iceberg's data files on the local disk, like Delta's (the catalog is read when first used).
+    spark.conf.set(f"spark.sql.catalog.{ICEBERG_CATALOG}.io-impl", "org.apache.iceberg.hadoop.HadoopFileIO")
     spark.sparkContext.setLogLevel("ERROR")
-    if sys.argv[1:2] == ["--listing"]:
-        bench_listing(spark, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
+    if args[:1] == ["--listing"]:
+        bench_listing(spark, int(args[1]) if len(args) > 1 else 100_000)
         spark.stop()
         return
-    sizes = [int(a) for a in sys.argv[1:]] or [100_000, 1_000_000]
+    sizes = [int(a) for a in args] or [100_000, 1_000_000]
+    fmt = table_format(spark, fmt_name, "bench")
     ds = load_dataset(spark, DATASET, str(LOCAL_SCHEMA_DIR))
-    print(f"local Spark {spark.version}, master {spark.sparkContext.master}; warming up on 20,000 rows")
-    bench(spark, ds, 20_000)
-    rates = [bench(spark, ds, n) for n in sizes]
+    print(f"local Spark {spark.version}, master {spark.sparkContext.master}, {fmt.name} tables; warming up on 20,000 rows")
+    bench(spark, fmt, ds, 20_000)
+    rates = [bench(spark, fmt, ds, n) for n in sizes]
     print(f"goal >= 50,000 rows/s: {'met' if min(rates) >= 50_000 else 'NOT met'} (shared machine: figures are noisy)")
     spark.stop()
+    if moto:
+        moto.terminate()
+        moto.wait(timeout=10)
 
 
 if __name__ == "__main__":

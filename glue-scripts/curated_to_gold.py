@@ -1,13 +1,13 @@
-"""Glue / EMR Serverless / local entry point: curated Delta -> gold Delta aggregates.
+"""Glue / EMR Serverless / local entry point: curated -> gold aggregates, Delta or Iceberg tables.
 All logic lives in lakehouse_spark.gold; this file only wires arguments to it."""
 
 import json
 
-from lakehouse_spark.catalog import register_delta_tables
 from lakehouse_spark.gold import run_curated_to_gold
-from lakehouse_spark.layout import bookmark_uri, table_uri
+from lakehouse_spark.layout import bookmark_uri
 from lakehouse_spark.registry import load_dataset
 from lakehouse_spark.runtime import REQUIRED, job_args, spark_session
+from lakehouse_spark.table_format import curated_table, gold_table, table_format
 
 JOB = "curated_to_gold"
 
@@ -21,23 +21,28 @@ def main() -> None:
             "state_uri": REQUIRED,
             "schema_uri": None,
             "min_group_count": "20",
-            # Given on Glue, whose metastore is the Data Catalog: gold tables are then named there.
+            # delta | iceberg; Iceberg tables are tables of the Glue database --catalog_database (or
+            # --glue_database, which CDK passes to every Glue job). Delta gold tables are named there too.
+            "table_format": "delta",
+            "catalog_database": None,
             "glue_database": None,
         }
     )
     spark = spark_session(f"{JOB}-{args['dataset']}")
     ds = load_dataset(spark, args["dataset"], args["schema_uri"])
+    database = args["catalog_database"] or args["glue_database"]
+    fmt = table_format(spark, args["table_format"], database)
     summary = run_curated_to_gold(
         spark,
         ds,
-        curated_path=table_uri(args["curated_uri"], ds.name),
+        curated=curated_table(args["curated_uri"], ds.name),
         gold_uri=args["gold_uri"],
         bookmark_path=bookmark_uri(args["state_uri"], JOB, ds.name) + ".json",
         min_count=int(args["min_group_count"]),
+        fmt=fmt,
     )
-    if args["glue_database"]:
-        locations = {name: table_uri(args["gold_uri"], name) for name in summary["tables"]}
-        register_delta_tables(spark, args["glue_database"], locations)
+    if database:
+        fmt.register([gold_table(args["gold_uri"], name) for name in summary["tables"]])
     print(json.dumps(summary, sort_keys=True, default=str))
 
 

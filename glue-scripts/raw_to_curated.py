@@ -1,4 +1,4 @@
-"""Glue / EMR Serverless / local entry point: raw Parquet -> curated Delta (+ quarantine Delta).
+"""Glue / EMR Serverless / local entry point: raw Parquet -> curated table (+ quarantine), Delta or Iceberg.
 All logic lives in lakehouse_spark.curate; this file only wires arguments to it."""
 
 import json
@@ -6,15 +6,16 @@ import json
 from lakehouse_spark.curate import Paths, run_raw_to_curated
 from lakehouse_spark.layout import (
     bookmark_uri,
+    table_uri,
     default_run_id,
     gate_marker_uri,
     run_summary_uri,
-    table_uri,
     unreadable_files_uri,
 )
 from lakehouse_spark.registry import load_dataset
 from lakehouse_spark.runtime import REQUIRED, job_args, spark_session
 from lakehouse_spark.storage import write_json
+from lakehouse_spark.table_format import curated_table, quarantine_table, table_format, unreadable_files_table
 
 JOB = "raw_to_curated"
 
@@ -39,6 +40,11 @@ def main() -> None:
             "listing": "incremental",
             # What to do with a blocked dataset: none | accept | discard | retry (runbooks/quality-gate-blocked.md).
             "gate_action": "none",
+            # delta | iceberg; Iceberg tables are tables of the Glue database --catalog_database (or
+            # --glue_database, which CDK passes to every Glue job).
+            "table_format": "delta",
+            "catalog_database": None,
+            "glue_database": None,
         }
     )
     spark = spark_session(f"{JOB}-{args['dataset']}")
@@ -46,11 +52,12 @@ def main() -> None:
     run_id = args["run_id"] or default_run_id()
     if args["listing"] not in ("incremental", "full"):
         raise SystemExit("--listing must be incremental or full")
+    fmt = table_format(spark, args["table_format"], args["catalog_database"] or args["glue_database"])
     paths = Paths(
         raw=table_uri(args["raw_uri"], ds.name),
-        curated=table_uri(args["curated_uri"], ds.name),
-        quarantine=table_uri(args["quarantine_uri"], ds.name),
-        unreadable_files=unreadable_files_uri(args["quarantine_uri"], ds.name),
+        curated=curated_table(args["curated_uri"], ds.name),
+        quarantine=quarantine_table(args["quarantine_uri"], ds.name),
+        unreadable_files=unreadable_files_table(args["quarantine_uri"], ds.name),
         bookmark=bookmark_uri(args["state_uri"], JOB, ds.name),
         gate_marker=gate_marker_uri(args["state_uri"], JOB, ds.name),
     )
@@ -60,6 +67,7 @@ def main() -> None:
         ds,
         paths,
         run_id=run_id,
+        fmt=fmt,
         future_tolerance_minutes=int(args["future_tolerance_minutes"]),
         max_rejected_share=float(share) if share not in (None, "") else None,
         lookback_hours=float(args["lookback_hours"]),

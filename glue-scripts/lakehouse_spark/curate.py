@@ -1,4 +1,5 @@
-"""raw -> curated: schema enforcement, normalisation, data-quality rules, deduplication and the Delta MERGE.
+"""raw -> curated: schema enforcement, normalisation, data-quality rules, deduplication and the curated MERGE
+(into a Delta or an Iceberg table: table_format.py).
 
 A run (run_raw_to_curated):
 1. finds the raw files not taken in yet (listing.py: pruned listing, compacted bookmark);
@@ -18,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -26,6 +26,7 @@ from . import gate, ledger
 from .listing import Listing, RawFile, list_new_files, record_files, record_listing
 from .registry import Dataset
 from .storage import fs_path
+from .table_format import Delta, Table, TableFormat
 
 REASONS = "_dq_reasons"
 FAILED = "_dq_failed"
@@ -140,7 +141,7 @@ def to_curated(df: DataFrame, ds: Dataset) -> DataFrame:
     return df.select(*cols)
 
 
-CDF = {"delta.enableChangeDataFeed": "true"}  # curated_to_gold follows curated tables through their change feed
+CDF = {"enableChangeDataFeed": "true"}  # Delta: curated_to_gold follows curated tables through their change feed
 
 # The row in s is a later update than t: by offset in the same partition, by ingest time across partitions.
 NEWER = (
@@ -150,25 +151,11 @@ NEWER = (
 )
 
 
-def merge_curated(spark: SparkSession, rows: DataFrame, path: str, ds: Dataset) -> dict[str, int]:
+def merge_curated(fmt: TableFormat, rows: DataFrame, table: Table, ds: Dataset) -> dict[str, int]:
     """Upsert by record id; an existing row is replaced only by a later update (NEWER), so merging the same
-    rows again changes nothing. Into a path with no table yet (the first load) the rows, already one per
-    id, are simply written."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        rows.write.format("delta").partitionBy(EVENT_DATE).options(**CDF).save(path)
-        m = DeltaTable.forPath(spark, path).history(1).first()["operationMetrics"]
-        n = int(m.get("numOutputRows", 0))
-        return {"inserted": n, "updated": 0}
-    table = DeltaTable.forPath(spark, path)
-    (
-        table.alias("t")
-        .merge(rows.alias("s"), f"t.`{ds.id_field}` = s.`{ds.id_field}`")
-        .whenMatchedUpdateAll(condition=NEWER)
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
-    m = table.history(1).first()["operationMetrics"]
-    return {"inserted": int(m.get("numTargetRowsInserted", 0)), "updated": int(m.get("numTargetRowsUpdated", 0))}
+    rows again changes nothing. Into no table yet (the first load) the rows, already one per id, are written."""
+    properties = CDF if fmt.name == "delta" else None
+    return fmt.merge_by_id(table, rows, ds.id_field, NEWER, EVENT_DATE, properties)
 
 
 def quarantine_rows(rejected: DataFrame, run_id: str) -> DataFrame:
@@ -180,28 +167,19 @@ def quarantine_rows(rejected: DataFrame, run_id: str) -> DataFrame:
     )
 
 
-def _insert_new(spark: SparkSession, rows: DataFrame, path: str, key: list[str]) -> None:
-    """Insert-only MERGE on key (creating the table on first use): rows already there are left alone."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        rows.write.format("delta").save(path)
-        return
-    cond = " AND ".join(f"t.{k} <=> s.{k}" for k in key)
-    DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), cond).whenNotMatchedInsertAll().execute()
-
-
-def merge_quarantine(spark: SparkSession, rows: DataFrame, path: str) -> None:
+def merge_quarantine(fmt: TableFormat, rows: DataFrame, table: Table) -> None:
     """Keyed by the Kafka coordinates of the rejected row, whichever raw file carried it."""
-    _insert_new(spark, rows, path, list(ledger.COORDINATES))
+    fmt.insert_new(table, rows, list(ledger.COORDINATES))
 
 
 UNREADABLE_SCHEMA = "path STRING, size BIGINT, modification_time BIGINT, reason STRING, _run_id STRING"
 
 
-def quarantine_files(spark: SparkSession, path: str, files: list[RawFile], reasons: dict[str, str], run_id: str) -> None:
+def quarantine_files(fmt: TableFormat, table: Table, files: list[RawFile], reasons: dict[str, str], run_id: str) -> None:
     """Raw files Spark cannot read, with the reason; keyed by (path, size, time): a rewritten file is new."""
     rows = [(f.path, f.size, f.modification_time, reasons[f.path], run_id) for f in files]
-    df = spark.createDataFrame(rows, UNREADABLE_SCHEMA).withColumn("_quarantined_at", F.current_timestamp())
-    _insert_new(spark, df, path, ["path", "size", "modification_time"])
+    df = fmt.spark.createDataFrame(rows, UNREADABLE_SCHEMA).withColumn("_quarantined_at", F.current_timestamp())
+    fmt.insert_new(table, df, ["path", "size", "modification_time"])
 
 
 @dataclass(frozen=True)
@@ -209,9 +187,9 @@ class Paths:
     """Where a run reads and writes (raw_to_curated.py composes them from the zone URIs)."""
 
     raw: str
-    curated: str
-    quarantine: str
-    unreadable_files: str
+    curated: Table
+    quarantine: Table
+    unreadable_files: Table
     bookmark: str
     gate_marker: str
 
@@ -261,8 +239,11 @@ class RunMetrics:
 
 
 def read_raw(spark: SparkSession, ds: Dataset, files: list[RawFile]) -> DataFrame:
-    """With the latest version's columns: a file of an earlier version lacks the later ones, read as null."""
-    return spark.read.schema(ds.raw_schema()).parquet(*[f.path for f in files]).withColumn(SOURCE_FILE, F.input_file_name())
+    """With the latest version's columns: a file of an earlier version lacks the later ones, read as null.
+    The file's path comes from the scan's metadata column, not input_file_name(): that one is
+    nondeterministic, which Iceberg's MERGE refuses in its source."""
+    df = spark.read.schema(ds.raw_schema()).parquet(*[f.path for f in files])
+    return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
 
 
 def _reason(error: Exception) -> str:
@@ -346,6 +327,7 @@ def stage(
 
 def publish(
     spark: SparkSession,
+    fmt: TableFormat,
     ds: Dataset,
     staged: Staged,
     paths: Paths,
@@ -359,22 +341,23 @@ def publish(
     if discard:
         everything = staged.checked.withColumn(REASONS, reasons(ds, future_tolerance_minutes, discard)).drop(FAILED)
         with metrics.timed("quarantine"):
-            merge_quarantine(spark, quarantine_rows(everything, metrics.run_id), paths.quarantine)
+            merge_quarantine(fmt, quarantine_rows(everything, metrics.run_id), paths.quarantine)
     else:
         if metrics.rows_valid:
             with metrics.timed("curated"):
-                result = merge_curated(spark, to_curated(latest_per_id(valid, ds), ds), paths.curated, ds)
+                result = merge_curated(fmt, to_curated(latest_per_id(valid, ds), ds), paths.curated, ds)
             metrics.rows_inserted, metrics.rows_updated = result["inserted"], result["updated"]
             metrics.rows_superseded = metrics.rows_valid - result["inserted"] - result["updated"]
         if metrics.rows_quarantined:
             with metrics.timed("quarantine"):
-                merge_quarantine(spark, quarantine_rows(rejected, metrics.run_id), paths.quarantine)
+                merge_quarantine(fmt, quarantine_rows(rejected, metrics.run_id), paths.quarantine)
     with metrics.timed("ledger"):
         ledger.record(spark, paths.ledger, staged.taken)
 
 
 def _take_in(
     spark: SparkSession,
+    fmt: TableFormat,
     ds: Dataset,
     files: list[RawFile],
     paths: Paths,
@@ -391,7 +374,7 @@ def _take_in(
             if not bad and not gone:
                 raise
             if bad:
-                quarantine_files(spark, paths.unreadable_files, [f for f in files if f.path in bad], bad, metrics.run_id)
+                quarantine_files(fmt, paths.unreadable_files, [f for f in files if f.path in bad], bad, metrics.run_id)
                 metrics.files_unreadable.update(bad)
             files = [f for f in files if f.path not in bad and f.path not in gone]
     return files, None
@@ -402,6 +385,7 @@ def run_raw_to_curated(
     ds: Dataset,
     paths: Paths,
     run_id: str,
+    fmt: TableFormat | None = None,
     future_tolerance_minutes: int = 5,
     max_rejected_share: float | None = None,
     lookback_hours: float = 48,
@@ -412,6 +396,7 @@ def run_raw_to_curated(
     if gate_action not in gate.ACTIONS:
         raise ValueError(f"gate_action must be one of {', '.join(gate.ACTIONS)}")
     metrics = RunMetrics(dataset=ds.name, run_id=run_id)
+    fmt = fmt or Delta(spark)
     marker = gate.read_marker(spark, paths.gate_marker)
     if marker and gate_action == "none":
         metrics.gate = gate.still_blocked(marker, paths.gate_marker)
@@ -429,7 +414,7 @@ def run_raw_to_curated(
             listing = list_new_files(spark, paths.raw, paths.bookmark, lookback_hours, full_listing)
         candidates, metrics.files_listed = listing.new, listing.files_listed
     with metrics.timed("staging"):
-        files, staged = _take_in(spark, ds, candidates, paths, metrics, future_tolerance_minutes)
+        files, staged = _take_in(spark, fmt, ds, candidates, paths, metrics, future_tolerance_minutes)
     metrics.files = len(files)
     unreadable_files = [f for f in candidates if f.path in metrics.files_unreadable]
     if staged is None:
@@ -447,7 +432,7 @@ def run_raw_to_curated(
         gate.write_marker(spark, paths.gate_marker, run_id, metrics.gate, staged.reasons, files)
         return metrics
     discard = gate.discard_reason(marker["run_id"]) if gate_action == "discard" else None
-    publish(spark, ds, staged, paths, metrics, future_tolerance_minutes, discard)
+    publish(spark, fmt, ds, staged, paths, metrics, future_tolerance_minutes, discard)
     with metrics.timed("bookmark"):
         _finish(spark, paths, listing, files + unreadable_files, run_id)
     if marker:

@@ -1,26 +1,33 @@
-"""curated -> gold: daily aggregates (README.md#the-lake), written as Delta tables partitioned by event date.
+"""curated -> gold: daily aggregates (README.md#the-lake), written as tables (Delta or Iceberg: table_format.py)
+partitioned by event date.
 
-Incrementality: the curated tables keep a change data feed. The job remembers the last curated version it
-aggregated (a JSON bookmark in the scripts bucket), reads the changes since then to find the event dates
-they touch (an update that moves a record between days touches both), recomputes those days from the
-curated snapshot at the current version, and replaces exactly those partitions (replaceWhere). No new
-curated version means no write at all; recomputing a day is deterministic, so a retry changes nothing.
+Incrementality: the job remembers the last curated version it aggregated (a JSON bookmark in the scripts
+bucket), finds the event dates changed since then (Delta: the curated change data feed; Iceberg: the
+partitions of the files the later snapshots added or removed; an update that moves a record between days
+touches both), recomputes those days from the curated snapshot at the current version, and replaces exactly
+those partitions (Delta replaceWhere, Iceberg overwrite by filter). No new curated version means no write
+at all; recomputing a day is deterministic, so a retry changes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from delta.tables import DeltaTable
-from py4j.protocol import Py4JJavaError
-from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from .curate import EVENT_DATE
-from .layout import table_uri
 from .registry import Dataset
 from .storage import read_json, write_json
+from .table_format import (
+    Delta,
+    Table,
+    TableFormat,
+    curated_table,
+    gold_table,
+    quarantine_table,
+    unreadable_files_table,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,17 @@ def gold_tables(ds: Dataset) -> tuple[DailyTotals | DailyP95, ...]:
     return specs
 
 
+def dataset_tables(ds: Dataset, curated_uri: str, quarantine_uri: str, gold_uri: str) -> dict[str, Table]:
+    """Every table of the dataset in the format's zones, by a short name: curated, quarantine, unreadable
+    files, gold:<table>."""
+    return {
+        "curated": curated_table(curated_uri, ds.name),
+        "quarantine": quarantine_table(quarantine_uri, ds.name),
+        "unreadable_files": unreadable_files_table(quarantine_uri, ds.name),
+        **{f"gold:{spec.table}": gold_table(gold_uri, spec.table) for spec in gold_tables(ds)},
+    }
+
+
 def daily_totals(curated: DataFrame, spec: DailyTotals) -> DataFrame:
     return curated.groupBy(EVENT_DATE, *spec.keys).agg(
         F.count(F.lit(1)).alias("record_count"),
@@ -107,65 +125,44 @@ def aggregate(curated: DataFrame, spec: DailyTotals | DailyP95, min_count: int) 
     return daily_p95(curated, spec, min_count)
 
 
-def replace_partitions(spark: SparkSession, df: DataFrame, path: str, dates: list) -> None:
-    """Writes df as the complete content of the given event dates of the table (creating it if needed)."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        df.write.format("delta").partitionBy(EVENT_DATE).save(path)
-        return
-    in_list = ", ".join(f"DATE'{d}'" for d in dates)
-    df.write.format("delta").mode("overwrite").option("replaceWhere", f"{EVENT_DATE} IN ({in_list})").save(path)
-
-
-def latest_version(spark: SparkSession, path: str) -> int | None:
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    return DeltaTable.forPath(spark, path).history(1).first()["version"]
-
-
-def affected_dates(spark: SparkSession, curated_path: str, since: int | None, until: int) -> list:
-    """Event dates changed in curated versions (since, until]; every date when there is no bookmark or
-    the change feed of those versions is gone (vacuumed)."""
+def affected_dates(fmt: TableFormat, curated: Table, since: int | None, until: int) -> list:
+    """Event dates changed in curated after version `since` up to `until`; every date when there is no
+    bookmark or the changes of those versions are gone (vacuumed, expired)."""
     if since is not None:
-        try:
-            changes = (
-                spark.read.format("delta")
-                .option("readChangeFeed", "true")
-                .option("startingVersion", since + 1)
-                .option("endingVersion", until)
-                .load(curated_path)
-            )
-            return sorted(r[0] for r in changes.select(EVENT_DATE).distinct().collect())
-        except (AnalysisException, Py4JJavaError) as e:
-            print(f"change feed of versions {since + 1}..{until} unreadable ({e}); recomputing every date")
-    snapshot = spark.read.format("delta").option("versionAsOf", until).load(curated_path)
+        changed = fmt.changed_partitions(curated, EVENT_DATE, since, until)
+        if changed is not None:
+            return changed
+        print(f"changes of {curated.path} since version {since} unreadable; recomputing every date")
+    snapshot = fmt.read(curated, until)
     return sorted(r[0] for r in snapshot.select(EVENT_DATE).distinct().collect())
 
 
 def run_curated_to_gold(
     spark: SparkSession,
     ds: Dataset,
-    curated_path: str,
+    curated: Table,
     gold_uri: str,
     bookmark_path: str,
     min_count: int,
+    fmt: TableFormat | None = None,
 ) -> dict:
-    """Recomputes the gold partitions touched since the last run; returns what it did."""
+    """Recomputes the gold partitions touched since the last run; returns what it did. The bookmark names
+    the format: a version of the other format (after a migration) is no bookmark."""
+    fmt = fmt or Delta(spark)
     specs = gold_tables(ds)
-    current = latest_version(spark, curated_path)
+    current = fmt.version(curated)
     bookmark = read_json(spark, bookmark_path)
-    since = bookmark["curated_version"] if bookmark else None
+    since = bookmark["curated_version"] if bookmark and bookmark.get("table_format", "delta") == fmt.name else None
     summary = {"dataset": ds.name, "curated_version": current, "since_version": since, "dates": [], "tables": {}}
     if current is None or current == since:
         return summary
-    dates = affected_dates(spark, curated_path, since, current)
+    dates = affected_dates(fmt, curated, since, current)
     if dates:
-        snapshot = spark.read.format("delta").option("versionAsOf", current).load(curated_path)
-        days = snapshot.filter(F.col(EVENT_DATE).isin(dates))
+        days = fmt.read(curated, current).filter(F.col(EVENT_DATE).isin(dates))
         for spec in specs:
-            out = aggregate(days, spec, min_count)
-            path = table_uri(gold_uri, spec.table)
-            replace_partitions(spark, out, path, dates)
-            summary["tables"][spec.table] = latest_version(spark, path)
-    write_json(spark, bookmark_path, {"curated_version": current})
+            table = gold_table(gold_uri, spec.table)
+            fmt.replace_partitions(table, aggregate(days, spec, min_count), EVENT_DATE, dates)
+            summary["tables"][spec.table] = fmt.version(table)
+    write_json(spark, bookmark_path, {"curated_version": current, "table_format": fmt.name})
     summary["dates"] = [str(d) for d in dates]
     return summary

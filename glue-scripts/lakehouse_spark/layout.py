@@ -20,9 +20,10 @@ def gate_marker_uri(state_uri: str, job: str, dataset: str) -> str:
     return f"{state_uri.rstrip('/')}/blocked/{job}/{dataset}.json"
 
 
-def unreadable_files_uri(quarantine_uri: str, dataset: str) -> str:
-    """Delta table of the raw files Spark could not read, with the reason (next to the dataset's quarantine)."""
-    return f"{quarantine_uri.rstrip('/')}/_unreadable_files/{dataset}"
+def unreadable_files_uri(quarantine_uri: str) -> str:
+    """The zone of the tables of the raw files Spark could not read, with the reason (one per dataset, next
+    to the dataset's quarantine)."""
+    return f"{quarantine_uri.rstrip('/')}/_unreadable_files"
 
 
 def run_summary_uri(state_uri: str, job: str, dataset: str, run_id: str) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from .table_format import ICEBERG_CATALOG
+
 REQUIRED = object()
 
 LOCAL_JARS_DIR = Path(__file__).resolve().parents[2] / ".cache" / "spark-jars"
@@ -67,8 +69,30 @@ def _lineage_file() -> Path:
     return path
 
 
+def iceberg_catalog_conf(endpoint: str | None = None, region: str | None = None) -> dict[str, str]:
+    """The Spark catalog of the Iceberg tables: the Glue Data Catalog, data through Iceberg's S3FileIO.
+    Every table has its own location, so the catalog needs no warehouse. With `endpoint` (the emulator)
+    Glue and S3 are asked there, path-style."""
+    prefix = f"spark.sql.catalog.{ICEBERG_CATALOG}"
+    conf = {
+        prefix: "org.apache.iceberg.spark.SparkCatalog",
+        # catalog-impl, not the equivalent type=glue: OpenLineage recognises a Glue catalog by its class.
+        f"{prefix}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+        f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+    }
+    if endpoint:
+        conf |= {
+            f"{prefix}.glue.endpoint": endpoint,
+            f"{prefix}.s3.endpoint": endpoint,
+            f"{prefix}.s3.path-style-access": "true",
+        }
+    if region:
+        conf[f"{prefix}.client.region"] = region
+    return conf
+
+
 def _local_session(app_name: str) -> SparkSession:
-    """Local mode: Delta and s3a jars from .cache/spark-jars (fetched by scripts/setup.sh, never resolved
+    """Local mode: Delta, Iceberg and s3a jars from .cache/spark-jars (fetched by scripts/setup.sh, never resolved
     at run time); s3:// and s3a:// both go to AWS_ENDPOINT_URL (path-style) so that the same URIs as on AWS
     work against the emulator."""
     jars_dir = Path(os.environ.get("SPARK_JARS_DIR", LOCAL_JARS_DIR))
@@ -79,7 +103,10 @@ def _local_session(app_name: str) -> SparkSession:
         SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
         .appName(app_name)
         .config("spark.jars", ",".join(jars))
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config(
+            "spark.sql.extensions",
+            "io.delta.sql.DeltaSparkSessionExtension,org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        )
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.ui.enabled", "false")
@@ -109,6 +136,8 @@ def _local_session(app_name: str) -> SparkSession:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region:
         b = b.config("spark.hadoop.fs.s3a.endpoint.region", region)
+    for key, value in iceberg_catalog_conf(endpoint, region).items():
+        b = b.config(key, value)
     return b.getOrCreate()
 
 
@@ -141,7 +170,7 @@ def spark_session(app_name: str) -> SparkSession:
 
         spark = GlueContext(SparkContext.getOrCreate()).spark_session
     elif "PYSPARK_GATEWAY_PORT" in os.environ:
-        # Launched by spark-submit (EMR Serverless): the cluster's configuration already has Delta.
+        # Launched by spark-submit (EMR Serverless): the cluster's configuration already has Delta and Iceberg.
         spark = SparkSession.builder.appName(app_name).getOrCreate()
     else:
         spark = _local_session(app_name)

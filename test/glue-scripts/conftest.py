@@ -105,3 +105,40 @@ def lake(spark, aws_endpoint):
     from pipeline_support import make_lake
 
     return make_lake()
+
+
+CATALOG_DATABASE = "lakehouse_test"
+
+
+@pytest.fixture(scope="session")
+def catalog_database(aws_endpoint):
+    """The Glue database (in the emulator) of the Iceberg tables, as CDK's on AWS."""
+    import boto3
+
+    glue = boto3.client("glue")
+    if CATALOG_DATABASE not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
+        glue.create_database(DatabaseInput={"Name": CATALOG_DATABASE})
+    return CATALOG_DATABASE
+
+
+@pytest.fixture(params=["delta", "iceberg"])
+def fmt(request, spark, catalog_database):
+    """Each table-format test runs once per format."""
+    from lakehouse_spark.table_format import table_format
+
+    return table_format(spark, request.param, catalog_database)
+
+
+@pytest.fixture(scope="session")
+def pyiceberg_catalog(aws_endpoint, catalog_database):
+    """A reader of the Iceberg tables that is not Spark: pyiceberg, through the emulator's Glue and S3."""
+    from pyiceberg.catalog import load_catalog
+
+    region = os.environ["AWS_REGION"]
+    creds = {"access-key-id": os.environ["AWS_ACCESS_KEY_ID"], "secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"]}
+    return load_catalog(
+        "glue",
+        type="glue",
+        **{f"glue.{k}": v for k, v in {"endpoint": aws_endpoint, "region": region, **creds}.items()},
+        **{f"s3.{k}": v for k, v in {"endpoint": aws_endpoint, "region": region, **creds}.items()},
+    )

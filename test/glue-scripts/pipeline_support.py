@@ -12,6 +12,8 @@ from pathlib import Path
 
 import boto3
 from delta.tables import DeltaTable
+from lakehouse_spark.gold import GOLD_TABLES
+from lakehouse_spark.table_format import curated_table, gold_table, quarantine_table, table_format
 
 # conftest.py put glue-scripts/ on the path, as Glue does with the job's script folder.
 import curated_to_gold  # noqa: F401  (re-exported for the tests)
@@ -111,13 +113,18 @@ def version(spark, path: str) -> int:
 
 
 
-
-def make_lake() -> dict:
+def make_lake(table_format: str = "delta", with_catalog: bool = False) -> dict:
+    """Buckets of a fresh lake and the jobs' arguments for it, with tables of `table_format`; Iceberg (or
+    `with_catalog`) gives the lake a Glue database of its own, as an environment has."""
     s3 = boto3.client("s3")
     names = {}
     for zone in ("raw", "lake"):
         names[zone] = f"pipeline-{zone}-{os.urandom(4).hex()}"
         s3.create_bucket(Bucket=names[zone])
+    catalog_database = None
+    if table_format == "iceberg" or with_catalog:
+        catalog_database = f"lake_{os.urandom(4).hex()}"
+        boto3.client("glue").create_database(DatabaseInput={"Name": catalog_database})
     lake_uri = f"s3://{names['lake']}"
     return {
         "raw_bucket": names["raw"],
@@ -131,12 +138,19 @@ def make_lake() -> dict:
             f"--state_uri={lake_uri}/state",
             # The events are from 2024: a look-back of ten years makes every hour of them "recent".
             f"--lookback_hours={LOOKBACK_HOURS}",
+            *format_args(table_format, catalog_database),
         ],
+        "table_format": table_format,
+        "catalog_database": catalog_database,
         "curated": f"{lake_uri}/curated/{DATASET}",
         "quarantine": f"{lake_uri}/quarantine/curated/{DATASET}",
         "gold": f"{lake_uri}/gold",
         "state": f"{lake_uri}/state",
     }
+
+
+def format_args(table_format: str, catalog_database: str | None) -> list[str]:
+    return [f"--table_format={table_format}"] + ([f"--catalog_database={catalog_database}"] if catalog_database else [])
 
 
 def gold_args(lake: dict) -> list[str]:
@@ -146,4 +160,17 @@ def gold_args(lake: dict) -> list[str]:
         f"--gold_uri={lake['gold']}",
         f"--state_uri={lake['state']}",
         f"--min_group_count={MIN_COUNT}",
+        *format_args(lake["table_format"], lake["catalog_database"]),
     ]
+
+
+def lake_tables(spark, lake: dict):
+    """(the lake's table format, its curated, quarantine and gold tables by name)."""
+    fmt = table_format(spark, lake["table_format"], lake["catalog_database"])
+    zone = lake["curated"].rsplit("/", 1)[0]
+    tables = {
+        "curated": curated_table(zone, DATASET),
+        "quarantine": quarantine_table(lake["quarantine"].rsplit("/", 1)[0], DATASET),
+        **{t.table: gold_table(lake["gold"], t.table) for t in GOLD_TABLES[DATASET]},
+    }
+    return fmt, tables

@@ -1,15 +1,17 @@
 """Schema evolution in the curated zone, on small frames: a field added in v2 (optional) is read from raw
-files of both versions and becomes a curated column, null in the rows of v1."""
+files of both versions and becomes a curated column, null in the rows of v1, in either table format."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
 
-from delta.tables import DeltaTable
+import uuid
+
 from lakehouse_spark.curate import SOURCE_FILE, merge_curated, read_raw, to_curated
 from lakehouse_spark.listing import RawFile
 from lakehouse_spark.registry import Field
+from lakehouse_spark.table_format import curated_table
 from pyspark.sql import functions as F
 
 INGEST = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)
@@ -62,19 +64,19 @@ def test_raw_files_of_both_versions_read_with_the_latest_columns(spark, datasets
     assert got == {"a": (None, 1), "b": ("web", 2)}
 
 
-def test_curated_merge_adds_the_column_and_keeps_older_rows_null(spark, datasets, tmp_path):
+def test_curated_merge_adds_the_column_and_keeps_older_rows_null(spark, datasets, fmt, bucket):
     v1 = datasets["financial_transactions"]
     v2 = with_channel(v1)
-    path = str(tmp_path / "curated")
+    table = curated_table(f"s3://{bucket}/curated", f"evolution_{uuid.uuid4().hex[:8]}")
 
     def curated(ds, df):
         return to_curated(df.withColumn(SOURCE_FILE, F.lit("s3://raw/f.parquet")), ds)
 
-    merge_curated(spark, curated(v1, raw_rows(spark, v1, ["a", "b"], 1)), path, v1)
+    merge_curated(fmt, curated(v1, raw_rows(spark, v1, ["a", "b"], 1)), table, v1)
     # v2 brings a new id and an update of "b" that carries the new field.
-    result = merge_curated(spark, curated(v2, raw_rows(spark, v2, ["b", "c"], 2, channel="app")), path, v2)
+    result = merge_curated(fmt, curated(v2, raw_rows(spark, v2, ["b", "c"], 2, channel="app")), table, v2)
 
-    table = DeltaTable.forPath(spark, path).toDF()
-    assert "channel" in table.columns
-    assert {r["transaction_id"]: r["channel"] for r in table.collect()} == {"a": None, "b": "app", "c": "app"}
+    merged = fmt.read(table)
+    assert "channel" in merged.columns
+    assert {r["transaction_id"]: r["channel"] for r in merged.collect()} == {"a": None, "b": "app", "c": "app"}
     assert result == {"inserted": 1, "updated": 1}

@@ -1,9 +1,12 @@
 """End to end in local Spark against the AWS emulator: raw Parquet written by the real sink code
-(test/glue-scripts/support/write-raw.ts) -> raw_to_curated -> curated_to_gold, through the jobs' entry points."""
+(test/glue-scripts/support/write-raw.ts) -> raw_to_curated -> curated_to_gold, through the jobs' entry points,
+once per table format; the Iceberg tables are also read back with pyiceberg (not Spark) through the Glue
+catalog."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -16,17 +19,24 @@ from pipeline_support import (
     Messages,
     curated_to_gold,
     gold_args,
+    lake_tables,
+    make_lake,
     raw_to_curated,
     run_job,
     run_summary,
     sink,
     txn,
-    version,
 )
 
 from lakehouse_spark.gold import GOLD_TABLES, gold_tables
+from lakehouse_spark.table_format import Iceberg
 
-def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
+
+@pytest.mark.parametrize("table_format", ["delta", "iceberg"])
+def test_raw_to_curated_to_gold(spark, table_format, pyiceberg_catalog, tmp_path, monkeypatch):
+    lake = make_lake(table_format)
+    fmt, tables = lake_tables(spark, lake)
+    curated_t, quarantine_t = tables["curated"], tables["quarantine"]
     rng = random.Random(7)
     day1 = datetime(2024, 1, 15, 9, 0, tzinfo=timezone.utc)
     day2 = datetime(2024, 1, 16, 22, 0, tzinfo=timezone.utc)
@@ -63,18 +73,23 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     assert sum(s["written"] for s in summaries) == len(first)
 
     run_job(raw_to_curated, [*lake["args"], "--run_id=run-1"], monkeypatch)
-    curated = spark.read.format("delta").load(lake["curated"]).toPandas()
+    curated = fmt.read(curated_t).toPandas()
     assert sorted(curated["transaction_id"]) == sorted(expected)
     by_id = curated.set_index("transaction_id")
     assert float(by_id.loc["dup-1", "amount"]) == 20.0
     assert float(by_id.loc["dup-2", "amount"]) == 31.0 and by_id.loc["dup-2", "_kafka_offset"] == dup2_offset
     assert set(by_id["currency"]) == {"USD"}
     assert by_id.loc["g2-0", "event_date"] == day2.date()
-    detail = DeltaTable.forPath(spark, lake["curated"]).detail().first()
-    assert detail["partitionColumns"] == ["event_date"]
-    assert detail["properties"].get("delta.enableChangeDataFeed") == "true"
+    if fmt.name == "delta":
+        detail = DeltaTable.forPath(spark, curated_t.path).detail().first()
+        assert detail["partitionColumns"] == ["event_date"]
+        assert detail["properties"].get("delta.enableChangeDataFeed") == "true"
+    else:
+        spec = pyiceberg_catalog.load_table((fmt.database, curated_t.catalog_name)).spec()
+        assert [f.name for f in spec.fields] == ["event_date"]
+        assert_pyiceberg_reads_what_spark_reads(spark, fmt, tables, pyiceberg_catalog)
 
-    quarantined = spark.read.format("delta").load(lake["quarantine"]).collect()
+    quarantined = fmt.read(quarantine_t).collect()
     reasons = {r["transaction_id"]: list(r["_dq_reasons"]) for r in quarantined}
     assert reasons == {
         "bad-enum": ["transaction_type: not one of debit, credit, transfer, payment, deposit, withdrawal, refund"],
@@ -86,18 +101,17 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     assert summary["rejected_share"] == pytest.approx(3 / len(first))
 
     # A rerun with nothing new commits nothing.
-    versions = (version(spark, lake["curated"]), version(spark, lake["quarantine"]))
+    versions = (fmt.version(curated_t), fmt.version(quarantine_t))
     run_job(raw_to_curated, [*lake["args"], "--run_id=run-2"], monkeypatch)
-    assert (version(spark, lake["curated"]), version(spark, lake["quarantine"])) == versions
+    assert (fmt.version(curated_t), fmt.version(quarantine_t)) == versions
     assert run_summary(lake, "run-2")["rows_read"] == 0
 
     run_job(curated_to_gold, gold_args(lake), monkeypatch)
-    p95_table = f"{lake['gold']}/daily_amount_p95_by_category"
-    totals_table = f"{lake['gold']}/daily_account_totals"
-    assert_gold_matches(spark, expected, p95_table, totals_table)
-    gold_versions = (version(spark, p95_table), version(spark, totals_table))
+    p95_table, totals_table = tables["daily_amount_p95_by_category"], tables["daily_account_totals"]
+    assert_gold_matches(fmt, expected, p95_table, totals_table)
+    gold_versions = (fmt.version(p95_table), fmt.version(totals_table))
     run_job(curated_to_gold, gold_args(lake), monkeypatch)
-    assert (version(spark, p95_table), version(spark, totals_table)) == gold_versions
+    assert (fmt.version(p95_table), fmt.version(totals_table)) == gold_versions
 
     # New raw data: only the new file is read; an update moves a record to day 2; gold replaces day 2 only.
     msgs.add(txn("g1-0", day2, 61.0, account_id="acc-0"), ingest=INGEST + timedelta(hours=1))
@@ -108,15 +122,37 @@ def test_raw_to_curated_to_gold(spark, lake, tmp_path, monkeypatch):
     run_job(raw_to_curated, [*lake["args"], "--run_id=run-3"], monkeypatch)
     summary = run_summary(lake, "run-3")
     assert (summary["files"], summary["rows_read"], summary["rows_inserted"], summary["rows_updated"]) == (1, 2, 1, 1)
+    before = fmt.version(p95_table)
     run_job(curated_to_gold, gold_args(lake), monkeypatch)
-    assert_gold_matches(spark, expected, p95_table, totals_table)
-    last = DeltaTable.forPath(spark, p95_table).history(1).first()
-    # The move touches both days (the change feed has the old and the new image).
-    assert "2024-01-15" in last["operationParameters"]["predicate"]
-    assert "2024-01-16" in last["operationParameters"]["predicate"]
+    assert_gold_matches(fmt, expected, p95_table, totals_table)
+    # The move touches both days (the change feed has the old and the new image; Iceberg, the files of both).
+    if fmt.name == "delta":
+        predicate = DeltaTable.forPath(spark, p95_table.path).history(1).first()["operationParameters"]["predicate"]
+        assert "2024-01-15" in predicate and "2024-01-16" in predicate
+    else:
+        assert fmt.changed_partitions(p95_table, "event_date", before, fmt.version(p95_table)) == [day1.date(), day2.date()]
+        assert_pyiceberg_reads_what_spark_reads(spark, fmt, tables, pyiceberg_catalog)
 
 
-def assert_gold_matches(spark, expected: dict[str, dict], p95_table: str, totals_table: str) -> None:
+def assert_pyiceberg_reads_what_spark_reads(spark, fmt: Iceberg, tables: dict, catalog) -> None:
+    """Every Iceberg table, read through the Glue catalog by pyiceberg, has the rows Spark reads."""
+
+    def norm(v):
+        if isinstance(v, datetime) and v.tzinfo:  # pyiceberg: aware UTC; Spark: naive UTC (session time zone)
+            return v.astimezone(timezone.utc).replace(tzinfo=None)
+        return tuple(v) if isinstance(v, list) else v
+
+    for t in tables.values():
+        if not fmt.exists(t):
+            continue
+        ours = fmt.read(t).collect()
+        theirs = catalog.load_table((fmt.database, t.catalog_name)).scan().to_arrow().to_pylist()
+        assert len(theirs) == len(ours) > 0 and set(theirs[0]) == set(ours[0].asDict()), t.catalog_name
+        as_rows = lambda rows: Counter(tuple(sorted((k, norm(v)) for k, v in r.items())) for r in rows)  # noqa: E731
+        assert as_rows(theirs) == as_rows(r.asDict() for r in ours), t.catalog_name
+
+
+def assert_gold_matches(fmt, expected: dict[str, dict], p95_table: str, totals_table: str) -> None:
     """Gold equals a direct pandas / numpy computation over the records expected in curated."""
     df = pd.DataFrame.from_dict(expected, orient="index")
     want = {}
@@ -127,7 +163,7 @@ def assert_gold_matches(spark, expected: dict[str, dict], p95_table: str, totals
             want[(day, category)] = (len(kept), float(np.percentile(kept, 95)))
     got = {
         (r["event_date"], r["category"]): (r["record_count"], r["p95_amount"])
-        for r in spark.read.format("delta").load(p95_table).collect()
+        for r in fmt.read(p95_table).collect()
     }
     assert got.keys() == want.keys()
     for key, (count, p95) in want.items():
@@ -138,7 +174,7 @@ def assert_gold_matches(spark, expected: dict[str, dict], p95_table: str, totals
     sums = df.groupby(["event_date", "account"])["amount"].agg(["count", "sum"])
     totals = {
         (r["event_date"], r["account_id"]): (r["record_count"], float(r["total_amount"]))
-        for r in spark.read.format("delta").load(totals_table).collect()
+        for r in fmt.read(totals_table).collect()
     }
     assert totals.keys() == set(sums.index)
     for key, row in sums.iterrows():

@@ -13,6 +13,7 @@ import pytest
 from lakehouse_spark import curate
 from lakehouse_spark.curate import Paths, run_raw_to_curated
 from lakehouse_spark.layout import unreadable_files_uri
+from lakehouse_spark.table_format import Table, curated_table, quarantine_table
 
 NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 ARROW = {"string": pa.string(), "double": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC"), "int32": pa.int32(), "int64": pa.int64()}
@@ -61,16 +62,16 @@ def paths(bucket: str, ds) -> Paths:
     lake = f"s3://{bucket}/lake"
     return Paths(
         raw=f"s3://{bucket}/{ds.name}",
-        curated=f"{lake}/curated/{ds.name}",
-        quarantine=f"{lake}/quarantine/curated/{ds.name}",
-        unreadable_files=unreadable_files_uri(f"{lake}/quarantine/curated", ds.name),
+        curated=curated_table(f"{lake}/curated", ds.name),
+        quarantine=quarantine_table(f"{lake}/quarantine/curated", ds.name),
+        unreadable_files=Table(unreadable_files_uri(f"{lake}/quarantine/curated"), ds.name, ds.name),
         bookmark=f"{lake}/state/bookmarks/{ds.name}",
         gate_marker=f"{lake}/state/blocked/{ds.name}.json",
     )
 
 
 def curated_offsets(spark, p: Paths) -> list[int]:
-    return sorted(r[0] for r in spark.read.format("delta").load(p.curated).select("_kafka_offset").collect())
+    return sorted(r[0] for r in spark.read.format("delta").load(p.curated.path).select("_kafka_offset").collect())
 
 
 def test_corrupt_and_mismatched_files_are_quarantined_and_the_run_goes_on(spark, bucket, fin):
@@ -84,7 +85,7 @@ def test_corrupt_and_mismatched_files_are_quarantined_and_the_run_goes_on(spark,
     assert m.published and sorted(m.files_unreadable) == sorted([corrupt, mismatched])
     assert all(m.files_unreadable.values())
     assert curated_offsets(spark, p) == list(range(10)) + list(range(30, 40))
-    table = spark.read.format("delta").load(p.unreadable_files).collect()
+    table = spark.read.format("delta").load(p.unreadable_files.path).collect()
     assert {r["path"]: r["reason"] for r in table} == m.files_unreadable
 
     # No stall: the next run does not read them again ...
