@@ -14,7 +14,7 @@ import { kafkaRangeReader } from '../../scripts/replay';
 import { lambdaContext } from '../runtime/api/proxy-event';
 import { startPipeline } from '../runtime/pipeline';
 import { provisionLake } from '../services/emulator/provision';
-import { waitFor } from '../services/process';
+import { tail, waitFor } from '../services/process';
 import { sendRecords } from '../tools/generator/send';
 import { deltaLiveFiles } from '../tools/lake/inventory';
 import { listObjects, readParquetRows } from '../tools/lake/objects';
@@ -260,7 +260,7 @@ async function restoreCurated(
   const sparkLog = join(logDir, 'spark.log');
   log(`curated: raw_to_curated ${dataset.name}`);
   if ((await runRawToCurated(dataset.name, services, sparkLog, buckets)) !== 0) {
-    throw new Error(`raw_to_curated failed (see ${sparkLog})`);
+    throw new Error(`raw_to_curated failed (see ${sparkLog}):\n${tail(sparkLog)}`);
   }
   const before = await curatedState(s3, bucket, dataset);
   const commits = (await listObjects(s3, bucket, `${dataset.name}/_delta_log/`))
@@ -292,7 +292,8 @@ async function restoreCurated(
     services,
     sparkLog,
   );
-  if (code !== 0) throw new Error(`maintenance.py --action restore failed (see ${sparkLog})`);
+  if (code !== 0)
+    throw new Error(`maintenance.py --action restore failed (see ${sparkLog}):\n${tail(sparkLog)}`);
   const after = await curatedState(s3, bucket, dataset);
   const rtoSeconds = seconds(started);
   log(`curated: restored and verified in ${rtoSeconds} s`);
