@@ -1,8 +1,8 @@
 import { aws_glue as glue, type RemovalPolicy, Stack, type aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
-import type { TableFormat } from '../config/environments';
 import { PROJECTION_START, rawTableInput } from '../../schemas/glue';
+import type { TableFormat } from '../config/environments';
 import { QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 
 export interface GlueCatalogProps {
