@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { DATASETS, type DatasetDefinition } from '../schemas';
-import { deployableConfig } from './config/environments';
+import { type DeployableConfig, deployableConfig } from './config/environments';
 import { LakehouseSolutionsChecks } from './nag';
 import {
   DataStack,
@@ -28,11 +28,13 @@ export interface LakehouseOptions {
   /** `-c confirmDestroyData=<env>`: the second half of the opt-in to deleting data (see environments.ts). */
   readonly confirmDestroyData?: string;
   readonly datasets?: readonly DatasetDefinition[];
+  /** Settings to build with instead of `env`'s own (tests build variants, e.g. an Iceberg dev). */
+  readonly config?: DeployableConfig;
 }
 
 /** The whole platform of one environment, as stacks that only compose constructs. */
 export function buildLakehouse(app: App, options: LakehouseOptions) {
-  const config = deployableConfig(options.env);
+  const config = options.config ?? deployableConfig(options.env);
   const common = {
     config,
     confirmDestroyData: options.confirmDestroyData,

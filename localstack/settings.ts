@@ -9,7 +9,11 @@ export const LOCAL_ENV = {
   emulator: 'LAKEHOUSE_EMULATOR',
   /** Where the generator and the smoke test send records (default: the local API's port). */
   apiUrl: 'LAKEHOUSE_API_URL',
+  /** delta (default) or iceberg: the format of the local lake's tables (npm start --table-format). */
+  tableFormat: 'LAKEHOUSE_TABLE_FORMAT',
 } as const;
+
+import { TABLE_FORMATS, type TableFormat } from '../lib/config/environments';
 
 export const EMULATORS = ['moto', 'localstack'] as const;
 export type EmulatorKind = (typeof EMULATORS)[number];
@@ -20,6 +24,7 @@ export interface LocalSettings {
   readonly awsPort: number;
   readonly emulator: EmulatorKind;
   readonly apiUrl: string;
+  readonly tableFormat: TableFormat;
 }
 
 function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -39,6 +44,10 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
   if (!(EMULATORS as readonly string[]).includes(emulator)) {
     throw new Error(`${LOCAL_ENV.emulator} is "${emulator}": use ${EMULATORS.join(' or ')}`);
   }
+  const tableFormat = env[LOCAL_ENV.tableFormat] || 'delta';
+  if (!(TABLE_FORMATS as readonly string[]).includes(tableFormat)) {
+    throw new Error(`${LOCAL_ENV.tableFormat} is "${tableFormat}": use ${TABLE_FORMATS.join(' or ')}`);
+  }
   const apiPort = portOf(env, LOCAL_ENV.apiPort, 8000);
   return {
     apiPort,
@@ -46,6 +55,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     awsPort: portOf(env, LOCAL_ENV.awsPort, 4566),
     emulator: emulator as EmulatorKind,
     apiUrl: env[LOCAL_ENV.apiUrl] || `http://127.0.0.1:${apiPort}`,
+    tableFormat: tableFormat as TableFormat,
   };
 }
 

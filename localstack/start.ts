@@ -1,15 +1,28 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
-import { environmentConfig } from '../lib/config/environments';
-import { bucketName, QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX } from '../lib/config/lake';
+import { environmentConfig, TABLE_FORMATS, type TableFormat } from '../lib/config/environments';
+import {
+  bucketName,
+  glueDatabaseName,
+  QUARANTINE_CURATED_PREFIX,
+  QUARANTINE_SINK_PREFIX,
+} from '../lib/config/lake';
 import { DATASETS } from '../schemas';
 import { type Pipeline, startPipeline } from './runtime/pipeline';
 import { DEFAULT_DIR, type Services, startServices } from './services/cli';
 import { waitFor } from './services/process';
 import { Supervision } from './services/supervisor';
+import { localSettings } from './settings';
 import { progressLine, type SendTally, sendRecords } from './tools/generator/send';
-import { countDelta, countJsonLines, countParquet, type ZoneCount } from './tools/lake/inventory';
+import {
+  countDelta,
+  countIceberg,
+  countJsonLines,
+  countParquet,
+  type ZoneCount,
+} from './tools/lake/inventory';
 import { type LatencySnapshot, latencyPercentile, throughput } from './tools/lake/latency';
 import { RawZone } from './tools/lake/raw-zone';
 import { runLocalSpark } from './tools/spark/run';
@@ -26,12 +39,15 @@ const LOCAL = environmentConfig('local');
 /** Broker log, lake and logs of `npm start` (tests and other tools use their own folders under .local). */
 const PLATFORM_DIR = join(DEFAULT_DIR, 'platform');
 const USAGE = `Usage: npm start -- [--once] [--count N] [--rate R] [--invalid SHARE] [--duplicates SHARE]
-                  [--brokers N] [--keep-data] [--no-spark] [--wait-seconds S] [--verbose]
+                  [--brokers N] [--keep-data] [--no-spark] [--table-format delta|iceberg]
+                  [--wait-seconds S] [--verbose]
   --once          exit after the summary: status 0 only if every accepted record reached raw Parquet
   --count N       records the generator sends (default 20000), --rate R per second (default 5000)
   --brokers N     Kafka nodes (default 1); 3 runs a KRaft cluster with production topic settings (RF 3, min ISR 2)
   --keep-data     keep .local/platform/ (broker log, lake) from the previous run instead of starting fresh
   --no-spark      skip the local Spark job
+  --table-format  of the curated, quarantine and gold tables: delta (default) or iceberg, in the Glue
+                  database of the emulator (or LAKEHOUSE_TABLE_FORMAT)
   --verbose       handler and Spark output on the terminal (default: in .local/platform/logs/)
 Ports: LAKEHOUSE_API_PORT (8000), LAKEHOUSE_KAFKA_PORT (9092), LAKEHOUSE_AWS_PORT (4566).`;
 
@@ -52,6 +68,7 @@ async function main(): Promise<number> {
       brokers: { type: 'string', default: '1' },
       'keep-data': { type: 'boolean', default: false },
       'no-spark': { type: 'boolean', default: false },
+      'table-format': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'wait-seconds': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h' },
@@ -60,6 +77,11 @@ async function main(): Promise<number> {
   if (values.help) {
     say(USAGE);
     return 0;
+  }
+  const tableFormat = (values['table-format'] ?? localSettings().tableFormat) as TableFormat;
+  if (!TABLE_FORMATS.includes(tableFormat)) {
+    say(`--table-format is "${tableFormat}": use ${TABLE_FORMATS.join(' or ')}\n${USAGE}`);
+    return 2;
   }
   const count = Number(values.count);
   const rate = Number(values.rate);
@@ -145,12 +167,12 @@ async function main(): Promise<number> {
     const arrival = await waitForArrival(rawZone, tally, Number(values['wait-seconds']) * 1000);
     const latencies = latency.snapshot();
 
-    step('Spark');
+    step(`Spark (${tableFormat} tables)`);
     const spark = values['no-spark']
       ? 'skipped (--no-spark)'
-      : await runLocalSpark(env, say, logDir && join(logDir, 'spark.log'));
+      : await runLocalSpark(env, say, logDir && join(logDir, 'spark.log'), tableFormat);
 
-    const zones = await inventory(s3, await pipeline);
+    const zones = await inventory(s3, await pipeline, tableFormat);
     printSummary(tally, arrival, latencies, zones, spark, apiUrl, supervision.restarts());
     if (values.once) {
       await shutdown();
@@ -218,20 +240,32 @@ async function waitForArrival(rawZone: RawZone, tally: SendTally, timeoutMs: num
   }
 }
 
-async function inventory(s3: S3Client, pipeline: Pipeline): Promise<Record<string, ZoneCount>> {
+async function inventory(
+  s3: S3Client,
+  pipeline: Pipeline,
+  tableFormat: TableFormat,
+): Promise<Record<string, ZoneCount>> {
+  const glue = new GlueClient({});
+  // Delta tables are folders of the zone; Iceberg tables are the Glue database's tables located in it.
+  const tables = (bucket: string, prefix = '') =>
+    tableFormat === 'iceberg'
+      ? countIceberg(s3, glue, glueDatabaseName(LOCAL), bucket, prefix)
+      : countDelta(s3, bucket, prefix);
   const [raw, sinkQuarantine, curated, gold, curatedQuarantine] = await Promise.all([
     countParquet(s3, pipeline.rawBucket),
     countJsonLines(s3, pipeline.quarantineBucket, `${QUARANTINE_SINK_PREFIX}/`),
-    countDelta(s3, bucketName(LOCAL, 'curated')),
-    countDelta(s3, bucketName(LOCAL, 'gold')),
-    countDelta(s3, pipeline.quarantineBucket, `${QUARANTINE_CURATED_PREFIX}/`),
+    tables(bucketName(LOCAL, 'curated')),
+    tables(bucketName(LOCAL, 'gold')),
+    tables(pipeline.quarantineBucket, `${QUARANTINE_CURATED_PREFIX}/`),
   ]);
+  glue.destroy();
+  const format = tableFormat === 'iceberg' ? 'Iceberg' : 'Delta';
   return {
     'raw (Parquet)': raw,
     'quarantine, sink (JSON lines)': sinkQuarantine,
-    'curated (Delta)': curated,
-    'quarantine, curated (Delta)': curatedQuarantine,
-    'gold (Delta)': gold,
+    [`curated (${format})`]: curated,
+    [`quarantine, curated (${format})`]: curatedQuarantine,
+    [`gold (${format})`]: gold,
   };
 }
 

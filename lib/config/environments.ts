@@ -85,6 +85,13 @@ export interface AlarmSettings {
   readonly email?: string;
 }
 
+/**
+ * Format of the curated, curated-quarantine and gold tables (README.md#table-format-delta-lake-or-apache-iceberg):
+ * Delta tables addressed by path, or Iceberg tables of the Glue database.
+ */
+export const TABLE_FORMATS = ['delta', 'iceberg'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
 /** What the local platform and every deployed environment have: names, topics, limits, objectives. */
 export interface EnvironmentConfig {
   readonly name: EnvName;
@@ -99,6 +106,7 @@ export interface EnvironmentConfig {
     /** Lower bound on records per gold p95 group. */
     readonly goldMinGroupCount: number;
   };
+  readonly tableFormat: TableFormat;
   readonly alarms: AlarmSettings;
 }
 
@@ -115,6 +123,12 @@ export interface DeployableConfig extends EnvironmentConfig {
     readonly rawGlacierDays: number;
     readonly noncurrentVersionExpirationDays: number;
     readonly accessLogExpirationDays: number;
+    /**
+     * Iceberg only: the Glue Data Catalog's table optimizers (compaction, snapshot retention, orphan-file
+     * deletion) on the curated and curated-quarantine tables. A table optimizer needs its table, which the
+     * first raw_to_curated run creates: turn this on in a redeploy after that run (README.md#table-format-delta-lake-or-apache-iceberg).
+     */
+    readonly icebergTableOptimizers: boolean;
   };
   /**
    * Second region the lake's data buckets replicate to (S3 replication with a KMS key of that region), for
@@ -191,6 +205,7 @@ export const LOCAL: EnvironmentConfig = {
     maxPollers: 1,
   },
   lake: { goldMinGroupCount: 5 },
+  tableFormat: 'delta',
   alarms: ALARMS,
 };
 
@@ -242,7 +257,9 @@ const BASE: Omit<DeployableConfig, 'name' | 'account' | 'prefix' | 'msk'> = {
     noncurrentVersionExpirationDays: 30,
     accessLogExpirationDays: 90,
     goldMinGroupCount: 10,
+    icebergTableOptimizers: false,
   },
+  tableFormat: 'delta',
   logRetentionDays: 90,
   natGateways: 3,
   processing: {

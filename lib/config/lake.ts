@@ -34,7 +34,7 @@ export function replicaKeyAlias(env: DeployableConfig): string {
 }
 
 /** The Glue database that catalogs every zone. */
-export function glueDatabaseName(env: EnvironmentConfig): string {
+export function glueDatabaseName(env: Pick<EnvironmentConfig, 'prefix'>): string {
   return env.prefix.replace(/-/g, '_');
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentConfig } from './environments';
-import { QUARANTINE_CURATED_PREFIX } from './lake';
+import { glueDatabaseName, QUARANTINE_CURATED_PREFIX } from './lake';
 
 /**
  * The Spark jobs' run arguments and the scripts bucket's layout, built once for Glue and EMR Serverless
@@ -39,14 +39,19 @@ export interface SparkJobBuckets {
 export const s3Uri = (bucket: string, key?: string) => (key ? `s3://${bucket}/${key}` : `s3://${bucket}`);
 
 /**
- * Arguments every job run gets (zone URIs, state, the quality gate's objectives); a run adds --dataset.
- * Each script reads the ones it needs.
+ * Arguments every job run gets (zone URIs, state, the quality gate's objectives, the table format); a run
+ * adds --dataset. Each script reads the ones it needs.
  */
 export function sparkJobArguments(
   buckets: SparkJobBuckets,
-  config: Pick<EnvironmentConfig, 'lake' | 'alarms'>,
+  config: Pick<EnvironmentConfig, 'lake' | 'alarms' | 'tableFormat' | 'prefix'>,
 ): Record<string, string> {
   return {
+    // Delta is the jobs' own default, so a Delta environment's arguments are what they were before Iceberg.
+    ...(config.tableFormat === 'iceberg' && {
+      '--table_format': config.tableFormat,
+      '--catalog_database': glueDatabaseName(config),
+    }),
     '--raw_uri': s3Uri(buckets.raw),
     '--curated_uri': s3Uri(buckets.curated),
     '--gold_uri': s3Uri(buckets.gold),
@@ -86,6 +91,20 @@ export function openLineageJar(): string {
   if (!jar) throw new Error(`no openlineage-spark jar in ${SPARK_JARS_DIR}: run scripts/setup.sh`);
   return path.join(SPARK_JARS_DIR, jar);
 }
+
+/**
+ * Spark configuration of the Iceberg tables (catalog `glue_catalog`, the Glue Data Catalog, as
+ * glue-scripts/lakehouse_spark/table_format.py names it) next to Delta, which the jobs' state tables keep
+ * using: both session extensions, Delta as the session catalog. Glue 5.0 and EMR Serverless ship both formats.
+ */
+export const ICEBERG_SPARK_CONF: Readonly<Record<string, string>> = {
+  'spark.sql.extensions':
+    'io.delta.sql.DeltaSparkSessionExtension,org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions',
+  'spark.sql.catalog.spark_catalog': 'org.apache.spark.sql.delta.catalog.DeltaCatalog',
+  'spark.sql.catalog.glue_catalog': 'org.apache.iceberg.spark.SparkCatalog',
+  'spark.sql.catalog.glue_catalog.catalog-impl': 'org.apache.iceberg.aws.glue.GlueCatalog',
+  'spark.sql.catalog.glue_catalog.io-impl': 'org.apache.iceberg.aws.s3.S3FileIO',
+};
 
 /** Where the listener's file transport writes on the driver before the run's events go to S3. */
 const DRIVER_LINEAGE_FILE = '/tmp/openlineage/events.jsonl';

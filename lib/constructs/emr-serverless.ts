@@ -1,6 +1,7 @@
 import { aws_ec2 as ec2, aws_emrserverless as emr, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { lineageSparkConf, SCRIPT_PREFIXES, s3Uri } from '../config/spark-jobs';
+import type { TableFormat } from '../config/environments';
+import { ICEBERG_SPARK_CONF, lineageSparkConf, SCRIPT_PREFIXES, s3Uri } from '../config/spark-jobs';
 import type { SparkArtifacts } from './spark-artifacts';
 import { grantSparkData, type SparkDataAccess } from './spark-data-access';
 
@@ -17,7 +18,16 @@ export interface EmrServerlessProps extends SparkDataAccess {
   readonly maxMemoryGb?: number;
   /** @default 'emr-7.9.0' */
   readonly releaseLabel?: string;
+  /** Iceberg adds the release's Delta and Iceberg jars and their Spark configuration. @default 'delta' */
+  readonly tableFormat?: TableFormat;
 }
+
+/** Jars of the EMR release: Delta for the jobs' state tables, Iceberg for the lake's tables. */
+const EMR_ICEBERG_JARS = [
+  '/usr/share/aws/delta/lib/delta-spark.jar',
+  '/usr/share/aws/delta/lib/delta-storage.jar',
+  '/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar',
+];
 
 /**
  * The alternative Spark runtime: an EMR Serverless application in the VPC, whose runs (started by the
@@ -34,12 +44,14 @@ export class EmrServerless extends Construct {
       assumedBy: new iam.ServicePrincipal('emr-serverless.amazonaws.com'),
       description: 'EMR Serverless Spark job runs of the lakehouse',
     });
-    grantSparkData(this.jobRole, props);
+    grantSparkData(this.jobRole, props, props.tableFormat);
     const securityGroup = new ec2.SecurityGroup(this, 'Sg', {
       vpc: props.vpc,
       description: 'EMR Serverless Spark workers',
     });
     const lineage = lineageSparkConf(s3Uri(props.buckets.scripts.bucketName, SCRIPT_PREFIXES.lineage));
+    const iceberg = props.tableFormat === 'iceberg';
+    const jars = [...props.artifacts.jarUris, ...(iceberg ? EMR_ICEBERG_JARS : [])];
     this.application = new emr.CfnApplication(this, 'Application', {
       name: `${props.prefix}-spark`,
       releaseLabel: props.releaseLabel ?? 'emr-7.9.0',
@@ -56,7 +68,7 @@ export class EmrServerless extends Construct {
       runtimeConfiguration: [
         {
           classification: 'spark-defaults',
-          properties: { 'spark.jars': props.artifacts.jarUris.join(','), ...lineage },
+          properties: { 'spark.jars': jars.join(','), ...lineage, ...(iceberg && ICEBERG_SPARK_CONF) },
         },
       ],
     });

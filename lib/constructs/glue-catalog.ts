@@ -2,6 +2,7 @@ import { aws_glue as glue, type RemovalPolicy, Stack, type aws_s3 as s3 } from '
 import { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
 import { PROJECTION_START, rawTableInput } from '../../schemas/glue';
+import type { TableFormat } from '../config/environments';
 import { QUARANTINE_CURATED_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 
 export interface GlueCatalogProps {
@@ -11,15 +12,21 @@ export interface GlueCatalogProps {
   readonly curated: s3.IBucket;
   readonly quarantine: s3.IBucket;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Iceberg: curated_<dataset> and quarantine_curated_<dataset> are Iceberg tables the raw_to_curated job
+   * creates (with their metadata), so they are not declared here. @default 'delta'
+   */
+  readonly tableFormat?: TableFormat;
 }
 
 /**
  * The Glue database and the tables of every zone, derived from the dataset registry:
  * - raw_<dataset>: Parquet, Hive-partitioned by event_date/event_hour with partition projection, so Athena
  *   sees new hours without crawlers or partition registration;
- * - curated_<dataset> and quarantine_curated_<dataset>: Delta tables (location only; Delta keeps the schema);
+ * - curated_<dataset> and quarantine_curated_<dataset>: Delta tables (location only; Delta keeps the schema),
+ *   or, in an Iceberg environment, Iceberg tables of the same names that the curated job creates;
  * - quarantine_sink_<dataset>: the sink's JSON lines (one object per rejected record with its reason).
- * Gold tables are Delta tables the gold job registers itself (their names live with the Spark code).
+ * Gold tables are tables the gold job registers itself (their names live with the Spark code).
  */
 export class GlueCatalog extends Construct {
   readonly database: glue.CfnDatabase;
@@ -63,16 +70,18 @@ export class GlueCatalog extends Construct {
         props.raw.s3UrlForObject(def.name),
       );
       this.rawTables[def.name] = table(rawName, rawInput);
-      delta(
-        `curated_${def.name}`,
-        props.curated.s3UrlForObject(def.name),
-        `${def.title} records, one row per ${def.idField} (Delta).`,
-      );
-      delta(
-        `quarantine_curated_${def.name}`,
-        props.quarantine.s3UrlForObject(`${QUARANTINE_CURATED_PREFIX}/${def.name}`),
-        `${def.title} records the curated job rejected, with the reason (Delta).`,
-      );
+      if (props.tableFormat !== 'iceberg') {
+        delta(
+          `curated_${def.name}`,
+          props.curated.s3UrlForObject(def.name),
+          `${def.title} records, one row per ${def.idField} (Delta).`,
+        );
+        delta(
+          `quarantine_curated_${def.name}`,
+          props.quarantine.s3UrlForObject(`${QUARANTINE_CURATED_PREFIX}/${def.name}`),
+          `${def.title} records the curated job rejected, with the reason (Delta).`,
+        );
+      }
       table(`quarantine_sink_${def.name}`, {
         description: `${def.title} messages the sink could not accept, with the reason (JSON lines).`,
         partitionKeys: [{ name: 'kafka_date', type: 'string', comment: 'UTC date of the Kafka record.' }],

@@ -2,6 +2,7 @@ import { aws_glue as glue, aws_iam as iam, aws_kms as kms, Stack } from 'aws-cdk
 import { Construct } from 'constructs';
 import {
   glueJobName,
+  ICEBERG_SPARK_CONF,
   lineageSparkConf,
   SCRIPT_PREFIXES,
   s3Uri,
@@ -17,7 +18,10 @@ export interface GlueJobsProps extends SparkDataAccess {
   readonly prefix: string;
   /** What the jobs run (scripts, library, schemas, jars), uploaded by SparkArtifacts. */
   readonly artifacts: SparkArtifacts;
-  /** Goal objectives the jobs enforce (gold group size, the quality gate's rejected share). */
+  /**
+   * The environment's settings the job arguments carry: objectives the jobs enforce (gold group size, the
+   * quality gate's rejected share) and the table format (Iceberg adds its Spark configuration).
+   */
   readonly objectives: Parameters<typeof sparkJobArguments>[1];
   /**
    * Scripts of glue-scripts/ to define a job for.
@@ -59,7 +63,7 @@ export class GlueJobs extends Construct {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: 'Glue Spark jobs of the lakehouse',
     });
-    grantSparkData(this.role, props);
+    grantSparkData(this.role, props, props.objectives.tableFormat);
 
     // Glue writes logs and bookmarks encrypted with its own key; CloudWatch Logs must be allowed to use it.
     const key = new kms.Key(this, 'Key', {
@@ -112,8 +116,12 @@ export class GlueJobs extends Construct {
     ]);
 
     // Glue takes extra Spark settings as one --conf value: "k1=v1 --conf k2=v2".
-    const lineage = lineageSparkConf(s3Uri(buckets.scripts.bucketName, SCRIPT_PREFIXES.lineage));
-    const conf = Object.entries(lineage)
+    const iceberg = props.objectives.tableFormat === 'iceberg';
+    const sparkConf = {
+      ...lineageSparkConf(s3Uri(buckets.scripts.bucketName, SCRIPT_PREFIXES.lineage)),
+      ...(iceberg && ICEBERG_SPARK_CONF),
+    };
+    const conf = Object.entries(sparkConf)
       .map(([k, v]) => `${k}=${v}`)
       .join(' --conf ');
     for (const script of props.scripts ?? sparkJobScripts()) {
@@ -131,7 +139,8 @@ export class GlueJobs extends Construct {
         command: { name: 'glueetl', pythonVersion: '3', scriptLocation: artifacts.scriptUri(script) },
         defaultArguments: {
           ...this.jobArguments,
-          '--datalake-formats': 'delta',
+          // The jobs' state tables are Delta whatever the format of the lake's tables.
+          '--datalake-formats': iceberg ? 'delta,iceberg' : 'delta',
           '--extra-py-files': artifacts.libraryUri,
           '--extra-jars': artifacts.jarUris.join(','),
           '--conf': conf,

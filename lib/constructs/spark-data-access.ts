@@ -1,4 +1,5 @@
 import { aws_iam as iam, type aws_kms as kms, Stack, type aws_s3 as s3 } from 'aws-cdk-lib';
+import type { TableFormat } from '../config/environments';
 import { QUARANTINE_CURATED_PREFIX } from '../config/lake';
 import { SCRIPT_PREFIXES } from '../config/spark-jobs';
 import { allowWildcards, objectsUnder } from '../nag';
@@ -34,9 +35,15 @@ export function bucketNames(buckets: SparkBuckets) {
 /**
  * The same least-privilege data permissions for every Spark runtime's role: read raw and the deployed
  * scripts; write curated, gold, the curated quarantine table, job state, lineage and temporary files; the
- * tables of the lakehouse database; the lake key.
+ * tables of the lakehouse database; the lake key. Iceberg tables (`<zone>/iceberg/<table>`, committed by
+ * updating their Glue table) need nothing more, apart from deleting a Glue table: the migration from Delta
+ * (glue-scripts/migrate_table_format.py) unregisters each Delta table it has copied.
  */
-export function grantSparkData(role: iam.Role, access: SparkDataAccess): void {
+export function grantSparkData(
+  role: iam.Role,
+  access: SparkDataAccess,
+  tableFormat: TableFormat = 'delta',
+): void {
   const { buckets } = access;
   const { partition, region, account } = Stack.of(role);
   const statement = (actions: string[], resources: string[]) =>
@@ -69,6 +76,7 @@ export function grantSparkData(role: iam.Role, access: SparkDataAccess): void {
       'glue:CreateTable',
       'glue:UpdateTable',
       'glue:BatchCreatePartition',
+      ...(tableFormat === 'iceberg' ? ['glue:DeleteTable'] : []),
     ],
     [
       glueArn('catalog'),

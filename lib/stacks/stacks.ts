@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { DatasetDefinition } from '../../schemas';
 import { committedVersions } from '../../schemas/history';
 import { alarmTopicName, SMOKE_PRODUCER } from '../config/environments';
-import { glueDatabaseName, rawTableName } from '../config/lake';
+import { glueDatabaseName, QUARANTINE_CURATED_PREFIX, rawTableName } from '../config/lake';
 import { topicSpecs } from '../config/topics';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import { DataLake } from '../constructs/data-lake';
@@ -11,6 +11,7 @@ import { EmrServerless } from '../constructs/emr-serverless';
 import { GlueCatalog } from '../constructs/glue-catalog';
 import { GlueJobs } from '../constructs/glue-jobs';
 import { GrafanaWorkspace } from '../constructs/grafana';
+import { IcebergTableOptimizers } from '../constructs/iceberg-table-optimizers';
 import { IngestionApi } from '../constructs/ingestion-api';
 import { JobFailures } from '../constructs/job-failures';
 import { LakeReplica } from '../constructs/lake-replica';
@@ -55,7 +56,25 @@ export class DataStack extends LakehouseStack {
       curated: this.lake.buckets.curated,
       quarantine: this.lake.buckets.quarantine,
       removalPolicy: this.dataRemovalPolicy,
+      tableFormat: this.config.tableFormat,
     });
+    if (this.config.tableFormat === 'iceberg' && this.config.lake.icebergTableOptimizers) {
+      const { curated, quarantine } = this.lake.buckets;
+      new IcebergTableOptimizers(this, 'IcebergTableOptimizers', {
+        databaseName: this.catalog.databaseName,
+        // The tables raw_to_curated creates (table_format.py); gold tables are kept by maintenance.py.
+        tables: props.datasets.flatMap((d) => [
+          { name: `curated_${d.name}`, bucket: curated, prefix: 'iceberg' },
+          {
+            name: `quarantine_curated_${d.name}`,
+            bucket: quarantine,
+            prefix: `${QUARANTINE_CURATED_PREFIX}/iceberg`,
+          },
+        ]),
+        lakeKey: this.lake.key,
+        snapshotRetentionDays: 7,
+      });
+    }
     this.contracts = new SchemaRegistry(this, 'Contracts', {
       registryName: `${this.config.prefix}-datasets`,
       schemas: props.datasets.map((d) => ({
@@ -187,6 +206,7 @@ export class ProcessingStack extends LakehouseStack {
       artifacts,
       maxVcpu: config.processing.emrMaxVcpu,
       maxMemoryGb: config.processing.emrMaxMemoryGb,
+      tableFormat: config.tableFormat,
       ...network,
     });
     this.orchestration = new Orchestration(this, 'Orchestration', {

@@ -1,3 +1,4 @@
+import { type GlueClient, paginateGetTables } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadata } from 'hyparquet';
 import { getBytes, listObjects, readParquetRows } from './objects';
@@ -6,7 +7,8 @@ import { getBytes, listObjects, readParquetRows } from './objects';
  * Files and rows per lake zone, for `npm start`'s summary: raw Parquet (rows from each file's footer),
  * sink quarantine JSON lines (one row per line), and Delta tables (curated, gold, curated quarantine),
  * whose live files and row counts come from the transaction log's `add`/`remove` actions — a Delta
- * folder also holds files that a MERGE has since replaced.
+ * folder also holds files that a MERGE has since replaced — or Iceberg tables, whose current snapshot's
+ * summary in the table's metadata file counts them.
  */
 
 export interface ZoneCount {
@@ -102,4 +104,51 @@ export async function readDeltaColumn(
       values.push(row[column]);
   }
   return values;
+}
+
+/** `s3://bucket/key` → bucket and key. */
+function splitS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an S3 URI: ${uri}`);
+  return { bucket: match[1] as string, key: match[2] as string };
+}
+
+interface IcebergMetadata {
+  'current-snapshot-id'?: number | null;
+  snapshots?: { 'snapshot-id': number; summary?: Record<string, string> }[];
+}
+
+/**
+ * Sums the live files and rows of the Iceberg tables of the Glue database located under
+ * `s3://bucket/prefix`: each table's current metadata file (its `metadata_location`) and, in it, the
+ * current snapshot's `total-data-files` and `total-records`.
+ */
+export async function countIceberg(
+  s3: S3Client,
+  glue: GlueClient,
+  database: string,
+  bucket: string,
+  prefix = '',
+): Promise<ZoneCount & { tables: string[] }> {
+  const under = `s3://${bucket}/${prefix}`;
+  let files = 0;
+  let rows = 0;
+  const tables: string[] = [];
+  for await (const page of paginateGetTables({ client: glue }, { DatabaseName: database })) {
+    for (const table of page.TableList ?? []) {
+      const parameters = table.Parameters ?? {};
+      const location = table.StorageDescriptor?.Location ?? '';
+      const metadata = parameters.metadata_location;
+      if (parameters.table_type?.toUpperCase() !== 'ICEBERG' || !metadata || !location.startsWith(under))
+        continue;
+      const { bucket: mb, key } = splitS3Uri(metadata);
+      const text = Buffer.from(await getBytes(s3, mb, key)).toString('utf8');
+      const meta = JSON.parse(text) as IcebergMetadata;
+      const current = meta.snapshots?.find((x) => x['snapshot-id'] === meta['current-snapshot-id']);
+      files += Number(current?.summary?.['total-data-files'] ?? 0);
+      rows += Number(current?.summary?.['total-records'] ?? 0);
+      tables.push(table.Name ?? '');
+    }
+  }
+  return { files, rows, tables: tables.sort() };
 }

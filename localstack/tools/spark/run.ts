@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { environmentConfig } from '../../../lib/config/environments';
+import { environmentConfig, type TableFormat } from '../../../lib/config/environments';
 import { bucketName } from '../../../lib/config/lake';
 import { PIPELINE_JOBS, type SparkJobBuckets, sparkJobArguments } from '../../../lib/config/spark-jobs';
 import { DATASETS } from '../../../schemas';
@@ -60,6 +60,11 @@ export function runRawToCurated(
   return runJob('raw_to_curated.py', args, env, logFile);
 }
 
+/** The arguments of a full run's job for a dataset, in the local lake of the given table format. */
+export function localJobArguments(dataset: string, tableFormat: TableFormat): Record<string, string> {
+  return { '--dataset': dataset, ...sparkJobArguments(LOCAL_SPARK_BUCKETS, { ...LOCAL, tableFormat }) };
+}
+
 /**
  * Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*). With a
  * logFile, Spark's own output goes there and only a failing job's last lines reach `log`.
@@ -68,14 +73,14 @@ export async function runLocalSpark(
   env: Readonly<Record<string, string>>,
   log: (line: string) => void,
   logFile?: string,
+  tableFormat: TableFormat = LOCAL.tableFormat,
 ): Promise<string> {
   if (!existsSync(PYTHON)) return 'FAILED: no .venv (run `bash scripts/setup.sh`)';
   const started = Date.now();
   for (const dataset of DATASETS) {
     for (const job of PIPELINE_JOBS) {
       log(`spark: ${job}.py --dataset ${dataset.name}`);
-      const args = { '--dataset': dataset.name, ...sparkJobArguments(LOCAL_SPARK_BUCKETS, LOCAL) };
-      const code = await runJob(`${job}.py`, args, env, logFile);
+      const code = await runJob(`${job}.py`, localJobArguments(dataset.name, tableFormat), env, logFile);
       if (code !== 0) {
         if (logFile) log(`${tail(logFile, 30)}\n(the whole output: ${logFile})`);
         return `FAILED: ${job}.py for ${dataset.name} (exit status ${code})`;

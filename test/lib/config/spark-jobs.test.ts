@@ -1,6 +1,6 @@
 import { environmentConfig } from '../../../lib/config/environments';
 import { SCRIPT_PREFIXES, sparkJobArguments } from '../../../lib/config/spark-jobs';
-import { LOCAL_SPARK_BUCKETS } from '../../../localstack/tools/spark/run';
+import { LOCAL_SPARK_BUCKETS, localJobArguments } from '../../../localstack/tools/spark/run';
 
 describe('sparkJobArguments: one layout for Glue, EMR and the local runner', () => {
   test('the local runner keeps job state where the CDK does (spark/state of the scripts bucket)', () => {
@@ -22,5 +22,25 @@ describe('sparkJobArguments: one layout for Glue, EMR and the local runner', () 
       v.startsWith('s3://'),
     );
     expect(uris.every((uri) => /^s3:\/\/[rcgqs](\/|$)/.test(uri))).toBe(true);
+  });
+});
+
+describe('the table format reaches every job run', () => {
+  test('the local runner passes --table_format iceberg and the emulator’s Glue database of the tables', () => {
+    expect(localJobArguments('financial_transactions', 'iceberg')).toMatchObject({
+      '--dataset': 'financial_transactions',
+      '--table_format': 'iceberg',
+      '--catalog_database': 'lakehouse_local',
+      '--curated_uri': 's3://lakehouse-local-curated',
+    });
+  });
+
+  test('Delta, the jobs’ default, adds no argument (Delta environments deploy what they did before Iceberg)', () => {
+    const args = localJobArguments('financial_transactions', 'delta');
+    expect(args['--table_format']).toBeUndefined();
+    expect(args['--catalog_database']).toBeUndefined();
+    expect(sparkJobArguments(LOCAL_SPARK_BUCKETS, environmentConfig('prod'))).not.toHaveProperty(
+      '--table_format',
+    );
   });
 });

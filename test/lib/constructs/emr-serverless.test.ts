@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { SCRIPT_PREFIXES } from '../../../lib/config/spark-jobs';
+import { ICEBERG_SPARK_CONF, SCRIPT_PREFIXES } from '../../../lib/config/spark-jobs';
 import { EmrServerless } from '../../../lib/constructs/emr-serverless';
 import { SparkArtifacts } from '../../../lib/constructs/spark-artifacts';
 import { s3ActionsOn, sparkStack } from './spark-stack';
@@ -28,6 +28,8 @@ describe('EmrServerless', () => {
     const props = defaults.Properties;
     expect(props['spark.extraListeners']).toBe('io.openlineage.spark.agent.OpenLineageSparkListener');
     expect(props['spark.openlineage.transport.type']).toBe('file');
+    // Delta environments: no Iceberg catalog.
+    expect(JSON.stringify(props)).not.toContain('iceberg');
     expect(JSON.stringify(props['spark.jars'])).toMatch(/spark\/jars\/openlineage-spark_2\.12-[\d.]+\.jar/);
     expect(JSON.stringify(props['spark.lakehouse.lineage.uri'])).toMatch(
       new RegExp(`"s3://",\\{"Ref":"Lakescripts[^"]+"\\},"/${SCRIPT_PREFIXES.lineage}"`),
@@ -38,5 +40,29 @@ describe('EmrServerless', () => {
     expect(s3ActionsOn(template.findResources('AWS::IAM::Policy'), `/${SCRIPT_PREFIXES.lineage}/*`)).toEqual([
       's3:PutObject',
     ]);
+  });
+});
+
+describe('EmrServerless of an Iceberg environment', () => {
+  const { stack, access, vpc, subnets } = sparkStack();
+  const artifacts = new SparkArtifacts(stack, 'Artifacts', { bucket: access.buckets.scripts });
+  new EmrServerless(stack, 'Emr', {
+    ...access,
+    prefix: 'lakehouse-test',
+    artifacts,
+    vpc,
+    subnets,
+    tableFormat: 'iceberg',
+  });
+  const template = Template.fromStack(stack);
+
+  test('spark-defaults load the release’s Delta and Iceberg jars and declare the Glue catalog glue_catalog', () => {
+    const [app] = Object.values(template.findResources('AWS::EMRServerless::Application'));
+    const props = app?.Properties.RuntimeConfiguration[0].Properties;
+    expect(props).toMatchObject(ICEBERG_SPARK_CONF);
+    const jars = JSON.stringify(props['spark.jars']);
+    expect(jars).toContain('/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar');
+    expect(jars).toContain('/usr/share/aws/delta/lib/delta-spark.jar');
+    expect(jars).toMatch(/spark\/jars\/openlineage-spark_2\.12-[\d.]+\.jar/);
   });
 });

@@ -6,7 +6,7 @@ import { financialTransactionsV2 } from '../../support/evolution';
 
 const v2 = financialTransactionsV2;
 
-function synth(definition: DatasetDefinition): Template {
+function synth(definition: DatasetDefinition, tableFormat: 'delta' | 'iceberg' = 'delta'): Template {
   const stack = new Stack(new App(), 'Lake');
   const bucket = (id: string) => new s3.Bucket(stack, id);
   new GlueCatalog(stack, 'Catalog', {
@@ -16,6 +16,7 @@ function synth(definition: DatasetDefinition): Template {
     curated: bucket('Curated'),
     quarantine: bucket('Quarantine'),
     removalPolicy: RemovalPolicy.RETAIN,
+    tableFormat,
   });
   return Template.fromStack(stack);
 }
@@ -60,5 +61,25 @@ describe('a compatible change reaches the Glue tables in the same deploy', () =>
         StorageDescriptor: Match.objectLike({ Columns: Match.absent() }),
       }),
     });
+  });
+});
+
+describe('the tables of an Iceberg environment', () => {
+  const tableNames = (template: Template) =>
+    Object.values(template.findResources('AWS::Glue::Table'))
+      .map((t) => t.Properties.TableInput.Name)
+      .sort();
+
+  test('curated and curated quarantine are left to the curated job, which creates them as Iceberg tables', () => {
+    expect(tableNames(synth(financialTransactions, 'iceberg'))).toEqual([
+      'quarantine_sink_financial_transactions',
+      'raw_financial_transactions',
+    ]);
+    expect(tableNames(synth(financialTransactions))).toEqual([
+      'curated_financial_transactions',
+      'quarantine_curated_financial_transactions',
+      'quarantine_sink_financial_transactions',
+      'raw_financial_transactions',
+    ]);
   });
 });

@@ -1,18 +1,23 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { environmentConfig } from '../../../lib/config/environments';
-import { lineageSparkConf, SCRIPT_PREFIXES, sparkJobScripts } from '../../../lib/config/spark-jobs';
+import {
+  ICEBERG_SPARK_CONF,
+  lineageSparkConf,
+  SCRIPT_PREFIXES,
+  sparkJobScripts,
+} from '../../../lib/config/spark-jobs';
 import { GlueJobs } from '../../../lib/constructs/glue-jobs';
 import { SparkArtifacts } from '../../../lib/constructs/spark-artifacts';
 import { s3ActionsOn, sparkStack } from './spark-stack';
 
-function synth() {
+function synth(tableFormat: 'delta' | 'iceberg' = 'delta') {
   const { stack, access } = sparkStack();
   const artifacts = new SparkArtifacts(stack, 'Artifacts', { bucket: access.buckets.scripts });
   const jobs = new GlueJobs(stack, 'GlueJobs', {
     ...access,
     prefix: 'lakehouse-test',
     artifacts,
-    objectives: environmentConfig('dev'),
+    objectives: { ...environmentConfig('dev'), tableFormat },
     maxConcurrentRuns: 2,
   });
   return { jobs, template: Template.fromStack(stack) };
@@ -77,5 +82,63 @@ describe('GlueJobs', () => {
         '--schema_uri',
       ]),
     );
+  });
+});
+
+/** The Glue actions a role's policies grant on the tables of the lakehouse database. */
+function glueTableActions(template: Template): string[] {
+  const actions = new Set<string>();
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      if (JSON.stringify(statement.Resource).includes(':table/lakehouse_test/*')) {
+        for (const action of [statement.Action].flat()) actions.add(action);
+      }
+    }
+  }
+  return [...actions].sort();
+}
+
+describe('GlueJobs of an Iceberg environment', () => {
+  const delta = synth('delta');
+  const iceberg = synth('iceberg');
+  const jobArgs = (template: Template) =>
+    Object.values(template.findResources('AWS::Glue::Job')).map((j) => j.Properties.DefaultArguments);
+
+  test('the jobs load Delta (their state tables) and Iceberg, and the Glue catalog glue_catalog', () => {
+    for (const args of jobArgs(iceberg.template)) {
+      expect(args['--datalake-formats']).toBe('delta,iceberg');
+      const conf = JSON.stringify(args['--conf']);
+      for (const [key, value] of Object.entries(ICEBERG_SPARK_CONF)) {
+        expect(conf).toContain(` --conf ${key}=${value}`);
+      }
+      // Still one --conf value: lineage first, Iceberg chained after it.
+      expect(conf).toContain('spark.extraListeners=io.openlineage.spark.agent.OpenLineageSparkListener');
+    }
+  });
+
+  test('every run gets --table_format iceberg and the Glue database of its tables', () => {
+    expect(iceberg.jobs.jobArguments).toMatchObject({
+      '--table_format': 'iceberg',
+      '--catalog_database': 'lakehouse_dev',
+    });
+    for (const args of jobArgs(iceberg.template)) expect(args['--table_format']).toBe('iceberg');
+  });
+
+  test('the role may create, update and (for the migration) delete tables of the database, nothing beyond it', () => {
+    expect(glueTableActions(iceberg.template)).toEqual(
+      [...glueTableActions(delta.template), 'glue:DeleteTable'].sort(),
+    );
+    expect(glueTableActions(iceberg.template)).toEqual(
+      expect.arrayContaining(['glue:CreateTable', 'glue:GetTable', 'glue:UpdateTable']),
+    );
+  });
+
+  test('a Delta environment has none of it', () => {
+    for (const args of jobArgs(delta.template)) {
+      expect(args['--datalake-formats']).toBe('delta');
+      expect(args['--table_format']).toBeUndefined();
+      expect(JSON.stringify(args['--conf'])).not.toContain('iceberg');
+    }
+    expect(glueTableActions(delta.template)).not.toContain('glue:DeleteTable');
   });
 });
