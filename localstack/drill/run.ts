@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { Kafka, logLevel } from 'kafkajs';
 import { mskEvent } from '../../lambdas/sink/msk-event';
@@ -106,6 +106,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     quarantineBucket: bucketName(lake, 'quarantine'),
     glueDatabase: glueDatabaseName(lake),
     groupPrefix: sinkGroupPrefix(lake),
+    // The topics are shared (one per dataset, whoever else uses the broker): the drill's sink starts at the
+    // end of them, so its raw zone holds the drill's records only, not what other runs left there.
+    sink: { startingPosition: 'LATEST' },
   });
   try {
     await waitFor(async () => (await fetch(`${pipeline.api.url}/health`)).status === 200, {
@@ -170,6 +173,32 @@ async function rawState(s3: S3Client, bucket: string, dataset: Dataset) {
   return { keys, ...fingerprint(rows, dataset.idField) };
 }
 
+/** Per Kafka partition, the lowest first offset and the highest last offset of the raw objects. */
+async function offsetRanges(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+): Promise<Map<number, { first: bigint; last: bigint }>> {
+  const ranges = new Map<number, { first: bigint; last: bigint }>();
+  for (const key of keys) {
+    const partition = Number(/\+(\d+)\+\d+\.parquet$/.exec(key)?.[1]);
+    const { Metadata = {} } = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    if (Metadata['first-offset'] === undefined || Metadata['last-offset'] === undefined) {
+      throw new Error(
+        `s3://${bucket}/${key} has no first-offset/last-offset metadata: not written by the sink`,
+      );
+    }
+    const first = BigInt(Metadata['first-offset']);
+    const last = BigInt(Metadata['last-offset']);
+    const range = ranges.get(partition);
+    ranges.set(partition, {
+      first: range && range.first < first ? range.first : first,
+      last: range && range.last > last ? range.last : last,
+    });
+  }
+  return ranges;
+}
+
 async function rebuildRaw(
   s3: S3Client,
   bucket: string,
@@ -179,6 +208,9 @@ async function rebuildRaw(
   log: (line: string) => void,
 ): Promise<ScenarioResult> {
   const before = await rawState(s3, bucket, dataset);
+  // What to re-drive: the offsets the objects held, per partition (their first-offset/last-offset metadata,
+  // as an inventory or the sink's logs keep them) — not the whole retention, which holds other writers' records.
+  const ranges = await offsetRanges(s3, bucket, before.keys);
   log(`raw: deleting ${before.keys.length} objects of ${dataset.name}`);
   for (let i = 0; i < before.keys.length; i += 1000) {
     await s3.send(
@@ -197,20 +229,11 @@ async function rebuildRaw(
     brokers: brokers.split(','),
     logLevel: logLevel.NOTHING,
   });
-  const admin = kafka.admin();
-  await admin.connect();
   const topic = topicOf(dataset);
-  const partitions = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const read = kafkaRangeReader(kafka);
   let replayed = 0;
-  for (const p of partitions) {
-    if (BigInt(p.high) <= BigInt(p.low)) continue;
-    const messages = await read({
-      topic,
-      partition: p.partition,
-      firstOffset: BigInt(p.low),
-      lastOffset: BigInt(p.high) - 1n,
-    });
+  for (const [partition, range] of ranges) {
+    const messages = await read({ topic, partition, firstOffset: range.first, lastOffset: range.last });
     // In the mapping's batch sizes, so the sink writes the same objects it wrote the first time.
     for (let i = 0; i < messages.length; i += LOCAL.sink.batchSize) {
       const batch = messages.slice(i, i + LOCAL.sink.batchSize);
