@@ -181,8 +181,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // Gauges measured at scrape time: consumer lag (from the broker) and objects per lake bucket.
   const admin = new Kafka({ clientId: 'local-metrics', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
+  // A mapping that starts at LATEST owes nothing of what was in its topics before it joined: where it has
+  // committed nothing yet, its lag counts from the end offsets seen once it joined, not from the log start.
+  const startOffsets =
+    sink.startingPosition === 'LATEST'
+      ? new Map(
+          await Promise.all(
+            topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const),
+          ),
+        )
+      : undefined;
+  const lagOf = () => consumerLag(admin, groupPrefix, topics, startOffsets);
   metrics.addProbe(async () => {
-    for (const { topic, partition, lag } of await consumerLag(admin, groupPrefix, topics)) {
+    for (const { topic, partition, lag } of await lagOf()) {
       metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
     }
   });
@@ -201,7 +212,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     quarantineBucket,
     groupPrefix,
     latency,
-    lag: async () => (await consumerLag(admin, groupPrefix, topics)).reduce((total, p) => total + p.lag, 0),
+    lag: async () => (await lagOf()).reduce((total, p) => total + p.lag, 0),
     get sink() {
       return sinks?.flatMap((s) => s.current() ?? []);
     },

@@ -291,20 +291,23 @@ async function giveUp(
 
 /**
  * Messages each group has not committed yet, per topic and partition: log end offset minus committed
- * offset (from the log start when the group has committed nothing).
+ * offset; where the group has committed nothing, from `startOffsets` (where a LATEST mapping started) or
+ * else the log start.
  */
 export async function consumerLag(
   admin: Admin,
   groupPrefix: string,
   topics: readonly string[],
+  startOffsets?: ReadonlyMap<string, readonly { partition: number; high: string }[]>,
 ): Promise<{ topic: string; partition: number; lag: number }[]> {
   const result: { topic: string; partition: number; lag: number }[] = [];
   for (const topic of topics) {
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId: groupOf(groupPrefix, topic), topics: [topic] });
     for (const end of ends) {
-      const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-      const from = BigInt(done) < 0n ? BigInt(end.low) : BigInt(done);
+      const done = BigInt(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1');
+      const started = startOffsets?.get(topic)?.find((p) => p.partition === end.partition)?.high;
+      const from = done >= 0n ? done : BigInt(started ?? end.low);
       result.push({ topic, partition: end.partition, lag: Number(BigInt(end.high) - from) });
     }
   }
