@@ -1,4 +1,4 @@
-import { aws_glue as glue, aws_iam as iam, aws_kms as kms, Stack } from 'aws-cdk-lib';
+import { aws_glue as glue, aws_iam as iam, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   glueJobName,
@@ -10,6 +10,7 @@ import {
   sparkJobScripts,
 } from '../config/spark-jobs';
 import { allowWildcards } from '../nag';
+import { logsEncryptionKey } from './logs-key';
 import type { SparkArtifacts } from './spark-artifacts';
 import { bucketNames, grantSparkData, type SparkDataAccess } from './spark-data-access';
 
@@ -66,21 +67,10 @@ export class GlueJobs extends Construct {
     grantSparkData(this.role, props, props.objectives.tableFormat);
 
     // Glue writes logs and bookmarks encrypted with its own key; CloudWatch Logs must be allowed to use it.
-    const key = new kms.Key(this, 'Key', {
+    const key = logsEncryptionKey(this, {
       alias: `alias/${prefix}-glue`,
       description: 'Encrypts Glue job logs and bookmarks',
-      enableKeyRotation: true,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:*` },
-        },
-      }),
-    );
     key.grant(this.role, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
     const securityConfiguration = new glue.CfnSecurityConfiguration(this, 'SecurityConfiguration', {
       name: `${prefix}-spark`,

@@ -1,7 +1,7 @@
 import {
   aws_ec2 as ec2,
-  aws_iam as iam,
-  aws_kms as kms,
+  type aws_iam as iam,
+  type aws_kms as kms,
   aws_mwaa as mwaa,
   Stack,
   type aws_s3 as s3,
@@ -13,6 +13,7 @@ import { SCRIPT_PREFIXES } from '../config/spark-jobs';
 import { DagDeployment } from './dag-deployment';
 import type { EmrServerless } from './emr-serverless';
 import type { GlueJobs } from './glue-jobs';
+import { logsEncryptionKey } from './logs-key';
 import { MwaaExecutionRole } from './mwaa-execution-role';
 
 export interface OrchestrationProps {
@@ -46,10 +47,8 @@ export class Orchestration extends Construct {
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
     super(scope, id);
     const { config, glueJobs, emr } = props;
-    const { partition, region, account } = Stack.of(this);
+    const { region } = Stack.of(this);
     const name = mwaaEnvironmentName(config);
-    const arn = (service: string, resource: string) =>
-      `arn:${partition}:${service}:${region}:${account}:${resource}`;
 
     // The DAGs read everything environment-specific from this file (see dags/lakehouse_pipeline.py).
     const dags = new DagDeployment(this, 'Dags', {
@@ -64,19 +63,10 @@ export class Orchestration extends Construct {
       },
     });
 
-    const key = new kms.Key(this, 'Key', {
+    const key = logsEncryptionKey(this, {
       alias: `alias/${config.prefix}-airflow`,
       description: 'Encrypts the MWAA environment',
-      enableKeyRotation: true,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn('logs', '*') } },
-      }),
-    );
 
     this.role = new MwaaExecutionRole(this, 'ExecutionRole', {
       environmentName: name,
