@@ -173,9 +173,33 @@ export async function whenReady(
 
 /** Error for a service whose process exited while we waited for it to become ready. */
 function exitedMessage(service: ServiceProcess): string | undefined {
-  return isAlive(service.pid)
-    ? undefined
-    : `${service.name} exited during startup. Last lines of ${service.logFile}:\n${tail(service.logFile)}`;
+  return isAlive(service.pid) ? undefined : startupFailure(service.name, service.logFile);
+}
+
+/** Advice for a startup failure whose log matches `match`. */
+export interface StartupAdvice {
+  readonly match: RegExp;
+  readonly advice: string;
+}
+
+// An error line names an exception or error class, or is logged at ERROR/FATAL; stack frames are not.
+const ERROR_LINE = /(Exception|Error)|(ERROR|FATAL)/;
+const STACK_FRAME = /^\s+(at |\.\.\. \d+ more)/;
+
+/**
+ * What to tell a user about a service that died while starting: its log's last error line (not the 30 lines
+ * of stack below it), the advice whose pattern the log matches, and where the whole log is.
+ */
+export function startupFailure(name: string, logFile: string, advice: readonly StartupAdvice[] = []): string {
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  const lines = log.split('\n').filter((line) => line.trim() !== '' && !STACK_FRAME.test(line));
+  const cause = lines.findLast((line) => ERROR_LINE.test(line)) ?? lines.at(-1) ?? 'no output';
+  const todo = advice.find((a) => a.match.test(log));
+  return [
+    `${name} exited during startup: ${cause.trim()}`,
+    ...(todo ? [`What to do: ${todo.advice}.`] : []),
+    `The whole log: ${logFile}`,
+  ].join('\n');
 }
 
 /** A TypeScript child process of the platform (local API, event source mapping) that talks over IPC. */

@@ -8,8 +8,9 @@ import {
   isAlive,
   type Owner,
   type ServiceProcess,
+  type StartupAdvice,
   spawnService,
-  tail,
+  startupFailure,
   waitFor,
 } from '../process';
 import { type Supervision, supervise } from '../supervisor';
@@ -126,12 +127,18 @@ export function serverProperties(options: NodeProperties): string {
     // A lone consumer should not wait 3 s for peers that never come.
     'group.initial.rebalance.delay.ms=0',
     'num.partitions=1',
+    // Kafka's default dedupe buffer is one 128 MB array, allocated as the log cleaner starts: inside a node's
+    // 256–512 MB heap it fitted only when the heap had that much room at that moment, and the node died of
+    // OutOfMemoryError otherwise. A local node compacts __consumer_offsets and test topics: 16 MB holds
+    // about 600,000 keys per cleaning pass, and larger logs are cleaned in several passes.
+    `log.cleaner.dedupe.buffer.size=${16 * 1024 * 1024}`,
+    'log.cleaner.threads=1',
   ].join('\n')}\n`;
 }
 
+// No -Xms: a floor above a small node's ceiling stops the JVM before Kafka starts.
 const javaArgs = (heap: string): string[] => [
   `-Xmx${heap}`,
-  '-Xms128m',
   '-XX:+UseG1GC',
   '-XX:MaxGCPauseMillis=20',
   '-Djava.awt.headless=true',
@@ -250,7 +257,7 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
         for (const r of running) {
           const service = r.current();
           if (!options.supervision && service && !isAlive(service.pid)) {
-            return `${service.name} exited during startup. Last lines of ${service.logFile}:\n${tail(service.logFile)}`;
+            return startupFailure(service.name, service.logFile, startupAdvice(heap));
           }
         }
         return undefined;
@@ -262,6 +269,27 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaBroker> {
   }
   return broker;
 }
+
+/** What to do about the usual reasons a node dies while starting. */
+const startupAdvice = (heap: string): StartupAdvice[] => [
+  {
+    match: /OutOfMemoryError/,
+    advice: `the node's ${heap} heap is too small for what it allocates: give it more (startKafka's \`heap\`) or free memory (\`free -h\`)`,
+  },
+  {
+    match: /Address already in use/,
+    advice:
+      'another process holds one of its ports: `npx tsx localstack/services/cli.ts status` shows a platform left running',
+  },
+  {
+    match: /InconsistentClusterIdException|Invalid cluster\.id/,
+    advice: 'its data folder belongs to another cluster: start with --fresh (deletes the local Kafka data)',
+  },
+  {
+    match: /UnsupportedClassVersionError/,
+    advice: 'Kafka needs Java 17 or later on PATH (Debian: apt-get install openjdk-17-jre-headless)',
+  },
+];
 
 /**
  * Resolves once the cluster has a controller and a group coordinator (asking for one creates
