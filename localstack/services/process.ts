@@ -183,7 +183,7 @@ export interface StartupAdvice {
 }
 
 // An error line names an exception or error class, or is logged at ERROR/FATAL; stack frames are not.
-const ERROR_LINE = /(Exception|Error)|(ERROR|FATAL)/;
+const ERROR_LINE = /(Exception|Error)\b|\b(ERROR|FATAL)\b/;
 const STACK_FRAME = /^\s+(at |\.\.\. \d+ more)/;
 
 /**
