@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -123,13 +124,21 @@ async function main(): Promise<number> {
     step(
       `Services: Kafka (KRaft) and the AWS emulator${values['keep-data'] ? '' : ' (fresh data in .local/platform/)'}`,
     );
+    // Quiet: the services' own lines (ports, topics, buckets) in their log file, one line here.
+    const servicesLog = logDir && join(logDir, 'services.log');
     services = startServices({
       dir: PLATFORM_DIR,
       fresh: !values['keep-data'],
       brokers: Number(values.brokers),
       supervision,
+      log: servicesLog ? (line) => appendLine(servicesLog, line) : say,
     });
     const { env } = await services;
+    if (servicesLog) {
+      say(
+        `Kafka ${env.KAFKA_BROKERS} and the AWS emulator ${env.AWS_ENDPOINT_URL} ready (details: ${relative(process.cwd(), servicesLog)})`,
+      );
+    }
 
     step('Local API and event source mapping (the real ingest and sink handlers)');
     pipeline = startPipeline({ services: env, supervision, logDir });
@@ -191,6 +200,12 @@ async function main(): Promise<number> {
     await shutdown();
     return 1;
   }
+}
+
+/** startServices wipes the platform folder first, so the log's folder is created at each line. */
+function appendLine(file: string, line: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, `${line}\n`);
 }
 
 interface Arrival {

@@ -2,7 +2,7 @@
 # The whole test suite: type-check, lint, TypeScript tests (jest) and Python tests (pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --for test
 npx tsc --noEmit -p tsconfig.json
 npx biome check .
 # One real Kafka broker and AWS emulator (moto: the tests need its Glue) on free ports for every test runner

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Resolves the Kafka server and its runtime dependencies (plus the reload4j logging binding) from Maven
-# Central into .cache/kafka/<version>/libs, with Maven's download cache in .cache/m2. Skips when present.
+# Central into .cache/kafka/<version>/libs, with Maven's download cache in .cache/m2. Skips when present;
+# --check only tells whether they are (exit status 0) or not (1).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' localstack/services/kafka/pom.xml)
 LIBS=.cache/kafka/$VERSION/libs
 if [ -f "$LIBS/.complete" ]; then
   exit 0
+elif [ "${1:-}" = --check ]; then
+  exit 1
 fi
 if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -4,7 +4,7 @@
  * environment, and reports what happened in one line for the summary.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { environmentConfig, type TableFormat } from '../../../lib/config/environments';
 import { bucketName } from '../../../lib/config/lake';
@@ -79,7 +79,11 @@ export async function runLocalSpark(
   const started = Date.now();
   for (const dataset of DATASETS) {
     for (const job of PIPELINE_JOBS) {
-      log(`spark: ${job}.py --dataset ${dataset.name}`);
+      const heading = `spark: ${job}.py --dataset ${dataset.name}`;
+      if (logFile) {
+        mkdirSync(dirname(logFile), { recursive: true });
+        appendFileSync(logFile, `${heading}\n`);
+      } else log(heading);
       const code = await runJob(`${job}.py`, localJobArguments(dataset.name, tableFormat), env, logFile);
       if (code !== 0) {
         if (logFile) log(`${tail(logFile, 30)}\n(the whole output: ${logFile})`);
