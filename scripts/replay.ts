@@ -24,16 +24,11 @@ import type { Context, MSKEvent } from 'aws-lambda';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { mskIamToken } from '../lambdas/ingest/kafka/producer';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../lambdas/sink/config';
-import type { ConsumedMessage } from '../lambdas/sink/msk-event';
-import {
-  type FailedBatchStore,
-  type OffsetRange,
-  type RangeReader,
-  replayFailedBatches,
-} from '../lambdas/sink/replay';
+import { type FailedBatchStore, replayFailedBatches } from '../lambdas/sink/replay';
 import { environmentConfig } from '../lib/config/environments';
 import { bucketName, FAILED_BATCHES_PREFIX, glueDatabaseName, REPLAYED_PREFIX } from '../lib/config/lake';
 import { lambdaContext } from '../localstack/runtime/api/proxy-event';
+import { kafkaRangeReader } from '../localstack/tools/kafka/range-reader';
 
 /** Invocation records under aws/lambda/ of `bucket`, moved to replayed/aws/lambda/... once replayed. */
 export function s3FailedBatchStore(s3: S3Client, bucket: string): FailedBatchStore {
@@ -72,71 +67,6 @@ export function s3FailedBatchStore(s3: S3Client, bucket: string): FailedBatchSto
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       return to;
     },
-  };
-}
-
-/**
- * Reads one partition's offset range with a throwaway consumer group (kafkajs has no manual assignment):
- * seek to the first offset, collect up to the last, commit nothing, delete the group. Offsets retention
- * already removed, or beyond the log end, are simply not returned.
- */
-export function kafkaRangeReader(kafka: Kafka, timeoutMs = 60_000): RangeReader {
-  return async (range: OffsetRange) => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const bounds = (await admin.fetchTopicOffsets(range.topic)).find(
-        (p) => p.partition === range.partition,
-      );
-      if (!bounds) return [];
-      const from = range.firstOffset > BigInt(bounds.low) ? range.firstOffset : BigInt(bounds.low);
-      const to = range.lastOffset < BigInt(bounds.high) - 1n ? range.lastOffset : BigInt(bounds.high) - 1n;
-      if (from > to) return [];
-      const groupId = `replay-${randomUUID()}`;
-      const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 6 * 1024 * 1024 });
-      const messages: ConsumedMessage[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic: range.topic, fromBeginning: false });
-        let reached: () => void = () => undefined;
-        const complete = new Promise<void>((resolve, reject) => {
-          reached = resolve;
-          timer = setTimeout(
-            () => reject(new Error(`reading ${range.topic}[${range.partition}] ${from}..${to} timed out`)),
-            timeoutMs,
-          );
-        });
-        await consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            if (batch.partition !== range.partition) return;
-            for (const m of batch.messages) {
-              const offset = BigInt(m.offset);
-              // Below the range, or seen already (a re-fetch after a rebalance).
-              if (offset < from || offset < from + BigInt(messages.length)) continue;
-              if (offset > to) break;
-              messages.push({
-                ...m,
-                topic: range.topic,
-                partition: range.partition,
-                headers: m.headers ?? {},
-              });
-              if (offset === to) reached();
-            }
-          },
-        });
-        consumer.seek({ topic: range.topic, partition: range.partition, offset: String(from) });
-        await complete;
-      } finally {
-        clearTimeout(timer);
-        await consumer.disconnect();
-        await admin.deleteGroups([groupId]).catch(() => undefined);
-      }
-      return messages;
-    } finally {
-      await admin.disconnect();
-    }
   };
 }
 

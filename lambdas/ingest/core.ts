@@ -13,6 +13,7 @@ import {
 } from '../../schemas/api/openapi';
 import { type IngestLimits, KAFKA_MESSAGE_MAX_BYTES } from './config';
 import { CDN_ASSETS_URL } from './docs';
+import type { HttpRequest, IngestResult } from './http';
 import type { KafkaProducer } from './kafka/producer';
 import { reply } from './reply';
 import { ingestBatch } from './routes/batch';
@@ -20,39 +21,6 @@ import type { RouteContext } from './routes/context';
 import { Documentation } from './routes/documentation';
 import { KafkaHealth } from './routes/health';
 import { ingestOne } from './routes/single';
-
-export interface HttpRequest {
-  readonly method: string;
-  readonly path: string;
-  /** Header names lower-cased. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: string | null;
-  readonly isBase64Encoded: boolean;
-  /** Carried into every record's metadata (the API Gateway request id on AWS). */
-  readonly requestId: string;
-}
-
-export interface HttpResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-/** What happened to the records of one request, for metrics and logs. */
-export interface IngestOutcome {
-  readonly dataset: string;
-  readonly accepted: number;
-  readonly rejected: number;
-  /** Time from send to acknowledgement, when something was sent. */
-  readonly produceMs?: number;
-  /** Why Kafka failed, when it did (the response is then 503). */
-  readonly produceError?: unknown;
-}
-
-export interface IngestResult {
-  readonly response: HttpResponse;
-  readonly outcome?: IngestOutcome;
-}
 
 export interface IngestDependencies {
   readonly registry: DatasetRegistry;

@@ -9,7 +9,8 @@ import { createRegistry } from '../../schemas';
 import { INGEST_METRICS, METRIC_SERVICES } from '../shared/metric-names';
 import { inSubsegment, instrumentation } from '../shared/powertools';
 import { readIngestConfig } from './config';
-import { createIngestCore, type HttpRequest, type IngestCore, type IngestOutcome } from './core';
+import { createIngestCore, type IngestCore } from './core';
+import type { HttpRequest, IngestOutcome } from './http';
 import type { KafkaProducer } from './kafka/producer';
 import { ingestProducer } from './producer';
 

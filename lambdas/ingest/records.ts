@@ -1,5 +1,5 @@
 import { type FieldError, ingestHeaders, type RegisteredVersion } from '../../schemas';
-import type { HttpRequest } from './core';
+import type { HttpRequest } from './http';
 import { type KafkaMessage, messageBytes } from './kafka/producer';
 
 /** The error type of a record (or batch) that the broker would refuse for its size: answered with 413. */

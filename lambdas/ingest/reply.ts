@@ -1,6 +1,6 @@
 import type { FieldError } from '../../schemas';
 import { validationErrorMessage } from '../../schemas/api/openapi';
-import type { IngestOutcome, IngestResult } from './core';
+import type { IngestOutcome, IngestResult } from './http';
 import type { BodyProblem } from './request-body';
 
 export const JSON_HEADERS = { 'content-type': 'application/json' } as const;

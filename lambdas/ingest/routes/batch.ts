@@ -1,6 +1,6 @@
 import type { FieldError, RegisteredDataset } from '../../../schemas';
 import { validationErrorMessage } from '../../../schemas/api/openapi';
-import type { HttpRequest, IngestResult } from '../core';
+import type { HttpRequest, IngestResult } from '../http';
 import type { KafkaMessage } from '../kafka/producer';
 import { encodeRecord, tooLargeForKafka } from '../records';
 import { inBody, problemReply, rejected, reply, unavailable, versionReply } from '../reply';

@@ -1,6 +1,6 @@
 import type { RegisteredDataset } from '../../../schemas';
 import type { IngestLimits } from '../config';
-import type { HttpRequest } from '../core';
+import type { HttpRequest } from '../http';
 import type { KafkaMessage, KafkaProducer } from '../kafka/producer';
 import { parseJsonBody } from '../request-body';
 import type { KafkaHealth } from './health';

@@ -1,8 +1,8 @@
 import type { RegisteredDataset } from '../../../schemas';
 import { OPENAPI_ROUTE, openApiDocument } from '../../../schemas/api/openapi';
 import type { IngestLimits } from '../config';
-import type { HttpRequest, IngestResult } from '../core';
 import { type DocsPage, redocHtml, swaggerUiHtml } from '../docs';
+import type { HttpRequest, IngestResult } from '../http';
 import { JSON_HEADERS } from '../reply';
 
 /** GET /openapi.json, /docs and /redoc: the document is built once, on first request. */

@@ -1,4 +1,4 @@
-import type { IngestResult } from '../core';
+import type { IngestResult } from '../http';
 import type { KafkaProducer } from '../kafka/producer';
 import { reply } from '../reply';
 

@@ -1,6 +1,6 @@
 import type { RegisteredDataset } from '../../../schemas';
 import { acceptedMessage, validationErrorMessage } from '../../../schemas/api/openapi';
-import type { HttpRequest, IngestResult } from '../core';
+import type { HttpRequest, IngestResult } from '../http';
 import { encodeRecord, MESSAGE_TOO_LARGE } from '../records';
 import { inBody, problemReply, rejected, reply, unavailable, versionReply } from '../reply';
 import { requestedVersion } from '../schema-version';

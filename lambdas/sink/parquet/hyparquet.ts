@@ -1,5 +1,5 @@
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { ColumnValues, ParquetEncoder } from '.';
+import type { ColumnValues, ParquetEncoder } from './encoder';
 
 /**
  * hyparquet-writer: pure JavaScript, snappy and dictionary encoding, the fastest and smallest of the

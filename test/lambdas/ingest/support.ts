@@ -1,5 +1,6 @@
 import type { IngestLimits } from '../../../lambdas/ingest/config';
-import { createIngestCore, type HttpRequest, type IngestCore } from '../../../lambdas/ingest/core';
+import { createIngestCore, type IngestCore } from '../../../lambdas/ingest/core';
+import type { HttpRequest } from '../../../lambdas/ingest/http';
 import type { KafkaMessage, KafkaProducer } from '../../../lambdas/ingest/kafka/producer';
 import { KafkaUnavailableError } from '../../../lambdas/ingest/kafka/producer';
 import { createRegistry, type DatasetDefinition, type DatasetRegistry } from '../../../schemas';
