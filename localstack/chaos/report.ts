@@ -1,4 +1,5 @@
-import type { ChaosReport, ZoneCheck } from './run';
+import type { ChaosReport } from './run';
+import type { ZoneCheck } from './validate';
 
 /** The chaos report as a person reads it: the faults with their recovery times, then every zone's figures. */
 
