@@ -9,6 +9,7 @@
  * Env: BENCH_SECONDS (per handler scenario, default 10), BENCH_CONCURRENCY (single-record, default 64),
  * CONFLUENT_KAFKA_JS (path to an installed @confluentinc/kafka-javascript, tried when set or resolvable).
  */
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -40,6 +41,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+/** The 1-minute load average, printed beside every figure: a busy machine makes them meaningless. */
+const load = () => `load ${(loadavg()[0] ?? 0).toFixed(2)}`;
 
 function txn(i: number) {
   return {
@@ -69,12 +72,22 @@ function recordMessage(i: number): KafkaMessage {
   };
 }
 
-/** Runs `worker` from `concurrency` loops until `seconds` elapse; returns per-call latencies (ms). */
-async function closedLoop(concurrency: number, seconds: number, worker: (i: number) => Promise<void>) {
+/**
+ * Runs `worker` from `concurrency` loops until `seconds` elapse; returns per-call latencies (ms) and the
+ * CPU (user + system, all of this process's threads: zlib's work pool included) per record of
+ * `recordsPerCall`.
+ */
+async function closedLoop(
+  concurrency: number,
+  seconds: number,
+  worker: (i: number) => Promise<void>,
+  recordsPerCall = 1,
+) {
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
   let next = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
@@ -85,10 +98,13 @@ async function closedLoop(concurrency: number, seconds: number, worker: (i: numb
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   return {
     calls: latencies.length,
     perSecond: latencies.length / elapsed,
+    recordsPerSecond: (latencies.length * recordsPerCall) / elapsed,
+    cpuMicrosPerRecord: (user + system) / (latencies.length * recordsPerCall),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
@@ -159,7 +175,7 @@ async function compareProducers(brokers: string[], topic: string) {
     '\n1. Producer throughput (acks=all; kafkajs at-least-once, the others idempotent; 3 partitions)',
   );
   console.log(
-    'client                          compression   batch of 500: records/s   single, concurrency 64 (coalesced): msgs/s   p50 ms   p99 ms',
+    `${'client'.padEnd(32)}${'compression'.padEnd(14)}${['batch rec/s', 'µs CPU/rec', 'single msg/s', 'µs CPU/msg'].map((h) => h.padStart(12)).join('')}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}   (batch: ${BATCH} per send; single: concurrency 64, coalesced)`,
   );
   for (const [name, factory, compressions] of candidates) {
     if (typeof factory === 'string') {
@@ -178,18 +194,19 @@ async function compareProducers(brokers: string[], topic: string) {
       });
       try {
         await producer.send(topic, [recordMessage(0)]); // connect outside the measurement
-        const batch = await closedLoop(1, Math.max(2, SECONDS / 3), async (i) => {
-          await producer.send(
-            topic,
-            Array.from({ length: BATCH }, (_, j) => recordMessage(i * BATCH + j)),
-          );
-        });
+        const messages = Array.from({ length: BATCH }, (_, j) => recordMessage(j));
+        const batch = await closedLoop(
+          1,
+          Math.max(2, SECONDS / 3),
+          (_i) => producer.send(topic, messages),
+          BATCH,
+        );
         const coalesced = coalescingProducer(producer, { maxBytes: COALESCE_MAX_BYTES, deadlineMs: 10_000 });
         const single = await closedLoop(64, Math.max(2, SECONDS / 3), (i) =>
-          coalesced.send(topic, [recordMessage(i)]),
+          coalesced.send(topic, [messages[i % BATCH] as KafkaMessage]),
         );
         console.log(
-          `${name.padEnd(32)}${compression.padEnd(14)}${fmt(batch.perSecond * BATCH).padStart(24)}${fmt(single.perSecond).padStart(33)}${fmt(single.p50, 1).padStart(9)}${fmt(single.p99, 1).padStart(9)}`,
+          `${name.padEnd(32)}${compression.padEnd(14)}${fmt(batch.recordsPerSecond).padStart(12)}${fmt(batch.cpuMicrosPerRecord, 1).padStart(12)}${fmt(single.perSecond).padStart(12)}${fmt(single.cpuMicrosPerRecord, 1).padStart(12)}${fmt(single.p50, 1).padStart(9)}${fmt(single.p99, 1).padStart(9)}  ${load()}`,
         );
       } catch (error) {
         console.log(
@@ -230,32 +247,36 @@ async function benchHandler() {
     if (response.statusCode >= 300) throw new Error(`status ${response.statusCode}: ${response.body}`);
   };
   await call(event('POST', financialTransactions.route, JSON.stringify(txn(-1)), -1)); // cold start
-  console.log(`\n2. Lambda handler + kafkajs producer, closed loop for ${SECONDS} s each`);
+  // Bodies built before the clock starts, so the CPU per record is the handler's and its producer's only.
+  const singles = Array.from({ length: 5_000 }, (_, i) => JSON.stringify(txn(i)));
+  const batches = Array.from({ length: 16 }, (_, i) =>
+    JSON.stringify({ records: Array.from({ length: BATCH }, (_, j) => txn(2e7 + i * BATCH + j)) }),
+  );
+  const cost = (r: { recordsPerSecond: number; cpuMicrosPerRecord: number }) =>
+    `${fmt(r.recordsPerSecond)} records/s, CPU ${fmt(r.cpuMicrosPerRecord, 1)} µs/record`;
+  console.log(`\n2. Lambda handler + kafkajs producer, closed loop for ${SECONDS} s each (${load()})`);
   const single = await closedLoop(CONCURRENCY, SECONDS, (i) =>
-    call(event('POST', financialTransactions.route, JSON.stringify(txn(i)), i)),
+    call(event('POST', financialTransactions.route, singles[i % singles.length] as string, i)),
   );
   console.log(
-    `single record, concurrency ${CONCURRENCY}: ${fmt(single.perSecond)} req/s, p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms (${fmt(single.calls)} requests)`,
+    `single record, concurrency ${CONCURRENCY}: ${cost(single)}, p50 ${fmt(single.p50, 1)} ms, p99 ${fmt(single.p99, 1)} ms (${fmt(single.calls)} requests; ${load()})`,
   );
   const one = await closedLoop(1, Math.max(2, SECONDS / 2), (i) =>
-    call(event('POST', financialTransactions.route, JSON.stringify(txn(1e7 + i)), i)),
+    call(event('POST', financialTransactions.route, singles[i % singles.length] as string, i)),
   );
   console.log(
-    `single record, concurrency 1: ${fmt(one.perSecond)} req/s, p50 ${fmt(one.p50, 1)} ms, p99 ${fmt(one.p99, 1)} ms`,
+    `single record, concurrency 1: ${cost(one)}, p50 ${fmt(one.p50, 1)} ms, p99 ${fmt(one.p99, 1)} ms (${load()})`,
   );
   for (const concurrency of [1, 4]) {
-    const batch = await closedLoop(concurrency, SECONDS, (i) =>
-      call(
-        event(
-          'POST',
-          batchRouteOf(financialTransactions),
-          JSON.stringify({ records: Array.from({ length: BATCH }, (_, j) => txn(2e7 + i * BATCH + j)) }),
-          i,
-        ),
-      ),
+    const batch = await closedLoop(
+      concurrency,
+      SECONDS,
+      (i) =>
+        call(event('POST', batchRouteOf(financialTransactions), batches[i % batches.length] as string, i)),
+      BATCH,
     );
     console.log(
-      `batch of ${BATCH}, concurrency ${concurrency}: ${fmt(batch.perSecond * BATCH)} records/s, ${fmt(batch.perSecond, 1)} req/s, p50 ${fmt(batch.p50, 1)} ms, p99 ${fmt(batch.p99, 1)} ms`,
+      `batch of ${BATCH}, concurrency ${concurrency}: ${cost(batch)}, ${fmt(batch.perSecond, 1)} req/s, p50 ${fmt(batch.p50, 1)} ms, p99 ${fmt(batch.p99, 1)} ms (${load()})`,
     );
   }
   await closeHandler();
