@@ -66,24 +66,38 @@ export function parseJsonBody(
   }
 
   if (text === '') return missing();
-  // Only a body longer than the limit can nest deeper than it: typical bodies skip the scan.
-  if (text.length > MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) {
-    return {
-      ok: false,
-      problem: {
-        statusCode: 400,
-        detail: `${PARSE_ERROR}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
-      },
-    };
-  }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
+    // Too deep is the answer for a text both too deep and invalid, as the replaced service gave it.
+    if (text.length > MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) return tooDeep();
     return { ok: false, problem: { statusCode: 422, detail: [jsonInvalid(text, error as Error)] } };
   }
+  // V8 parses any depth; only a body longer than the limit can nest deeper than it. Walking the parsed
+  // value costs a visit per value, not a look at every character of the text.
+  if (text.length > MAX_JSON_DEPTH && deeperThan(value, MAX_JSON_DEPTH)) return tooDeep();
   // FastAPI read a JSON null as no body at all.
   return value === null ? missing() : { ok: true, value };
+}
+
+function tooDeep(): ParsedBody {
+  return {
+    ok: false,
+    problem: { statusCode: 400, detail: `${PARSE_ERROR}: JSON nested deeper than ${MAX_JSON_DEPTH} levels` },
+  };
+}
+
+/** Whether arrays and objects nest more than `levels` deep in a parsed JSON value (recursion stops there). */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (deeperThan(item, levels - 1)) return true;
+  } else {
+    for (const key in value) if (deeperThan((value as Record<string, unknown>)[key], levels - 1)) return true;
+  }
+  return false;
 }
 
 function missing(): ParsedBody {
@@ -107,7 +121,7 @@ function jsonInvalid(text: string, error: Error): FieldError {
   };
 }
 
-/** The deepest nesting of arrays and objects in a JSON text (strings skipped). */
+/** The deepest nesting of arrays and objects in a JSON text (strings skipped), for a text that does not parse. */
 function nestingDepth(text: string): number {
   let depth = 0;
   let max = 0;

@@ -23,12 +23,22 @@ export interface KafkaProducer {
   close(): Promise<void>;
 }
 
+const weighedHeaders = new WeakMap<KafkaMessage['headers'], number>();
+
+/** UTF-8 bytes of header names and values; weighed once per headers object (a request's records share one). */
+export function headerBytes(headers: KafkaMessage['headers']): number {
+  let bytes = weighedHeaders.get(headers);
+  if (bytes === undefined) {
+    bytes = 0;
+    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string);
+    weighedHeaders.set(headers, bytes);
+  }
+  return bytes;
+}
+
 /** What a message weighs in a produce request: UTF-8 bytes of key, value and headers (Kafka counts bytes). */
 export function messageBytes(message: KafkaMessage): number {
-  let bytes = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
-  for (const [name, value] of Object.entries(message.headers))
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-  return bytes;
+  return Buffer.byteLength(message.key) + Buffer.byteLength(message.value) + headerBytes(message.headers);
 }
 
 export class KafkaUnavailableError extends Error {

@@ -2,7 +2,7 @@ import type { FieldError, RegisteredDataset } from '../../../schemas';
 import { validationErrorMessage } from '../../../schemas/api/openapi';
 import type { HttpRequest, IngestResult } from '../http';
 import type { KafkaMessage } from '../kafka/producer';
-import { encodeRecord, tooLargeForKafka } from '../records';
+import { recordEncoder, tooLargeForKafka } from '../records';
 import { inBody, problemReply, rejected, reply, unavailable, versionReply } from '../reply';
 import { requestedVersion } from '../schema-version';
 import { parseBody, produce, type RouteContext } from './context';
@@ -26,13 +26,13 @@ export async function ingestBatch(
   if (!Array.isArray(records)) {
     return reply(422, { message: validationErrorMessage(1, batchTitle), detail: inBody([records]) });
   }
-  const now = context.clock();
+  const encode = recordEncoder(version.version, request, context.clock(), context.maxMessageBytes);
   const messages: KafkaMessage[] = [];
   const results: Record<string, unknown>[] = [];
   const allErrors: ReturnType<typeof inBody> = [];
   let batchBytes = 0;
   records.forEach((input, index) => {
-    const result = encodeRecord(version.version, input, request, now, context.maxMessageBytes);
+    const result = encode(input);
     if (result.ok) {
       messages.push(result.message);
       batchBytes += result.bytes;

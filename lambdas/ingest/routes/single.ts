@@ -1,7 +1,7 @@
 import type { RegisteredDataset } from '../../../schemas';
 import { acceptedMessage, validationErrorMessage } from '../../../schemas/api/openapi';
 import type { HttpRequest, IngestResult } from '../http';
-import { encodeRecord, MESSAGE_TOO_LARGE } from '../records';
+import { MESSAGE_TOO_LARGE, recordEncoder } from '../records';
 import { inBody, problemReply, rejected, reply, unavailable, versionReply } from '../reply';
 import { requestedVersion } from '../schema-version';
 import { parseBody, produce, type RouteContext } from './context';
@@ -19,13 +19,12 @@ export async function ingestOne(
   const parsed = parseBody(context, request);
   if (!parsed.ok)
     return { ...problemReply(parsed.problem, definition.title), outcome: rejected(definition.name, 1) };
-  const result = encodeRecord(
+  const result = recordEncoder(
     version.version,
-    parsed.value,
     request,
     context.clock(),
     context.maxMessageBytes,
-  );
+  )(parsed.value);
   if (!result.ok) {
     const detail = inBody(result.errors);
     const tooLarge = result.errors[0]?.type === MESSAGE_TOO_LARGE;
