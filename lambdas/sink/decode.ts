@@ -5,12 +5,21 @@ function text(base64: string | null | undefined): string | null {
   return base64 == null ? null : Buffer.from(base64, 'base64').toString('utf8');
 }
 
+/**
+ * MSK events carry header values as byte arrays; ours are short ASCII, which needs no Buffer to decode
+ * (and a short one fits fromCharCode's argument list).
+ */
+function utf8Text(bytes: readonly number[]): string {
+  if (bytes.length > 1024) return Buffer.from(bytes).toString('utf8');
+  for (const b of bytes) if (b > 0x7f) return Buffer.from(bytes).toString('utf8');
+  return String.fromCharCode.apply(null, bytes as number[]);
+}
+
 function headerText(headers: readonly MSKRecordHeader[] | null | undefined): Record<string, string>[] | null {
   if (!headers) return null;
   return headers.map((h) => {
     const out: Record<string, string> = {};
-    // MSK events carry header values as byte arrays.
-    for (const name in h) out[name] = Buffer.from(h[name] as number[]).toString('utf8');
+    for (const name in h) out[name] = utf8Text(h[name] as number[]);
     return out;
   });
 }

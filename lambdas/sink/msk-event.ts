@@ -15,8 +15,9 @@ export interface ConsumedMessage {
   >;
 }
 
+/** A view of the bytes, not a copy (Buffer.from(Uint8Array) would copy them). */
 const bytes = (v: Uint8Array | string): Buffer =>
-  typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
+  typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /**
  * Builds the event the MSK event source mapping hands to Lambda: records grouped under `<topic>-<partition>`
@@ -28,14 +29,27 @@ export function mskEvent(
   source: { eventSourceArn?: string; bootstrapServers: string },
 ): MSKEvent {
   const records: Record<string, MSKRecord[]> = {};
+  // The records of one request share most header values: each distinct value becomes a byte array once,
+  // shared by the records that carry it (the handler only reads them).
+  const arrays = new Map<string, number[]>();
+  const byteArray = (v: Uint8Array | string): number[] => {
+    const b = bytes(v);
+    const text = b.toString('latin1');
+    let array = arrays.get(text);
+    if (!array) {
+      array = Array.from(b);
+      arrays.set(text, array);
+    }
+    return array;
+  };
   for (const m of messages) {
-    const headers = Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
-      value === undefined
-        ? []
-        : (Array.isArray(value) ? value : [value]).map((v: Uint8Array | string) => ({
-            [name]: [...bytes(v)],
-          })),
-    );
+    const headers: Record<string, number[]>[] = [];
+    for (const name in m.headers) {
+      const value = m.headers[name];
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) headers.push({ [name]: byteArray(v) });
+      else headers.push({ [name]: byteArray(value as Uint8Array | string) });
+    }
     const record = {
       topic: m.topic,
       partition: m.partition,

@@ -202,7 +202,7 @@ export const LOCAL: EnvironmentConfig = {
     startingPosition: 'TRIM_HORIZON',
     maxRetryAttempts: 10,
     minPollers: 1,
-    maxPollers: 1,
+    maxPollers: 2,
   },
   lake: { goldMinGroupCount: 5 },
   tableFormat: 'delta',

@@ -68,12 +68,12 @@ export interface Pipeline {
   /** Accept-to-Parquet latency of every record the sink has written (lake/latency.ts). */
   readonly latency: LatencyHistogram;
   /**
-   * The event source mapping processes (one per topic) running now; undefined after stopSink(). A process
-   * that dies is restarted by the supervisor.
+   * The event source mapping processes (the pollers of every topic) running now; undefined after
+   * stopSink(). A process that dies is restarted by the supervisor.
    */
   readonly sink: readonly SinkProcess[] | undefined;
-  /** The event source mapping process of one topic running now (undefined while it is being restarted). */
-  sinkFor(topic: string): SinkProcess | undefined;
+  /** The pollers of one topic running now, with their supervised names (one being restarted is absent). */
+  pollersOf(topic: string): readonly { readonly name: string; readonly process: SinkProcess }[];
   /**
    * Stops the event source mapping processes for good (no restart): 'stop' lets the invocation in flight
    * finish and commit, 'kill' (SIGKILL) ends it mid-batch like a crash.
@@ -145,16 +145,24 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const brokers = (options.services.KAFKA_BROKERS ?? '').split(',');
   const groupPrefix = options.groupPrefix ?? sinkGroupPrefix(LOCAL);
   const latency = new LatencyHistogram();
-  // One process per topic, as on AWS each topic has its own event source mapping and its pollers run
-  // apart: the two datasets' sinks encode Parquet on separate cores.
-  const startSinkFor = (topic: string) =>
+  // As on AWS, each topic has its own event source mapping, and each mapping several pollers: consumers of
+  // one group, each a process of its own here. A poller that dies leaves the group once its session times
+  // out, and the survivors take over its partitions while the supervisor restarts it.
+  const pollers = topics.flatMap((topic) =>
+    Array.from({ length: sink.maxPollers }, (_, i) => ({
+      topic,
+      name: `event source mapping ${topic} #${i + 1}`,
+      log: `esm-${topic}-${i + 1}.log`,
+    })),
+  );
+  const startPoller = ({ topic, name, log }: (typeof pollers)[number]) =>
     supervise(
-      `event source mapping ${topic}`,
+      name,
       () =>
         startSinkProcess(
           { brokers, topics: [topic], groupPrefix, sink },
           {
-            logFile: options.logDir && join(options.logDir, `esm-${topic}.log`),
+            logFile: options.logDir && join(options.logDir, log),
             onMessage: (message) => {
               options.onSinkMessage?.(message);
               if (message.type === 'invocation') {
@@ -174,8 +182,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         ),
       supervision,
     );
-  const startSinks = () => Promise.all(topics.map(startSinkFor));
-  // In the order of `topics`.
+  const startSinks = () => Promise.all(pollers.map(startPoller));
+  // In the order of `pollers`.
   let sinks: Supervised<SinkProcess>[] | undefined = await startSinks();
 
   // Gauges measured at scrape time: consumer lag (from the broker) and objects per lake bucket.
@@ -216,7 +224,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     get sink() {
       return sinks?.flatMap((s) => s.current() ?? []);
     },
-    sinkFor: (topic) => sinks?.[topics.indexOf(topic)]?.current(),
+    pollersOf: (topic) =>
+      pollers.flatMap(({ topic: t, name }, i) => {
+        const running = t === topic ? sinks?.[i]?.current() : undefined;
+        return running ? [{ name, process: running }] : [];
+      }),
     async stopSink(how = 'stop') {
       await Promise.all((sinks ?? []).map((s) => s.stop((p) => (how === 'kill' ? p.kill() : p.stop()))));
       sinks = undefined;

@@ -143,9 +143,10 @@ async function consumeTopic(
     maxWaitTimeInMs: Math.max(options.sink.maxBatchingWindowSeconds * 1000, 10),
     maxBytesPerPartition: MAX_PAYLOAD_BYTES,
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
-    // A poller that died (SIGKILL) leaves the group within 10 s, so its restarted successor gets the
-    // partitions soon after; a live one heartbeats every second, during invocations too (see invokeSink).
-    sessionTimeout: 10_000,
+    // A poller that died (SIGKILL) leaves the group within 6 s (the broker's least session timeout), and
+    // the rebalance hands its partitions to the surviving pollers; a live one heartbeats every second,
+    // during invocations too (see invokeSink).
+    sessionTimeout: 6_000,
     heartbeatInterval: 1_000,
   });
   // Ready means the group has its partitions (the broker delays a new group's first join by ~3 s).

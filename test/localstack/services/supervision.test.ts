@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { environmentConfig } from '../../../lib/config/environments';
 import { type Pipeline, startPipeline } from '../../../localstack/runtime/pipeline';
 import { isAlive, spawnService, waitFor } from '../../../localstack/services/process';
 import { type RestartEvent, Supervision, supervise } from '../../../localstack/services/supervisor';
@@ -148,7 +149,7 @@ describe('the local pipeline under supervision', () => {
     ids.push(await post());
 
     const sinkPids = (pipeline.sink ?? []).map((p) => p.pid);
-    expect(sinkPids).toHaveLength(DATASETS.length);
+    expect(sinkPids).toHaveLength(DATASETS.length * environmentConfig('local').sink.maxPollers);
     for (const pid of sinkPids) process.kill(pid, 'SIGKILL');
     await waitFor(
       () => {
@@ -172,7 +173,12 @@ describe('the local pipeline under supervision', () => {
         .filter((e) => !e.error)
         .map((e) => e.process)
         .sort(),
-    ).toEqual(['local API', ...sinkPids.map((_, i) => `event source mapping ${pipeline.topics[i]}`)].sort());
+    ).toEqual(
+      [
+        'local API',
+        ...pipeline.topics.flatMap((topic) => pipeline.pollersOf(topic).map((p) => p.name)),
+      ].sort(),
+    );
     const metrics = await (await fetch(`${pipeline.api.url}/metrics`)).text();
     expect(metrics).toContain('lakehouse_process_restarts_total{process="local API"} 1');
   });
