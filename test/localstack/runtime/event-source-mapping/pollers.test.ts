@@ -149,6 +149,7 @@ describe('several pollers per topic', () => {
     } finally {
       await producer.disconnect();
     }
+    console.log(`survivor committed the killed poller's partitions ${takeoverMs} ms after the kill`);
     expect(takeoverMs).toBeLessThan(TAKEOVER_MS);
 
     const keys = (await listObjects(s3, rawBucket)).map((o) => o.key).filter((k) => k.endsWith('.parquet'));
