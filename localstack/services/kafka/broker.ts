@@ -75,16 +75,15 @@ export interface KafkaBroker extends ServiceProcess {
   readonly nodes: readonly KafkaNode[];
 }
 
-/** Installs the jars if missing (visible Maven progress). */
+/** Installs the jars if missing or resolved from another pom.xml (visible Maven progress). */
 export function ensureKafkaInstalled(): void {
   try {
     execFileSync('java', ['-version'], { stdio: 'ignore' });
   } catch {
     throw new Error('Kafka needs Java 17 or later on PATH (Debian: apt-get install openjdk-17-jre-headless)');
   }
-  if (!existsSync(join(KAFKA_LIBS, '.complete'))) {
-    execFileSync('bash', [join(__dirname, 'install.sh')], { stdio: 'inherit' });
-  }
+  // Returns at once when the jars were resolved from the current pom.xml.
+  execFileSync('bash', [join(__dirname, 'install.sh')], { stdio: 'inherit' });
 }
 
 export interface NodeProperties {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Resolves the Kafka server and its runtime dependencies (plus the reload4j logging binding) from Maven
-# Central into .cache/kafka/<version>/libs, with Maven's download cache in .cache/m2. Skips when present;
-# --check only tells whether they are (exit status 0) or not (1).
+# Resolves the Kafka server, Kafka's tools (ProducerPerformance, for bench:e2e) and their runtime
+# dependencies (plus the reload4j logging binding) from Maven Central into .cache/kafka/<version>/libs,
+# with Maven's download cache in .cache/m2. Skips when they were resolved from this very pom.xml (its
+# hash is the stamp in libs/.complete); --check only tells whether they were (exit status 0) or not (1).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' localstack/services/kafka/pom.xml)
 LIBS=.cache/kafka/$VERSION/libs
-if [ -f "$LIBS/.complete" ]; then
+STAMP=$(sha256sum localstack/services/kafka/pom.xml | cut -c1-16)
+if [ "$(cat "$LIBS/.complete" 2>/dev/null)" = "$STAMP" ]; then
   exit 0
 elif [ "${1:-}" = --check ]; then
   exit 1
@@ -21,11 +23,13 @@ if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
   fi
 fi
 printf '\033[1m==> Kafka %s from Maven Central into %s (about 60 jars, ~40 MB)\033[0m\n' "$VERSION" "$LIBS"
-rm -rf "$LIBS"
+# A complete install of an older pom gets the new jars beside its own (a broker may be running from
+# them: deleting them under it would break its class loading); a partial one starts over.
+[ -f "$LIBS/.complete" ] || rm -rf "$LIBS"
 # Progress: one line per jar as Maven downloads it (pom and metadata downloads are not shown).
 mvn -B -Dstyle.color=never -f localstack/services/kafka/pom.xml -Dmaven.repo.local="$PWD/.cache/m2" \
   dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$PWD/$LIBS" |
   sed -un 's#^\[INFO\] Downloaded from [^:]*: .*/\([^/]*\.jar\) (\(.*\))#  \1 (\2)#p; /ERROR/p'
 [ -f "$LIBS/kafka_2.13-$VERSION.jar" ] || { echo "Kafka download failed (see Maven output above)" >&2; exit 1; }
-touch "$LIBS/.complete"
+echo "$STAMP" >"$LIBS/.complete"
 echo "Kafka $VERSION: $(ls "$LIBS" | wc -l) jars in $LIBS"
