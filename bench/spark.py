@@ -32,19 +32,14 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "glue-scripts"))
 
-from lakehouse_spark.curate import Paths, run_raw_to_curated  # noqa: E402
+from lakehouse_spark.curate import run_raw_to_curated  # noqa: E402
+from lakehouse_spark.runs import Paths  # noqa: E402
 from lakehouse_spark.listing import list_new_files, record_files, record_listing  # noqa: E402
 from lakehouse_spark.registry import LOCAL_SCHEMA_DIR, Dataset, load_dataset  # noqa: E402
 from lakehouse_spark.runtime import spark_session  # noqa: E402
-from lakehouse_spark.table_format import (  # noqa: E402
-    ICEBERG_CATALOG,
-    Table,
-    TableFormat,
-    curated_table,
-    quarantine_table,
-    table_format,
-    unreadable_files_table,
-)
+from lakehouse_spark.table_format import TableFormat, table_format  # noqa: E402
+from lakehouse_spark.table_format.iceberg import ICEBERG_CATALOG  # noqa: E402
+from lakehouse_spark.tables import Table, curated_table, quarantine_table, unreadable_files_table  # noqa: E402
 
 DATASET = "financial_transactions"
 FILE_ROWS = 10_000

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from .table_format import ICEBERG_CATALOG
+from .table_format.iceberg import ICEBERG_CATALOG
 
 REQUIRED = object()
 
