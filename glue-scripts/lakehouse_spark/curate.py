@@ -99,6 +99,33 @@ def run_raw_to_curated(
         metrics.gate = gate.decide(0, 0, max_rejected_share)
         _finish(spark, paths, listing, unreadable_files, run_id)
         return metrics
+    try:
+        _publish_if_passed(
+            spark, fmt, ds, staged, paths, metrics, marker, listing, files, unreadable_files,
+            future_tolerance_minutes, max_rejected_share, gate_action,
+        )
+    finally:
+        staged.release()
+    return metrics
+
+
+def _publish_if_passed(
+    spark: SparkSession,
+    fmt: TableFormat,
+    ds: Dataset,
+    staged: Staged,
+    paths: Paths,
+    metrics: RunMetrics,
+    marker: dict | None,
+    listing: Listing | None,
+    files: list[RawFile],
+    unreadable_files: list[RawFile],
+    future_tolerance_minutes: int,
+    max_rejected_share: float | None,
+    gate_action: str,
+) -> None:
+    """The gate's decision on the staged rows (of `files`); if it passes, publishing them, then the bookmark
+    of the files taken in or quarantined as files."""
     metrics.rows_read, metrics.rows_new = staged.rows_read, staged.rows_new
     metrics.rows_redelivered = staged.rows_read - staged.rows_new
     metrics.rows_quarantined, metrics.reasons = staged.rows_quarantined, staged.reasons
@@ -107,16 +134,15 @@ def run_raw_to_curated(
     if gate_action in ("accept", "discard"):
         metrics.gate.update(decision=f"{gate_action}ed by an operator", blocked_by_run=marker["run_id"])
     elif metrics.gate["decision"] == "blocked":
-        gate.write_marker(spark, paths.gate_marker, run_id, metrics.gate, staged.reasons, files)
-        return metrics
+        gate.write_marker(spark, paths.gate_marker, metrics.run_id, metrics.gate, staged.reasons, files)
+        return
     discard = gate.discard_reason(marker["run_id"]) if gate_action == "discard" else None
     publish(spark, fmt, ds, staged, paths, metrics, future_tolerance_minutes, discard)
     with metrics.timed("bookmark"):
-        _finish(spark, paths, listing, files + unreadable_files, run_id)
+        _finish(spark, paths, listing, files + unreadable_files, metrics.run_id)
     if marker:
         gate.clear_marker(spark, paths.gate_marker)
     metrics.published = True
-    return metrics
 
 
 def _finish(spark: SparkSession, paths: Paths, listing: Listing | None, files: list[RawFile], run_id: str) -> None:

@@ -76,27 +76,38 @@ class Staged:
     rows_new: int
     rows_quarantined: int
     reasons: dict[str, int]
+    cached: DataFrame  # what `checked` reads from memory; `release` frees it
+
+    def release(self) -> None:
+        self.cached.unpersist()
 
 
 def stage(
     spark: SparkSession, ds: Dataset, files: list[RawFile], ledger_path: str, future_tolerance_minutes: int
 ) -> Staged:
-    """Reads the files and applies the rules, without writing anything. One pass gives the coordinates,
-    the rows that fail a rule and a checksum that makes Spark decode every column (so that a file it
-    cannot read fails here, before anything is published); a second pass over the rejected rows only
-    when there are some. Nothing is cached: scanning Parquet again is cheaper than caching it."""
-    raw = read_raw(spark, ds, files)
-    checked = with_quality(raw, ds, future_tolerance_minutes)
-    decode = F.xxhash64(*[F.col(c) for c in raw.columns]).cast("decimal(38,0)")
-    bitmaps, rows_read, uncoordinated, totals = ledger.coordinate_bitmaps(
-        checked, _failed=F.col(FAILED).cast("long"), _decoded=decode
-    )
+    """Reads the files and applies the rules, without writing anything. The checked rows are cached:
+    building the cache decodes every column (so that a file Spark cannot read fails here, before anything
+    is published), and the reasons, the curated MERGE and the quarantine then read them from memory
+    instead of decoding and checking the Parquet again. One pass builds it and gives the coordinates and
+    the rows that fail a rule; a second one over the rejected rows only when there are some."""
+    cached = with_quality(read_raw(spark, ds, files), ds, future_tolerance_minutes).persist()
+    try:
+        return _count(spark, ds, cached, ledger_path, future_tolerance_minutes)
+    except Exception:
+        cached.unpersist()
+        raise
+
+
+def _count(
+    spark: SparkSession, ds: Dataset, cached: DataFrame, ledger_path: str, future_tolerance_minutes: int
+) -> Staged:
+    """The coordinates new to the ledger, the rows that fail a rule and their reasons."""
+    bitmaps, rows_read, uncoordinated, totals = ledger.coordinate_bitmaps(cached, _failed=F.col(FAILED).cast("long"))
     already = ledger.seen(spark, ledger_path, list(bitmaps))
     taken = {k: m & ~already.get(k, 0) for k, m in bitmaps.items()}
     rows_new = sum(m.bit_count() for m in taken.values()) + uncoordinated
     # Only when some coordinate was taken in before or comes twice is a row-by-row test needed.
-    if rows_new != rows_read:
-        checked = with_quality(ledger.keep_unseen(raw, spark, taken), ds, future_tolerance_minutes)
+    checked = cached if rows_new == rows_read else ledger.keep_unseen(cached, spark, taken)
     counts: dict[str, int] = {}
     rows_quarantined = 0
     if totals["_failed"]:
@@ -105,7 +116,7 @@ def stage(
             rows_quarantined += r["count"]
             for reason in r[REASONS]:
                 counts[reason] = counts.get(reason, 0) + r["count"]
-    return Staged(checked, taken, rows_read, rows_new, rows_quarantined, counts)
+    return Staged(checked, taken, rows_read, rows_new, rows_quarantined, counts, cached)
 
 
 def take_in(

@@ -88,7 +88,9 @@ class Iceberg(TableFormat):
         else:
             columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in rows.schema.fields)
             self.spark.sql(f"CREATE TABLE {self.ident(t)} ({columns}) USING iceberg{spec} TBLPROPERTIES ({tblprops})")
-            rows.writeTo(self.ident(t)).append()
+            # As Delta writes: each task its own files, no shuffle by partition first (Iceberg's default hash
+            # distribution sent every row of a day to one task: one core writing the whole first load).
+            rows.writeTo(self.ident(t)).option("distribution-mode", "none").option("fanout-enabled", "true").append()
         return int(self._table(t).currentSnapshot().summary().get("added-records") or 0)
 
     def add_columns(self, t: Table, columns: list[tuple[str, str]]) -> None:
