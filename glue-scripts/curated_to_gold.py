@@ -3,16 +3,21 @@ All logic lives in lakehouse_spark.gold; this file only wires arguments to it.""
 
 import json
 
+from pyspark.sql import SparkSession
+
 from lakehouse_spark.gold import run_curated_to_gold
 from lakehouse_spark.layout import bookmark_uri
 from lakehouse_spark.registry import load_dataset
 from lakehouse_spark.runtime import REQUIRED, job_args, spark_session
-from lakehouse_spark.table_format import curated_table, gold_table, table_format
+from lakehouse_spark.table_format import table_format
+from lakehouse_spark.tables import curated_table, gold_table
 
 JOB = "curated_to_gold"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> dict:
+    """Runs the job with `argv` (sys.argv by default) in `spark` (a new session by default); returns the
+    run summary."""
     args = job_args(
         {
             "dataset": REQUIRED,
@@ -26,9 +31,10 @@ def main() -> None:
             "table_format": "delta",
             "catalog_database": None,
             "glue_database": None,
-        }
+        },
+        argv,
     )
-    spark = spark_session(f"{JOB}-{args['dataset']}")
+    spark = spark or spark_session(f"{JOB}-{args['dataset']}")
     ds = load_dataset(spark, args["dataset"], args["schema_uri"])
     database = args["catalog_database"] or args["glue_database"]
     fmt = table_format(spark, args["table_format"], database)
@@ -44,6 +50,7 @@ def main() -> None:
     if database:
         fmt.register([gold_table(args["gold_uri"], name) for name in summary["tables"]])
     print(json.dumps(summary, sort_keys=True, default=str))
+    return summary
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ import json
 from lakehouse_spark.gold import dataset_tables
 from lakehouse_spark.registry import load_dataset
 from lakehouse_spark.runtime import job_args, spark_session
-from lakehouse_spark.table_format import Table, table_format
+from lakehouse_spark.table_format import table_format
+from lakehouse_spark.tables import Table
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ from delta.tables import DeltaTable
 from lakehouse_spark.gold import dataset_tables
 from lakehouse_spark.registry import load_dataset
 from lakehouse_spark.runtime import REQUIRED, job_args, spark_session
-from lakehouse_spark.table_format import Delta, Iceberg, Table
+from lakehouse_spark.table_format import Delta, Iceberg
+from lakehouse_spark.tables import Table
 
 MIGRATED_FROM = "lakehouse.migrated-from-delta-version"
 

@@ -3,24 +3,23 @@ All logic lives in lakehouse_spark.curate; this file only wires arguments to it.
 
 import json
 
-from lakehouse_spark.curate import Paths, run_raw_to_curated
-from lakehouse_spark.layout import (
-    bookmark_uri,
-    table_uri,
-    default_run_id,
-    gate_marker_uri,
-    run_summary_uri,
-    unreadable_files_uri,
-)
+from pyspark.sql import SparkSession
+
+from lakehouse_spark.curate import run_raw_to_curated
+from lakehouse_spark.layout import bookmark_uri, default_run_id, gate_marker_uri, run_summary_uri, table_uri
 from lakehouse_spark.registry import load_dataset
+from lakehouse_spark.runs import Paths
 from lakehouse_spark.runtime import REQUIRED, job_args, spark_session
 from lakehouse_spark.storage import write_json
-from lakehouse_spark.table_format import curated_table, quarantine_table, table_format, unreadable_files_table
+from lakehouse_spark.table_format import table_format
+from lakehouse_spark.tables import curated_table, quarantine_table, unreadable_files_table
 
 JOB = "raw_to_curated"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> dict:
+    """Runs the job with `argv` (sys.argv by default) in `spark` (a new session by default: the local
+    runner passes its own, to run every job of a run in one driver); returns the run summary."""
     args = job_args(
         {
             "dataset": REQUIRED,
@@ -45,9 +44,10 @@ def main() -> None:
             "table_format": "delta",
             "catalog_database": None,
             "glue_database": None,
-        }
+        },
+        argv,
     )
-    spark = spark_session(f"{JOB}-{args['dataset']}")
+    spark = spark or spark_session(f"{JOB}-{args['dataset']}")
     ds = load_dataset(spark, args["dataset"], args["schema_uri"])
     run_id = args["run_id"] or default_run_id()
     if args["listing"] not in ("incremental", "full"):
@@ -74,8 +74,10 @@ def main() -> None:
         full_listing=args["listing"] == "full",
         gate_action=args["gate_action"] or "none",
     )
-    write_json(spark, run_summary_uri(args["state_uri"], JOB, ds.name, run_id), metrics.as_dict())
-    print(json.dumps(metrics.as_dict(), sort_keys=True))
+    summary = metrics.as_dict()
+    write_json(spark, run_summary_uri(args["state_uri"], JOB, ds.name, run_id), summary)
+    print(json.dumps(summary, sort_keys=True))
+    return summary
 
 
 if __name__ == "__main__":

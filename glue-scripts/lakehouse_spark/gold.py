@@ -1,4 +1,4 @@
-"""curated -> gold: daily aggregates (README.md#the-lake), written as tables (Delta or Iceberg: table_format.py)
+"""curated -> gold: daily aggregates (README.md#the-lake), written as tables (Delta or Iceberg: table_format/)
 partitioned by event date.
 
 Incrementality: the job remembers the last curated version it aggregated (a JSON bookmark in the scripts
@@ -16,18 +16,11 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from .curate import EVENT_DATE
+from .curated_rows import EVENT_DATE
 from .registry import Dataset
 from .storage import read_json, write_json
-from .table_format import (
-    Delta,
-    Table,
-    TableFormat,
-    curated_table,
-    gold_table,
-    quarantine_table,
-    unreadable_files_table,
-)
+from .table_format import Delta, TableFormat
+from .tables import Table, curated_table, gold_table, quarantine_table, unreadable_files_table
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def seen(spark: SparkSession, path: str, keys: list[Key]) -> dict[Key, int]:
     return found
 
 
-def keep_unseen(raw: DataFrame, spark: SparkSession, unseen: dict[Key, int]) -> DataFrame:
+def keep_unseen(rows: DataFrame, spark: SparkSession, unseen: dict[Key, int]) -> DataFrame:
     """Rows whose coordinates are in `unseen` (rows without coordinates are kept: the quality rules
     quarantine them)."""
     bitmaps = spark.createDataFrame(
@@ -83,7 +83,7 @@ def keep_unseen(raw: DataFrame, spark: SparkSession, unseen: dict[Key, int]) -> 
         "_u_topic STRING, _u_partition INT, _u_bucket BIGINT, _u_offsets BINARY",
     )
     topic, partition, offset = (F.col(c) for c in COORDINATES)
-    joined = raw.join(
+    joined = rows.join(
         F.broadcast(bitmaps),
         (topic == F.col("_u_topic")) & (partition == F.col("_u_partition")) & (_bucket(offset) == F.col("_u_bucket")),
         "left",

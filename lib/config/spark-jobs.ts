@@ -94,7 +94,7 @@ export function openLineageJar(): string {
 
 /**
  * Spark configuration of the Iceberg tables (catalog `glue_catalog`, the Glue Data Catalog, as
- * glue-scripts/lakehouse_spark/table_format.py names it) next to Delta, which the jobs' state tables keep
+ * glue-scripts/lakehouse_spark/table_format/iceberg.py names it) next to Delta, which the jobs' state tables keep
  * using: both session extensions, Delta as the session catalog. Glue 5.0 and EMR Serverless ship both formats.
  */
 export const ICEBERG_SPARK_CONF: Readonly<Record<string, string>> = {

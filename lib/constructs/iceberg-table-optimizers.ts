@@ -2,7 +2,7 @@ import { aws_glue as glue, aws_iam as iam, type aws_kms as kms, Stack, type aws_
 import { Construct } from 'constructs';
 import { allowWildcards } from '../nag';
 
-/** An Iceberg table of the database and where its files are (`<zone>/iceberg/<name>`, table_format.py). */
+/** An Iceberg table of the database and where its files are (`<zone>/iceberg/<name>`, table_format/iceberg.py). */
 export interface IcebergTableLocation {
   readonly name: string;
   readonly bucket: s3.IBucket;

@@ -62,7 +62,7 @@ export class DataStack extends LakehouseStack {
       const { curated, quarantine } = this.lake.buckets;
       new IcebergTableOptimizers(this, 'IcebergTableOptimizers', {
         databaseName: this.catalog.databaseName,
-        // The tables raw_to_curated creates (table_format.py); gold tables are kept by maintenance.py.
+        // The tables raw_to_curated creates (lakehouse_spark/tables.py); gold tables are kept by maintenance.py.
         tables: props.datasets.flatMap((d) => [
           { name: `curated_${d.name}`, bucket: curated, prefix: 'iceberg' },
           {

@@ -13,7 +13,8 @@ from pathlib import Path
 import boto3
 from delta.tables import DeltaTable
 from lakehouse_spark.gold import GOLD_TABLES
-from lakehouse_spark.table_format import curated_table, gold_table, quarantine_table, table_format
+from lakehouse_spark.table_format import table_format
+from lakehouse_spark.tables import curated_table, gold_table, quarantine_table
 
 # conftest.py put glue-scripts/ on the path, as Glue does with the job's script folder.
 import curated_to_gold  # noqa: F401  (re-exported for the tests)

@@ -1,6 +1,7 @@
 """Delta gold tables are named in the metastore (the Glue Data Catalog on Glue) by the job that writes them."""
 
-from lakehouse_spark.table_format import Delta, Table
+from lakehouse_spark.table_format import Delta
+from lakehouse_spark.tables import Table
 
 
 def test_register_delta_tables_is_idempotent_and_reads_the_table(spark, tmp_path):

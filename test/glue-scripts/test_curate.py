@@ -4,16 +4,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from lakehouse_spark.curate import (
-    REASONS,
-    SOURCE_FILE,
-    fits_decimal,
-    latest_per_id,
-    normalise,
-    split_quality,
-    to_curated,
-    with_quality,
-)
+from lakehouse_spark.curated_rows import SOURCE_FILE, latest_per_id, to_curated
+from lakehouse_spark.quality import REASONS, fits_decimal, normalise, split_quality, with_quality
 from pyspark.sql import functions as F
 
 INGEST = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)

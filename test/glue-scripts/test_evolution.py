@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 
 import uuid
 
-from lakehouse_spark.curate import SOURCE_FILE, merge_curated, read_raw, to_curated
+from lakehouse_spark.curated_rows import SOURCE_FILE, merge_curated, to_curated
+from lakehouse_spark.staging import read_raw
 from lakehouse_spark.listing import RawFile
 from lakehouse_spark.registry import Field
-from lakehouse_spark.table_format import curated_table
+from lakehouse_spark.tables import curated_table
 from pyspark.sql import functions as F
 
 INGEST = datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)

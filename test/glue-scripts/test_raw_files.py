@@ -11,9 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from lakehouse_spark import curate
-from lakehouse_spark.curate import Paths, run_raw_to_curated
+from lakehouse_spark.curate import run_raw_to_curated
+from lakehouse_spark.runs import Paths
 from lakehouse_spark.layout import unreadable_files_uri
-from lakehouse_spark.table_format import Table, curated_table, quarantine_table
+from lakehouse_spark.tables import Table, curated_table, quarantine_table
 
 NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 ARROW = {"string": pa.string(), "double": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC"), "int32": pa.int32(), "int64": pa.int64()}

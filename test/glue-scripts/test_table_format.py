@@ -7,9 +7,10 @@ import uuid
 from datetime import date
 
 import pytest
-from lakehouse_spark.curate import CDF, NEWER
+from lakehouse_spark.curated_rows import CDF, NEWER
 from pyspark.sql import functions as F
-from lakehouse_spark.table_format import Iceberg, Table
+from lakehouse_spark.table_format import Iceberg
+from lakehouse_spark.tables import Table
 
 D1, D2, D3 = date(2024, 1, 15), date(2024, 1, 16), date(2024, 1, 17)
 SCHEMA = "id STRING, amount INT, event_date DATE, _kafka_topic STRING, _kafka_partition INT, _kafka_offset LONG, _ingest_time TIMESTAMP"

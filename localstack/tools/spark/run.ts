@@ -1,10 +1,20 @@
 /**
  * The Spark step of `npm start`: runs the same Glue scripts as AWS (glue-scripts/), in local mode against
  * the emulator, for every dataset — raw_to_curated, then curated_to_gold — with the buckets of the `local`
- * environment, and reports what happened in one line for the summary.
+ * environment, and reports what happened and where the time went in one line for the summary.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { environmentConfig, type TableFormat } from '../../../lib/config/environments';
 import { bucketName } from '../../../lib/config/lake';
@@ -14,6 +24,8 @@ import { REPO_ROOT as ROOT } from '../../paths';
 import { tail } from '../../services/process';
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+/** Runs a list of jobs in one driver (one JVM and session for the whole run). */
+const PIPELINE = join(ROOT, 'localstack', 'tools', 'spark', 'pipeline.py');
 const LOCAL = environmentConfig('local');
 /** The local environment's buckets; a run may use others (the drill uses its own). */
 export const LOCAL_SPARK_BUCKETS: SparkJobBuckets = {
@@ -31,7 +43,14 @@ export function runJob(
   env: Readonly<Record<string, string>>,
   logFile: string | undefined,
 ): Promise<number | null> {
-  const argv = [join(ROOT, 'glue-scripts', script), ...Object.entries(args).flat()];
+  return runPython([join(ROOT, 'glue-scripts', script), ...Object.entries(args).flat()], env, logFile);
+}
+
+function runPython(
+  argv: string[],
+  env: Readonly<Record<string, string>>,
+  logFile: string | undefined,
+): Promise<number | null> {
   let output: 'inherit' | number = 'inherit';
   if (logFile) {
     mkdirSync(dirname(logFile), { recursive: true });
@@ -65,9 +84,33 @@ export function localJobArguments(dataset: string, tableFormat: TableFormat): Re
   return { '--dataset': dataset, ...sparkJobArguments(LOCAL_SPARK_BUCKETS, { ...LOCAL, tableFormat }) };
 }
 
+/** What pipeline.py reports: the session's start, then each job's seconds and (raw_to_curated) its steps'. */
+interface Timings {
+  readonly session: number;
+  readonly jobs: readonly {
+    script: string;
+    dataset: string;
+    seconds: number;
+    steps: Readonly<Record<string, number>>;
+  }[];
+  readonly failed?: string;
+}
+
+/** `session 6 s; financial_transactions: raw_to_curated 5.1 s (listing 0.4, staging 1.9, …), curated_to_gold 2.0 s; …` */
+export function describeTimings(t: Timings): string {
+  const byDataset = new Map<string, string[]>();
+  for (const job of t.jobs) {
+    const steps = Object.entries(job.steps).map(([step, s]) => `${step} ${s.toFixed(1)}`);
+    const line = `${job.script} ${job.seconds.toFixed(1)} s${steps.length ? ` (${steps.join(', ')})` : ''}`;
+    byDataset.set(job.dataset, [...(byDataset.get(job.dataset) ?? []), line]);
+  }
+  const datasets = [...byDataset].map(([dataset, jobs]) => `${dataset}: ${jobs.join(', ')}`);
+  return [`session ${t.session.toFixed(1)} s`, ...datasets].join('; ');
+}
+
 /**
- * Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*). With a
- * logFile, Spark's own output goes there and only a failing job's last lines reach `log`.
+ * Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*), in one driver.
+ * With a logFile, Spark's own output goes there and only a failing job's last lines reach `log`.
  */
 export async function runLocalSpark(
   env: Readonly<Record<string, string>>,
@@ -77,19 +120,24 @@ export async function runLocalSpark(
 ): Promise<string> {
   if (!existsSync(PYTHON)) return 'FAILED: no .venv (run `bash scripts/setup.sh`)';
   const started = Date.now();
-  for (const dataset of DATASETS) {
-    for (const job of PIPELINE_JOBS) {
-      const heading = `spark: ${job}.py --dataset ${dataset.name}`;
-      if (logFile) {
-        mkdirSync(dirname(logFile), { recursive: true });
-        appendFileSync(logFile, `${heading}\n`);
-      } else log(heading);
-      const code = await runJob(`${job}.py`, localJobArguments(dataset.name, tableFormat), env, logFile);
-      if (code !== 0) {
-        if (logFile) log(`${tail(logFile, 30)}\n(the whole output: ${logFile})`);
-        return `FAILED: ${job}.py for ${dataset.name} (exit status ${code})`;
-      }
+  const dir = mkdtempSync(join(tmpdir(), 'local-spark-'));
+  try {
+    const jobs = DATASETS.flatMap((dataset) =>
+      PIPELINE_JOBS.map((script) => ({ script, args: localJobArguments(dataset.name, tableFormat) })),
+    );
+    const [jobsFile, timingsFile] = [join(dir, 'jobs.json'), join(dir, 'timings.json')];
+    writeFileSync(jobsFile, JSON.stringify(jobs));
+    const code = await runPython([PIPELINE, jobsFile, timingsFile], env, logFile);
+    const timings: Timings | undefined = existsSync(timingsFile)
+      ? JSON.parse(readFileSync(timingsFile, 'utf8'))
+      : undefined;
+    if (code !== 0) {
+      if (logFile) log(`${tail(logFile, 30)}\n(the whole output: ${logFile})`);
+      return `FAILED: ${timings?.failed ?? 'the Spark driver'} (exit status ${code})`;
     }
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    return `ran in ${seconds} s${timings ? ` (${describeTimings(timings)})` : ''}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return `ran in ${((Date.now() - started) / 1000).toFixed(0)} s`;
 }
