@@ -32,7 +32,9 @@ def main() -> None:
     args = job_args(
         {
             "datasets": REQUIRED,
-            "kafka_bootstrap_servers": REQUIRED,
+            # The local broker's servers, or (AWS) the MSK cluster whose IAM bootstrap brokers are looked up.
+            "kafka_bootstrap_servers": None,
+            "kafka_cluster_arn": None,
             "gold_uri": REQUIRED,
             "quarantine_uri": REQUIRED,
             "state_uri": REQUIRED,
@@ -74,6 +76,7 @@ def main() -> None:
     metrics = Metrics(args["metrics_namespace"], json.loads(args["metric_names"]))
     status_uri = f"{state_uri}/{JOB}/status.json"
     registered = False
+    totals = dict.fromkeys(("records", "on_time", "duplicates", "late", "unreadable"), 0)
 
     def each_batch(rows, batch_id: int) -> None:
         nonlocal registered
@@ -84,14 +87,16 @@ def main() -> None:
                 tables.append(late_records_table(args["quarantine_uri"]))
             fmt.register(tables)
             registered = len(tables) == 2
-        doc = {**result.as_dict(), "offsets_behind_latest": metrics.offsets_behind}
+        for k in totals:
+            totals[k] += getattr(result, k)
+        doc = {**result.as_dict(), "totals": totals, "offsets_behind_latest": metrics.offsets_behind}
         write_json(spark, status_uri, doc)
         metrics.batch(result)
         print(status_text(result), flush=True)
 
     reader = (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", args["kafka_bootstrap_servers"])
+        .option("kafka.bootstrap.servers", bootstrap_servers(args))
         .option("subscribe", ",".join(ds.topic for ds in datasets.values()))
         .option("startingOffsets", args["starting_offsets"])
         .option("maxOffsetsPerTrigger", args["max_offsets_per_trigger"])
@@ -111,6 +116,17 @@ def main() -> None:
     spark.streams.addListener(metrics)
     query = writer.start()
     query.awaitTermination()
+
+
+def bootstrap_servers(args: dict) -> str:
+    if args["kafka_bootstrap_servers"]:
+        return args["kafka_bootstrap_servers"]
+    if not args["kafka_cluster_arn"]:
+        raise SystemExit("give --kafka_bootstrap_servers or --kafka_cluster_arn")
+    import boto3
+
+    brokers = boto3.client("kafka").get_bootstrap_brokers(ClusterArn=args["kafka_cluster_arn"])
+    return brokers["BootstrapBrokerStringSaslIam"]
 
 
 class Metrics(StreamingQueryListener):
