@@ -53,7 +53,12 @@ export function buildLakehouse(app: App, options: LakehouseOptions) {
     streaming: streaming.streaming,
     data,
   });
-  const processing = new ProcessingStack(app, 'Processing', { ...common, network: network.network, data });
+  const processing = new ProcessingStack(app, 'Processing', {
+    ...common,
+    network: network.network,
+    data,
+    streaming: streaming.streaming,
+  });
   const observability = new ObservabilityStack(app, 'Observability', {
     ...common,
     data,

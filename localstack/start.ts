@@ -27,6 +27,7 @@ import {
 import { type LatencySnapshot, latencyPercentile, throughput } from './tools/lake/latency';
 import { RawZone } from './tools/lake/raw-zone';
 import { runLocalSpark } from './tools/spark/run';
+import { type StreamingJob, startStreamingWindows, streamingSummary } from './tools/spark/streaming';
 
 /**
  * `npm start`: the whole pipeline on this machine. Starts the broker and the AWS emulator (host
@@ -40,13 +41,14 @@ const LOCAL = environmentConfig('local');
 /** Broker log, lake and logs of `npm start` (tests and other tools use their own folders under .local). */
 const PLATFORM_DIR = join(DEFAULT_DIR, 'platform');
 const USAGE = `Usage: npm start -- [--once] [--count N] [--rate R] [--invalid SHARE] [--duplicates SHARE]
-                  [--brokers N] [--keep-data] [--no-spark] [--table-format delta|iceberg]
+                  [--brokers N] [--keep-data] [--no-spark] [--no-streaming] [--table-format delta|iceberg]
                   [--wait-seconds S] [--verbose]
   --once          exit after the summary: status 0 only if every accepted record reached raw Parquet
   --count N       records the generator sends (default 20000), --rate R per second (default 5000)
   --brokers N     Kafka nodes (default 1); 3 runs a KRaft cluster with production topic settings (RF 3, min ISR 2)
   --keep-data     keep .local/platform/ (broker log, lake) from the previous run instead of starting fresh
   --no-spark      skip the local Spark job
+  --no-streaming  skip the streaming windows job (1-minute windows of the raw topics, beside the batch step)
   --table-format  of the curated, quarantine and gold tables: delta (default) or iceberg, in the Glue
                   database of the emulator (or LAKEHOUSE_TABLE_FORMAT)
   --verbose       handler and Spark output on the terminal (default: in .local/platform/logs/)
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
       brokers: { type: 'string', default: '1' },
       'keep-data': { type: 'boolean', default: false },
       'no-spark': { type: 'boolean', default: false },
+      'no-streaming': { type: 'boolean', default: false },
       'table-format': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'wait-seconds': { type: 'string', default: '120' },
@@ -96,10 +99,12 @@ async function main(): Promise<number> {
   // Kept as promises so that a Ctrl-C during startup still stops whatever is coming up.
   let services: Promise<Services> | undefined;
   let pipeline: Promise<Pipeline> | undefined;
+  let streaming: StreamingJob | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
       step('Stopping');
+      await streaming?.stop();
       await pipeline?.then(
         (p) => p.stop(),
         () => {},
@@ -152,6 +157,13 @@ async function main(): Promise<number> {
     say(`API ${apiUrl} healthy (Kafka connected) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const s3 = new S3Client({});
+    // Started before the records, so that its windows follow them as they arrive.
+    if (!values['no-streaming']) {
+      streaming = startStreamingWindows(env, s3, {
+        logFile: logDir && join(logDir, 'streaming.log'),
+        tableFormat,
+      });
+    }
     const rawZone = new RawZone(s3, rawBucket, DATASETS);
     const { latency } = await pipeline;
     latency.drain();
@@ -181,8 +193,11 @@ async function main(): Promise<number> {
       ? 'skipped (--no-spark)'
       : await runLocalSpark(env, say, logDir && join(logDir, 'spark.log'), tableFormat);
 
+    const windows = streaming
+      ? await caughtUp(streaming, tally.accepted, Number(values['wait-seconds']) * 1000)
+      : 'skipped (--no-streaming)';
     const zones = await inventory(s3, await pipeline, tableFormat);
-    printSummary(tally, arrival, latencies, zones, spark, apiUrl, supervision.restarts());
+    printSummary(tally, arrival, latencies, zones, spark, windows, apiUrl, supervision.restarts());
     if (values.once) {
       await shutdown();
       return arrival.missing === 0 && tally.failed === 0 ? 0 : 1;
@@ -199,6 +214,25 @@ async function main(): Promise<number> {
     say(`\nnpm start failed: ${(error as Error).message}`);
     await shutdown();
     return 1;
+  }
+}
+
+/**
+ * Waits until the streaming job has read every accepted record (or the time is up, or it died), then
+ * describes its freshest window for the summary.
+ */
+async function caughtUp(job: StreamingJob, accepted: number, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let exit: number | null | undefined;
+  void job.exited.then((code) => {
+    exit = code;
+  });
+  for (;;) {
+    const status = await job.status();
+    if (exit !== undefined) return `FAILED: the streaming job exited (${exit}); see its log`;
+    if ((status && status.totals.records >= accepted) || Date.now() > deadline)
+      return streamingSummary(status);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -290,6 +324,7 @@ function printSummary(
   latencies: LatencySnapshot,
   zones: Record<string, ZoneCount>,
   spark: string,
+  windows: string,
   apiUrl: string,
   restarts: Record<string, number>,
 ): void {
@@ -313,6 +348,7 @@ function printSummary(
       `  max ${ms(latencyPercentile(latencies, 100))}  (${fmt(latencies.count)} records)`,
     `  throughput  ${fmt(Math.round(throughput(latencies, arrival.arrived)))} records/s end to end (first accept to last write)`,
     `  spark       ${spark}`,
+    `  windows     ${windows}`,
     `  restarts    ${
       Object.keys(restarts).length === 0
         ? 'none (no process died)'

@@ -1,6 +1,7 @@
 import { contractValidator } from './api/contract';
 import { financialTransactions } from './datasets/financial-transactions';
 import { insuranceClaims } from './datasets/insurance-claims';
+import { iotSensorEvents } from './datasets/iot-sensor-events';
 import { topicOf } from './envelope';
 import * as precompiled from './generated/validators';
 import { schemaHash } from './schema-hash';
@@ -15,6 +16,7 @@ import { definitionVersions, validatorKey } from './versions';
 export const DATASETS = [
   financialTransactions,
   insuranceClaims,
+  iotSensorEvents,
 ] as const satisfies readonly DatasetDefinition[];
 
 /** One version of a dataset (./versions.ts) with its validators. */
@@ -58,6 +60,8 @@ export function createRegistry(
   if (new Set(definitions.map((d) => d.name)).size !== definitions.length) {
     throw new Error('Dataset names must be unique');
   }
+  const problems = definitions.flatMap(streamingWindowProblems);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
   const datasets = definitions.map((definition): RegisteredDataset => {
     const versions = definitionVersions(definition).map((d) => ({
       definition: d,
@@ -95,4 +99,23 @@ function compileOrFail(definition: DatasetDefinition, compile: RegistryOptions['
   throw new Error(
     `The validator of dataset "${definition.name}" is missing or stale: run \`npm run schemas\` after changing a dataset definition.`,
   );
+}
+
+/** What is wrong with a dataset's streaming window: groups of required strings, a numeric measure. */
+export function streamingWindowProblems(definition: DatasetDefinition): string[] {
+  const window = definition.streamingWindow;
+  if (!window) return [];
+  const where = `${definition.name}.streamingWindow`;
+  const problems = window.groupBy
+    .filter((name) => {
+      const field = definition.fields[name];
+      return field?.kind !== 'string' || !field.required;
+    })
+    .map((name) => `${where}.groupBy: "${name}" is not a required string field`);
+  const measure = definition.fields[window.measure];
+  if (!measure || !['number', 'money'].includes(measure.kind)) {
+    problems.push(`${where}.measure: "${window.measure}" is not a number or money field`);
+  }
+  if (window.groupBy.length === 0) problems.push(`${where}.groupBy: name at least one field`);
+  return problems;
 }

@@ -78,6 +78,19 @@ export interface DatasetDefinition {
    */
   readonly schemaVersion: number;
   readonly fields: Readonly<Record<string, FieldSpec>>;
+  /**
+   * The streaming job's 1-minute tumbling windows (glue-scripts/streaming_windows.py): per window and group,
+   * the count, sum, mean and 95th percentile (values beyond 3 standard deviations removed) of `measure`.
+   * Absent: the dataset is not streamed.
+   */
+  readonly streamingWindow?: StreamingWindow;
+}
+
+export interface StreamingWindow {
+  /** Fields that form a window's group (required string fields, so a group is never null). */
+  readonly groupBy: readonly string[];
+  /** The number or money field the window aggregates. */
+  readonly measure: string;
 }
 
 type ValueOf<F extends FieldSpec> = F['kind'] extends 'number' | 'money'

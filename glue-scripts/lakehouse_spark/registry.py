@@ -37,6 +37,14 @@ class Field:
 
 
 @dataclass(frozen=True)
+class StreamingWindow:
+    """The streaming job's windows of a dataset (x-window): its group fields and the measure."""
+
+    group_by: tuple[str, ...]
+    measure: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     id_field: str
@@ -49,6 +57,9 @@ class Dataset:
     money_scale: int
     # ISO 4217 codes a `currency` field must hold in curated (empty when the dataset has no currency).
     currency_codes: tuple[str, ...] = ()
+    # Its Kafka topic (x-topic) and streaming windows (x-window; None: not streamed).
+    topic: str = ""
+    window: StreamingWindow | None = None
 
     @property
     def metadata_columns(self) -> list[str]:
@@ -80,6 +91,8 @@ def parse_dataset(schema: dict) -> Dataset:
         money_precision=schema["x-money"]["precision"],
         money_scale=schema["x-money"]["scale"],
         currency_codes=tuple(schema.get("x-quality", {}).get("currency_codes", ())),
+        topic=schema.get("x-topic", ""),
+        window=StreamingWindow(tuple(w["group_by"]), w["measure"]) if (w := schema.get("x-window")) else None,
     )
 
 

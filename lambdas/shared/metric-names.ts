@@ -51,6 +51,13 @@ export const SINK_METRICS = {
 /** Derived by a CloudWatch Logs metric filter from Glue / EMR Serverless failure events (no `service`). */
 export const SPARK_METRICS = { jobFailures: 'SparkJobFailures' } as const;
 
+/** Published by the streaming windows job (glue-scripts/streaming_windows.py, --metric_names; no `service`). */
+export const STREAMING_METRICS = {
+  offsetsBehind: 'StreamingOffsetsBehindLatest',
+  freshnessP99: 'StreamingWindowFreshnessP99Seconds',
+  late: 'StreamingLateRecords',
+} as const;
+
 /** The platform's own metrics, per `service` dimension value (undefined: no service dimension). */
 export const PLATFORM_METRICS: ReadonlyArray<{
   readonly service?: MetricService;
@@ -59,6 +66,7 @@ export const PLATFORM_METRICS: ReadonlyArray<{
   { service: METRIC_SERVICES.ingest, names: Object.values(INGEST_METRICS) },
   { service: METRIC_SERVICES.sink, names: Object.values(SINK_METRICS) },
   { names: Object.values(SPARK_METRICS) },
+  { names: Object.values(STREAMING_METRICS) },
 ];
 
 /** AWS service metrics the dashboards and alarms read (emitted by API Gateway and Lambda themselves). */

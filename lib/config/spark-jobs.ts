@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { METRICS_NAMESPACE, STREAMING_METRICS } from '../../lambdas/shared/metric-names';
+import type { DatasetDefinition } from '../../schemas';
 import type { EnvironmentConfig } from './environments';
 import { glueDatabaseName, QUARANTINE_CURATED_PREFIX } from './lake';
 
@@ -63,12 +65,72 @@ export function sparkJobArguments(
   };
 }
 
-/** The job entry points: every top-level glue-scripts/*.py. */
+/**
+ * The streaming windows job (glue-scripts/streaming_windows.py): a Glue streaming job on AWS, beside the
+ * batch step locally. Its settings are the same everywhere; the CDK and the local runner pass them.
+ */
+export const STREAMING_WINDOWS = {
+  script: 'streaming_windows',
+  /** Event-time watermark: a record further behind its dataset's newest event time is late (quarantined). */
+  watermarkMinutes: 10,
+  /** Micro-batch interval: a window row is visible within about this plus one batch's work. */
+  triggerSeconds: 5,
+  /** Event to window row, p99 over 5 minutes, beyond which its alarm fires. */
+  freshnessAlarmSeconds: 120,
+} as const;
+
+/** Where the streaming job keeps its checkpoint, window state and status (under the state prefix). */
+export const STREAMING_STATE_KEYS = {
+  status: `${SCRIPT_PREFIXES.state}/${STREAMING_WINDOWS.script}/status.json`,
+  checkpoint: `${SCRIPT_PREFIXES.state}/${STREAMING_WINDOWS.script}/checkpoint`,
+} as const;
+
+/** The consumer group prefix of the streaming job (Spark appends a query id); its IAM grants name it. */
+export const streamingConsumerGroupPrefix = (config: Pick<EnvironmentConfig, 'prefix'>) =>
+  `${config.prefix}-${STREAMING_WINDOWS.script}`;
+
+/** The datasets the streaming job windows: those whose definition declares a streamingWindow. */
+export function streamedDatasets(datasets: readonly DatasetDefinition[]): DatasetDefinition[] {
+  return datasets.filter((d) => d.streamingWindow);
+}
+
+/** The streaming job's arguments: the batch jobs' zone arguments plus its source, windows and metrics. */
+export function streamingWindowsArguments(
+  buckets: SparkJobBuckets,
+  config: Parameters<typeof sparkJobArguments>[1],
+  source: {
+    /** The local broker's bootstrap servers, or an MSK cluster (IAM auth) whose brokers the job looks up. */
+    readonly kafka: { readonly bootstrapServers: string } | { readonly clusterArn: string };
+    readonly datasets: readonly DatasetDefinition[];
+  },
+  publishMetrics: boolean,
+): Record<string, string> {
+  const kafka = source.kafka;
+  return {
+    ...sparkJobArguments(buckets, config),
+    '--datasets': streamedDatasets(source.datasets)
+      .map((d) => d.name)
+      .join(','),
+    ...('clusterArn' in kafka
+      ? { '--kafka_cluster_arn': kafka.clusterArn, '--kafka_auth': 'iam' }
+      : { '--kafka_bootstrap_servers': kafka.bootstrapServers }),
+    '--consumer_group_prefix': streamingConsumerGroupPrefix(config),
+    '--watermark_minutes': String(STREAMING_WINDOWS.watermarkMinutes),
+    '--trigger_seconds': String(STREAMING_WINDOWS.triggerSeconds),
+    ...(publishMetrics && {
+      '--metrics_namespace': METRICS_NAMESPACE,
+      '--metric_names': JSON.stringify(STREAMING_METRICS),
+    }),
+  };
+}
+
+/** The batch job entry points: every top-level glue-scripts/*.py but the streaming job. */
 export function sparkJobScripts(): string[] {
   return fs
     .readdirSync(SCRIPTS_DIR)
     .filter((f) => f.endsWith('.py'))
     .map((f) => f.slice(0, -3))
+    .filter((script) => script !== STREAMING_WINDOWS.script)
     .sort();
 }
 

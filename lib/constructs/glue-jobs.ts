@@ -50,6 +50,8 @@ export class GlueJobs extends Construct {
   readonly jobs: Record<string, string> = {};
   /** Arguments every job run gets (zone URIs, schemas); the DAGs add --dataset. */
   readonly jobArguments: Record<string, string>;
+  /** The Spark jobs' Glue security configuration (S3, logs and bookmarks encryption). */
+  readonly securityConfigurationName: string;
 
   constructor(scope: Construct, id: string, props: GlueJobsProps) {
     super(scope, id);
@@ -80,6 +82,7 @@ export class GlueJobs extends Construct {
         jobBookmarksEncryption: { jobBookmarksEncryptionMode: 'CSE-KMS', kmsKeyArn: key.keyArn },
       },
     });
+    this.securityConfigurationName = securityConfiguration.name as string;
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],

@@ -1,3 +1,4 @@
+import * as athena from '@grafana/grafana-foundation-sdk/athena';
 import * as cloudwatch from '@grafana/grafana-foundation-sdk/cloudwatch';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -13,6 +14,7 @@ import {
   METRICS_NAMESPACE,
   SINK_METRICS,
   SPARK_METRICS,
+  STREAMING_METRICS,
 } from '../../lambdas/shared/metric-names';
 
 /**
@@ -34,6 +36,8 @@ export const OVERVIEW_PANELS = {
   apiRecords: 7,
   sinkRecords: 8,
   sparkFailures: 9,
+  streamingWindows: 10,
+  streamingLatestWindows: 11,
 } as const;
 export type OverviewPanel = keyof typeof OVERVIEW_PANELS;
 
@@ -124,6 +128,28 @@ const lambdaPanel = (id: number, name: string, fn: string) =>
     lambda(fn, 'Duration', 'p99', 'duration p99 (ms)'),
   ]);
 
+/**
+ * The gold windows table (glue-scripts/lakehouse_spark/windows.py: minute_windows) through the Athena data
+ * source (lib/constructs/grafana-provisioning.ts): count and p95 per dataset and group, minute by minute.
+ */
+function windowTablePanel(id: number): TimeseriesBuilder {
+  const source = { type: 'grafana-athena-datasource', uid: 'athena' };
+  const query = new athena.DataqueryBuilder()
+    .refId('A')
+    .datasource(source)
+    .format(athena.FormatOptions.TimeSeries)
+    .rawSQL(
+      "SELECT window_start AS time, concat(dataset, ' ', group_key) AS metric, record_count, p95 " +
+        'FROM minute_windows WHERE $__timeFilter(window_start) ORDER BY 1',
+    );
+  return new TimeseriesBuilder()
+    .id(id)
+    .title('Streaming windows: records and p95 per minute and group (gold minute_windows)')
+    .datasource(source)
+    .unit('short')
+    .targets([query]);
+}
+
 const textbox = (name: string, label: string, value: string) =>
   new TextBoxVariableBuilder(name).label(label).defaultValue(value).current({ text: value, value });
 
@@ -166,6 +192,12 @@ export function overviewDashboard(target: DashboardTarget): Dashboard {
     panel(p.sparkFailures, 'Spark jobs: failed runs', 'short', [
       own(undefined, SPARK_METRICS.jobFailures, 'Sum', 'failed runs'),
     ]),
+    panel(p.streamingWindows, 'Streaming windows: freshness p99 (s), lag, late records', 'short', [
+      own(undefined, STREAMING_METRICS.freshnessP99, 'Maximum', 'event → window row p99 (s)'),
+      own(undefined, STREAMING_METRICS.offsetsBehind, 'Maximum', 'messages behind the topics'),
+      own(undefined, STREAMING_METRICS.late, 'Sum', 'late records (quarantined)'),
+    ]),
+    windowTablePanel(p.streamingLatestWindows),
   ];
   const builder = new DashboardBuilder('Lakehouse overview')
     .uid(OVERVIEW_UID)

@@ -4,6 +4,7 @@ import type { DatasetDefinition } from '../../schemas';
 import { committedVersions } from '../../schemas/history';
 import { alarmTopicName, SMOKE_PRODUCER } from '../config/environments';
 import { glueDatabaseName, QUARANTINE_CURATED_PREFIX, rawTableName } from '../config/lake';
+import { STREAMING_WINDOWS } from '../config/spark-jobs';
 import { topicSpecs } from '../config/topics';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import { DataLake } from '../constructs/data-lake';
@@ -23,6 +24,7 @@ import { Sink } from '../constructs/sink';
 import { SloAlarms, sloIndicators } from '../constructs/slo-alarms';
 import { SparkArtifacts } from '../constructs/spark-artifacts';
 import { Streaming } from '../constructs/streaming';
+import { StreamingWindowsAlarms, StreamingWindowsJob } from '../constructs/streaming-windows-job';
 import { LakehouseStack, type LakehouseStackProps } from './lakehouse-stack';
 import { INGESTION_OUTPUTS } from './outputs';
 
@@ -163,6 +165,8 @@ export class IngestionStack extends LakehouseStack {
 export interface ProcessingStackProps extends DataStackProps {
   readonly network: Network;
   readonly data: DataStack;
+  /** The Kafka cluster the streaming windows job reads. */
+  readonly streaming: Streaming;
 }
 
 /** Spark (Glue jobs, EMR Serverless) and the MWAA environment that schedules it. */
@@ -170,6 +174,7 @@ export class ProcessingStack extends LakehouseStack {
   readonly glueJobs: GlueJobs;
   readonly emr: EmrServerless;
   readonly orchestration: Orchestration;
+  readonly streamingWindows: StreamingWindowsJob;
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
     super(scope, id, props);
     // Where these resources were before Processing and Orchestration were split (see keepLogicalIds).
@@ -199,6 +204,19 @@ export class ProcessingStack extends LakehouseStack {
       workerType: config.processing.glueWorkerType,
       workers: config.processing.glueWorkers,
       timeoutMinutes: config.processing.jobTimeoutMinutes,
+    });
+    const [subnet] = props.network.vpc.selectSubnets(props.network.privateSubnets).subnets;
+    if (!subnet) throw new Error(`${config.name}: the VPC has no private subnet for the streaming job`);
+    this.streamingWindows = new StreamingWindowsJob(this, 'StreamingWindows', {
+      ...access,
+      prefix: config.prefix,
+      artifacts,
+      objectives: config,
+      datasets: props.datasets,
+      kafka: props.streaming,
+      vpc: props.network.vpc,
+      subnet,
+      securityConfiguration: this.glueJobs.securityConfigurationName,
     });
     this.emr = new EmrServerless(this, 'EmrServerless', {
       ...access,
@@ -249,7 +267,7 @@ export class ObservabilityStack extends LakehouseStack {
     });
     const { config } = this;
     const { buckets, key } = props.data.lake;
-    const { glueJobs, emr } = props.processing;
+    const { glueJobs, emr, streamingWindows } = props.processing;
     const { api, sink } = props.ingestion;
     this.topic = new AlarmTopic(this, 'AlarmTopic', {
       topicName: alarmTopicName(config),
@@ -257,7 +275,7 @@ export class ObservabilityStack extends LakehouseStack {
       email: config.alarms.email,
     }).topic;
     const jobFailures = new JobFailures(this, 'JobFailures', {
-      glueJobNames: glueJobs.jobNames,
+      glueJobNames: [...glueJobs.jobNames, streamingWindows.jobName],
       emrApplicationId: emr.application.attrApplicationId,
       retentionDays: config.logRetentionDays,
       removalPolicy: this.dataRemovalPolicy,
@@ -284,6 +302,13 @@ export class ObservabilityStack extends LakehouseStack {
       indicators,
       topic: this.topic,
       panelUrl: (panel) => this.grafana.panelUrl(panel),
+    });
+    new StreamingWindowsAlarms(this, 'StreamingWindowsAlarms', {
+      prefix: config.prefix,
+      lagMessages: config.alarms.consumerLagMessages,
+      freshnessSeconds: STREAMING_WINDOWS.freshnessAlarmSeconds,
+      topic: this.topic,
+      panelUrl: this.grafana.panelUrl('streamingWindows'),
     });
     new OperationsDashboard(this, 'Dashboard', {
       prefix: config.prefix,

@@ -45,4 +45,5 @@ export const financialTransactions = {
     },
     category: { kind: 'string', required: false, description: 'Spending category.', example: 'groceries' },
   },
+  streamingWindow: { groupBy: ['transaction_type', 'currency'], measure: 'amount' },
 } as const satisfies DatasetDefinition;

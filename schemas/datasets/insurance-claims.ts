@@ -62,4 +62,5 @@ export const insuranceClaims = {
       example: '2024-01-10',
     },
   },
+  streamingWindow: { groupBy: ['claim_type', 'claim_status'], measure: 'claim_amount' },
 } as const satisfies DatasetDefinition;

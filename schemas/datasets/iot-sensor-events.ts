@@ -1,8 +1,8 @@
 import type { DatasetDefinition } from '../types';
 
 /**
- * A third dataset, registered only for tests (see registry.ts): it proves that adding a dataset is one
- * definition plus one registry entry.
+ * IoT sensor readings, the streaming windows' first dataset (as the IoT streaming ETL this platform
+ * generalises); added as any dataset is: this definition plus one registry entry (registry.ts).
  */
 export const iotSensorEvents = {
   name: 'iot_sensor_events',
@@ -54,4 +54,5 @@ export const iotSensorEvents = {
       example: { firmware: '1.2.0' },
     },
   },
+  streamingWindow: { groupBy: ['device_type'], measure: 'value' },
 } as const satisfies DatasetDefinition;

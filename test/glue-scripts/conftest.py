@@ -142,3 +142,24 @@ def pyiceberg_catalog(aws_endpoint, catalog_database):
         **{f"glue.{k}": v for k, v in {"endpoint": aws_endpoint, "region": region, **creds}.items()},
         **{f"s3.{k}": v for k, v in {"endpoint": aws_endpoint, "region": region, **creds}.items()},
     )
+
+
+@pytest.fixture(scope="session")
+def kafka_brokers(tmp_path_factory):
+    """The real Kafka broker: scripts/test.sh's (KAFKA_BROKERS), or one started for the session by the
+    project's services CLI on a free port when pytest runs alone."""
+    if os.environ.get("KAFKA_BROKERS"):
+        yield os.environ["KAFKA_BROKERS"]
+        return
+    folder = tmp_path_factory.mktemp("kafka")
+    cli = ["npx", "tsx", "localstack/services/cli.ts"]
+    out = subprocess.run(
+        [*cli, "start", "--dir", str(folder), "--kafka-port", "free", "--aws-port", "free", "--emulator", "moto",
+         "--owner", str(os.getpid()), "--fresh", "--print-env"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    brokers = next(line.split("=", 1)[1].strip("'\"") for line in out.splitlines() if "KAFKA_BROKERS=" in line)
+    try:
+        yield brokers
+    finally:
+        subprocess.run([*cli, "stop", "--dir", str(folder)], cwd=ROOT, check=False, capture_output=True)

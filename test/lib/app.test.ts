@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { STREAMING_METRICS } from '../../lambdas/shared/metric-names';
 import { buildLakehouse, newApp } from '../../lib/app';
 import { DEPLOYABLE_ENVS, type DeployableEnvName, environmentConfig } from '../../lib/config/environments';
 import {
@@ -15,10 +16,11 @@ import {
   replicaBucketName,
   replicaKeyAlias,
 } from '../../lib/config/lake';
-import { sparkJobScripts } from '../../lib/config/spark-jobs';
+import { STREAMING_WINDOWS, sparkJobScripts } from '../../lib/config/spark-jobs';
 import { REPO_ROOT } from '../../lib/constructs/lambda-function';
 import { SINK_ALARMS, type SinkAlarmId, sinkRunbookPath } from '../../lib/constructs/sink';
 import { ALARM_GUIDE, runbookPath, SLOS, type SloId } from '../../lib/constructs/slo-alarms';
+import { STREAMING_WINDOWS_RUNBOOK } from '../../lib/constructs/streaming-windows-job';
 import { RECORD_BODY_RULES } from '../../lib/constructs/waf';
 import { OVERVIEW_PANELS, OVERVIEW_UID } from '../../lib/dashboards/overview';
 import { acknowledgements } from '../../lib/nag';
@@ -366,9 +368,65 @@ each('%s', (env) => {
     },
   );
 
+  it('streaming windows: a Glue streaming job in the cluster client group, reading only the streamed topics as its own groups', () => {
+    const processing = t('Processing');
+    const [job] = resources(processing, 'AWS::Glue::Job')
+      .map((j) => j.Properties)
+      .filter((j) => j.Command.Name === 'gluestreaming');
+    const streamed = DATASETS.filter((d) => d.streamingWindow);
+    expect(job).toMatchObject({
+      Name: `${config.prefix}-${STREAMING_WINDOWS.script}`,
+      GlueVersion: '5.0',
+      SecurityConfiguration: `${config.prefix}-spark`,
+      ExecutionProperty: { MaxConcurrentRuns: 1 },
+    });
+    expect(job.DefaultArguments).toMatchObject({
+      '--datasets': streamed.map((d) => d.name).join(','),
+      '--kafka_auth': 'iam',
+      '--watermark_minutes': String(STREAMING_WINDOWS.watermarkMinutes),
+      '--metric_names': JSON.stringify(STREAMING_METRICS),
+    });
+    expect(Object.keys(job.DefaultArguments)).toContain('--kafka_cluster_arn');
+    processing.hasResourceProperties('AWS::Glue::Trigger', {
+      Type: 'SCHEDULED',
+      StartOnCreation: true,
+      Actions: [{ JobName: job.Name }],
+    });
+    processing.hasResourceProperties('AWS::Glue::Connection', {
+      ConnectionInput: Match.objectLike({ ConnectionType: 'NETWORK' }),
+    });
+    // Its role reads the streamed topics (and no other) as the job's own consumer groups.
+    const policies = resources(processing, 'AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('StreamingWindowsRole'),
+    );
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const read = statements.find((st) => [st.Action].flat().includes('kafka-cluster:ReadData'));
+    const topics = JSON.stringify(read.Resource);
+    for (const d of DATASETS) expect(topics.includes(`/${topicOf(d)}`)).toBe(Boolean(d.streamingWindow));
+    const groups = statements.find((st) => [st.Action].flat().includes('kafka-cluster:AlterGroup'));
+    expect(JSON.stringify(groups.Resource)).toContain(`/${config.prefix}-${STREAMING_WINDOWS.script}*`);
+    expect(
+      statements.some(
+        (st) => [st.Action].flat().includes('s3:GetObject') && JSON.stringify(st.Resource).includes('Raw'),
+      ),
+    ).toBe(false);
+    // Lag (also when it is not running) and freshness page the alarm topic, with the runbook.
+    const alarms = resources(t('Observability'), 'AWS::CloudWatch::Alarm')
+      .map((a) => a.Properties)
+      .filter((a) => String(a.AlarmName).includes('streaming-windows'));
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual(
+      [STREAMING_METRICS.freshnessP99, STREAMING_METRICS.offsetsBehind].sort(),
+    );
+    for (const alarm of alarms)
+      expect(JSON.stringify(alarm.AlarmDescription)).toContain(STREAMING_WINDOWS_RUNBOOK);
+    expect(fs.existsSync(path.join(REPO_ROOT, STREAMING_WINDOWS_RUNBOOK))).toBe(true);
+  });
+
   it('processing: a Glue 5.0 job per script with encryption, an EMR Serverless application, a private MWAA', () => {
     const processing = t('Processing');
-    const jobs = resources(processing, 'AWS::Glue::Job').map((j) => j.Properties);
+    const jobs = resources(processing, 'AWS::Glue::Job')
+      .map((j) => j.Properties)
+      .filter((j) => j.Command.Name === 'glueetl');
     expect(jobs.map((j) => j.Name).sort()).toEqual(sparkJobScripts().map((s) => `${config.prefix}-${s}`));
     for (const job of jobs) {
       expect(job).toMatchObject({ GlueVersion: '5.0', SecurityConfiguration: `${config.prefix}-spark` });

@@ -34,7 +34,7 @@ const exampleOf = (definition: DatasetDefinition | undefined) =>
   Object.fromEntries(Object.entries(definition?.fields ?? {}).map(([name, f]) => [name, f.example]));
 
 describe('dataset registry', () => {
-  const registry = createRegistry([...DATASETS, iotSensorEvents]);
+  const registry = createRegistry(DATASETS);
 
   test('derives topics and finds datasets by name and topic', () => {
     expect(registry.byName('financial_transactions')?.topic).toBe('raw_financial_transactions');

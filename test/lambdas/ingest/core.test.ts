@@ -348,7 +348,7 @@ describe('batch routes', () => {
 });
 
 describe('a third dataset gets its routes by registration alone', () => {
-  const registry = createRegistry([...DATASETS, iotSensorEvents]);
+  const registry = createRegistry(DATASETS);
   const { core, memory } = coreWith({ registry });
   const event = exampleRecord(iotSensorEvents);
 

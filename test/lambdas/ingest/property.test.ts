@@ -2,11 +2,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { toHttpRequest } from '../../../lambdas/ingest/handler';
-import { createRegistry, DATASETS, iotSensorEvents } from '../../../schemas';
+import { createRegistry, DATASETS } from '../../../schemas';
 import { batchRouteOf } from '../../../schemas/api/openapi';
 import { coreWith, exampleRecord, LIMITS } from './support';
 
-const definitions = [...DATASETS, iotSensorEvents];
+const definitions = DATASETS;
 const registry = createRegistry(definitions);
 const routes = ['/', '/health', '/openapi.json', ...definitions.flatMap((d) => [d.route, batchRouteOf(d)])];
 

@@ -45,7 +45,7 @@ function deps(
 ): SinkDependencies & { store: ReturnType<typeof memoryStore> } {
   const store = memoryStore();
   return {
-    registry: createRegistry([...DATASETS, iotSensorEvents]),
+    registry: createRegistry(DATASETS),
     writer: store.writer,
     catalog: catalogSpy().catalog,
     encoder: hyparquetEncoder,
