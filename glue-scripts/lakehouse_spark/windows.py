@@ -25,7 +25,8 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from .registry import Dataset
-from .table_format import Delta, Table, TableFormat, gold_table
+from .table_format import Delta, TableFormat
+from .tables import Table, gold_table
 
 WINDOW = "1 minute"
 WINDOW_SECONDS = 60
