@@ -109,9 +109,9 @@ export function streamingWindowProblems(definition: DatasetDefinition): string[]
   const problems = window.groupBy
     .filter((name) => {
       const field = definition.fields[name];
-      return field?.kind !== 'string' || !field.required;
+      return !(field?.kind === 'string' || field?.kind === 'currency') || !field.required;
     })
-    .map((name) => `${where}.groupBy: "${name}" is not a required string field`);
+    .map((name) => `${where}.groupBy: "${name}" is not a required string or currency field`);
   const measure = definition.fields[window.measure];
   if (!measure || !['number', 'money'].includes(measure.kind)) {
     problems.push(`${where}.measure: "${window.measure}" is not a number or money field`);

@@ -87,7 +87,7 @@ export interface DatasetDefinition {
 }
 
 export interface StreamingWindow {
-  /** Fields that form a window's group (required string fields, so a group is never null). */
+  /** Fields that form a window's group (required string or currency fields, so a group is never null). */
   readonly groupBy: readonly string[];
   /** The number or money field the window aggregates. */
   readonly measure: string;

@@ -9,7 +9,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from .registry import Dataset
+from .registry import Dataset, Field
 
 REASONS = "_dq_reasons"
 FAILED = "_dq_failed"
@@ -21,11 +21,18 @@ def normalise(df: DataFrame, ds: Dataset) -> DataFrame:
     that `usd` and ` Debit` are curated as `USD` and `debit`. Timestamps are UTC instants already (the
     raw zone stores them adjusted to UTC, and the session time zone is UTC)."""
     for f in ds.fields:
-        if f.kind == "currency":
-            df = df.withColumn(f.name, F.upper(F.trim(F.col(f.name))))
-        elif f.known_values is not None:
-            df = df.withColumn(f.name, F.lower(F.trim(F.col(f.name))))
+        if f.kind == "currency" or f.known_values is not None:
+            df = df.withColumn(f.name, normalised(F.col(f.name), f))
     return df
+
+
+def normalised(c: Column, f: Field) -> Column:
+    """One field's value as curated holds it (see normalise)."""
+    if f.kind == "currency":
+        return F.upper(F.trim(c))
+    if f.known_values is not None:
+        return F.lower(F.trim(c))
+    return c
 
 
 def fits_decimal(c: Column, precision: int, scale: int) -> Column:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from .quality import normalised
 from .registry import Dataset
 from .table_format import Delta, TableFormat
 from .tables import Table, gold_table
@@ -79,7 +80,13 @@ def records_of(kafka_rows: DataFrame, datasets: dict[str, Dataset]) -> DataFrame
     per_topic = []
     for ds in datasets.values():
         assert ds.window is not None
-        group = F.to_json(F.struct(*[F.get_json_object(value, f"$.{k}").alias(k) for k in ds.window.group_by]))
+        fields = {f.name: f for f in ds.fields}
+        # Grouped as curated holds the values, so that `usd` and `USD` are one group, as in batch gold.
+        group = F.to_json(
+            F.struct(
+                *[normalised(F.get_json_object(value, f"$.{k}"), fields[k]).alias(k) for k in ds.window.group_by]
+            )
+        )
         event_text = F.get_json_object(value, f"$.{ds.event_time_field}")
         measure_text = F.get_json_object(value, f"$.{ds.window.measure}")
         group_missing = [F.get_json_object(value, f"$.{k}").isNull() for k in ds.window.group_by]

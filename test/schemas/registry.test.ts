@@ -152,6 +152,15 @@ describe('dataset registry', () => {
     expect(names).toContain('_kafka_offset');
   });
 
+  test('refuses a streaming window over a field that cannot form a group or be measured', () => {
+    const withWindow = (groupBy: string[], measure: string) =>
+      createRegistry([{ ...financialTransactions, streamingWindow: { groupBy, measure } }]);
+    expect(() => withWindow(['transaction_type', 'currency'], 'amount')).not.toThrow();
+    expect(() => withWindow(['merchant_id'], 'amount')).toThrow(/"merchant_id" is not a required string or currency/);
+    expect(() => withWindow(['amount'], 'amount')).toThrow(/"amount" is not a required string or currency/);
+    expect(() => withWindow(['currency'], 'currency')).toThrow(/measure: "currency" is not a number or money/);
+  });
+
   test('generated JSON schema files are up to date (run `npm run schemas`)', () => {
     for (const [file, text] of Object.entries(generatedSchemaFiles())) {
       expect(readFileSync(join(GENERATED_DIR, file), 'utf8')).toBe(text);
