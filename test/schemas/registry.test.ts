@@ -156,9 +156,13 @@ describe('dataset registry', () => {
     const withWindow = (groupBy: string[], measure: string) =>
       createRegistry([{ ...financialTransactions, streamingWindow: { groupBy, measure } }]);
     expect(() => withWindow(['transaction_type', 'currency'], 'amount')).not.toThrow();
-    expect(() => withWindow(['merchant_id'], 'amount')).toThrow(/"merchant_id" is not a required string or currency/);
+    expect(() => withWindow(['merchant_id'], 'amount')).toThrow(
+      /"merchant_id" is not a required string or currency/,
+    );
     expect(() => withWindow(['amount'], 'amount')).toThrow(/"amount" is not a required string or currency/);
-    expect(() => withWindow(['currency'], 'currency')).toThrow(/measure: "currency" is not a number or money/);
+    expect(() => withWindow(['currency'], 'currency')).toThrow(
+      /measure: "currency" is not a number or money/,
+    );
   });
 
   test('generated JSON schema files are up to date (run `npm run schemas`)', () => {
