@@ -139,7 +139,7 @@ export class StreamingWindowsJob extends Construct {
           'The job writes the windows table, its late-records quarantine, its checkpoint and state under these prefixes, whose object keys it names.',
       },
       {
-        finding: /^Resource::<.*GoldBucket.*\.Arn>\/\*$/,
+        finding: /^Resource::[^/]*Lakegold[^/]*\/\*$/,
         reason: 'The gold windows table: Delta or Iceberg files the job names.',
       },
       {
