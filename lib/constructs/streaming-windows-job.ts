@@ -22,7 +22,7 @@ import {
   streamingConsumerGroupPrefix,
   streamingWindowsArguments,
 } from '../config/spark-jobs';
-import { allowWildcards, objectsUnder } from '../nag';
+import { acknowledge, allowWildcards, objectsUnder } from '../nag';
 import type { SparkArtifacts } from './spark-artifacts';
 import { bucketNames, type SparkDataAccess } from './spark-data-access';
 import type { Streaming } from './streaming';
@@ -182,6 +182,12 @@ export class StreamingWindowsJob extends Construct {
       },
     });
 
+    acknowledge(
+      connection,
+      'CloudFormation-Validate::W3010',
+      "The connection's AZ is its subnet's, which the environment config names so that synth needs no AZ lookup.",
+    );
+
     const iceberg = props.objectives.tableFormat === 'iceberg';
     const conf = Object.entries(iceberg ? ICEBERG_SPARK_CONF : {})
       .map(([k, v]) => `${k}=${v}`)
@@ -228,7 +234,7 @@ export class StreamingWindowsJob extends Construct {
       schedule: 'cron(0/10 * * * ? *)',
       startOnCreation: true,
       actions: [{ jobName: this.jobName }],
-    }).addDependency(job);
+    }).addResourceDependency(job);
   }
 }
 

@@ -450,7 +450,9 @@ each('%s', (env) => {
 
   it('observability: one alarm per SLO linking its runbook, into a KMS-encrypted topic; Grafana', () => {
     const observability = t('Observability');
-    const alarms = resources(observability, 'AWS::CloudWatch::Alarm').map((a) => a.Properties);
+    const alarms = resources(observability, 'AWS::CloudWatch::Alarm')
+      .map((a) => a.Properties)
+      .filter((a) => String(a.AlarmName).startsWith(`${config.prefix}-slo-`));
     expect(alarms).toHaveLength(Object.keys(SLOS).length);
     for (const slo of Object.keys(SLOS) as SloId[]) {
       const alarm = alarms.find((a) => a.AlarmName === `${config.prefix}-slo-${slo}`);

@@ -24,7 +24,10 @@ const panels = (dashboard.panels ?? []) as { id: number; title: string; targets?
 
 describe('overview dashboard', () => {
   it('queries only metrics the platform emits, with the service that emits them', () => {
-    const targets = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
+    // CloudWatch targets (the windows panel's Athena query is checked below).
+    const targets = panels
+      .flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })))
+      .filter((t) => !('rawSQL' in t));
     expect(targets.length).toBeGreaterThan(10);
     for (const t of targets) {
       expect({ panel: t.panel, metric: `${t.namespace}/${t.metricName}`, emitted: true }).toEqual({
@@ -37,6 +40,15 @@ describe('overview dashboard', () => {
         expect(t.dimensions.service).toBe(owner?.service);
       }
     }
+  });
+
+  it('reads the streaming windows from the gold table the streaming job writes, through Athena', () => {
+    const athena = panels.flatMap((p) => (p.targets ?? []) as { rawSQL?: string }[]).filter((t) => t.rawSQL);
+    const windowsTable = fs
+      .readFileSync(path.join(__dirname, '../../glue-scripts/lakehouse_spark/windows.py'), 'utf8')
+      .match(/gold_table\(gold_uri, "(\w+)"\)/)?.[1];
+    expect(windowsTable).toBeDefined();
+    expect(athena.map((t) => t.rawSQL)).toEqual([expect.stringContaining(`FROM ${windowsTable} `)]);
   });
 
   it('has every panel the alarms link to, each id once', () => {

@@ -39,7 +39,11 @@ describe('local services are real', () => {
 
   it('created the dataset topics with the partitions and configs the CDK declares', async () => {
     const specs = topicSpecs(local, DATASETS);
-    expect(specs.map((s) => s.name)).toEqual(['raw_financial_transactions', 'raw_insurance_claims']);
+    expect(specs.map((s) => s.name)).toEqual([
+      'raw_financial_transactions',
+      'raw_insurance_claims',
+      'raw_iot_sensor_events',
+    ]);
     const admin = testKafka().admin();
     await admin.connect();
     try {
