@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform needs, idempotently, into ignored folders of the repository:
 #   --for start (default): node_modules (npm ci), .venv (Python), Kafka and the Spark jars (Maven) in .cache;
-#   --for test: also what only the tests need, Airflow's .venv-airflow and headless Chromium.
+#   --for test: also what only the tests need, Airflow's .venv-airflow, ministack's .venv-hybrid and headless Chromium;
+#   --for hybrid: what `npm run hybrid` needs: node_modules, Kafka and .venv-hybrid (the AWS emulator).
 # Independent steps run in parallel. Each prints one line when done (size, seconds); its whole output goes
 # to .local/setup/<step>.log, and a failing step prints the tail of its log and what to do. --verbose (or
 # LAKEHOUSE_VERBOSE=1) shows every step's output live instead. A step whose inputs have not changed since it
@@ -16,10 +17,10 @@ while [ $# -gt 0 ]; do
     --for) FOR=${2:-}; shift 2 || shift ;;
     --for=*) FOR=${1#--for=}; shift ;;
     --verbose) VERBOSE=1; shift ;;
-    *) echo "Usage: bash scripts/setup.sh [--for start|test] [--verbose]" >&2; exit 2 ;;
+    *) echo "Usage: bash scripts/setup.sh [--for start|test|hybrid] [--verbose]" >&2; exit 2 ;;
   esac
 done
-case $FOR in start | test) ;; *) echo "--for is \"$FOR\": use start or test" >&2; exit 2 ;; esac
+case $FOR in start | test | hybrid) ;; *) echo "--for is \"$FOR\": use start, test or hybrid" >&2; exit 2 ;; esac
 
 LOGS=.local/setup
 mkdir -p .cache "$LOGS"
@@ -71,6 +72,14 @@ do_airflow() {
   mark airflow "${AIRFLOW_INPUTS[@]}"
 }
 
+HYBRID_INPUTS=(localstack/services/emulator/requirements-ministack.txt)
+todo_hybrid() { [ ! -x .venv-hybrid/bin/ministack ] || ! fresh hybrid "${HYBRID_INPUTS[@]}"; }
+do_hybrid() {
+  python3 -m venv .venv-hybrid
+  .venv-hybrid/bin/pip install "${PIP[@]}" -r "${HYBRID_INPUTS[@]}"
+  mark hybrid "${HYBRID_INPUTS[@]}"
+}
+
 # Headless Chromium (Debian package) for the /docs and /redoc browser test; without it that test is skipped.
 todo_chromium() { ! have_chromium && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
 do_chromium() { apt-get update -q && apt-get install -y -q chromium-headless-shell; }
@@ -78,11 +87,11 @@ do_chromium() { apt-get update -q && apt-get install -y -q chromium-headless-she
 declare -A LABEL=(
   [npm]='npm packages (node_modules)' [venv]='Python venv (.venv)' [kafka]='Kafka jars (.cache/kafka)'
   [spark_jars]='Spark jars (.cache/spark-jars)' [airflow]='Airflow venv (.venv-airflow)'
-  [chromium]='Headless Chromium (apt)'
+  [hybrid]='AWS emulator venv (.venv-hybrid)' [chromium]='Headless Chromium (apt)'
 )
 declare -A SIZE=(
   [npm]='node_modules/' [venv]='.venv/' [kafka]='.cache/kafka/' [spark_jars]='.cache/spark-jars/'
-  [airflow]='.venv-airflow/' [chromium]='/usr/lib/chromium-headless-shell/'
+  [airflow]='.venv-airflow/' [hybrid]='.venv-hybrid/' [chromium]='/usr/lib/chromium-headless-shell/'
 )
 declare -A ADVICE=(
   [npm]='check that the npm registry answers (npm ping) and Node.js is 20 or later, then run it again'
@@ -90,6 +99,7 @@ declare -A ADVICE=(
   [kafka]='needs java (17+) and mvn on PATH and Maven Central reachable (Debian: apt-get install openjdk-17-jre-headless maven)'
   [spark_jars]='needs mvn and Maven Central reachable; run it again (a partial download is retried)'
   [airflow]='needs python3 (3.11) with venv and the package index; rm -rf .venv-airflow and run it again'
+  [hybrid]='needs python3 (3.11) with venv and the package index; rm -rf .venv-hybrid and run it again'
   [chromium]='apt-get install chromium-headless-shell by hand, or go without: its one test is then skipped'
 )
 
@@ -120,7 +130,8 @@ run() {
 # one lane too: dpkg takes one installer at a time.
 lane() { for name in "$@"; do run "$name"; done; }
 LANES=('npm' 'venv' 'kafka spark_jars')
-[ "$FOR" = test ] && LANES=('npm' 'venv' 'kafka spark_jars chromium' 'airflow')
+[ "$FOR" = test ] && LANES=('npm' 'venv' 'kafka spark_jars chromium' 'airflow hybrid')
+[ "$FOR" = hybrid ] && LANES=('npm' 'kafka spark_jars' 'hybrid')
 if [ "$FOR" = test ] && ! have_chromium && ! todo_chromium; then
   echo "Skipping Chromium: not root or no apt-get; the API docs browser test will be skipped" \
     "(Debian: sudo apt-get install chromium-headless-shell)" >&2

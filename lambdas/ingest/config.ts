@@ -4,7 +4,7 @@ import type { KafkaAuth, ProducerOptions } from './kafka/producer';
 
 /** Names of the ingest Lambda's environment variables (the CDK stack imports these; never repeat them). */
 export const ENV = {
-  /** Comma-separated host:port list; plaintext. Set locally; takes precedence over MSK_CLUSTER_ARN. */
+  /** Comma-separated host:port list; plaintext. Set locally and in hybrid; takes precedence over MSK_CLUSTER_ARN. */
   kafkaBrokers: 'KAFKA_BROKERS',
   /** ARN of the MSK cluster; its IAM bootstrap brokers are looked up once per cold start. */
   mskClusterArn: 'MSK_CLUSTER_ARN',

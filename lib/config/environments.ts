@@ -7,11 +7,20 @@
 
 import { DEFAULT_INGEST_LIMITS } from '../../lambdas/ingest/config';
 
-export type DeployableEnvName = 'dev' | 'staging' | 'prod';
+/** The environments deployed to AWS accounts. */
+export type AwsEnvName = 'dev' | 'staging' | 'prod';
+/** Every environment `cdk deploy` takes: AWS's, and `hybrid`, deployed into a local AWS emulator (`npm run hybrid`). */
+export type DeployableEnvName = AwsEnvName | 'hybrid';
 export type EnvName = DeployableEnvName | 'local';
 
 export type MskSettings =
   | { readonly mode: 'serverless' }
+  /**
+   * A Kafka cluster outside the deployment, reached in plaintext: `hybrid`'s local KRaft broker. No cluster
+   * or topic resources (the broker's owner creates the topics), no Kafka IAM (a plaintext broker has none);
+   * the sink's mappings are self-managed Kafka mappings of those servers.
+   */
+  | { readonly mode: 'external'; readonly bootstrapServers: string }
   | {
       readonly mode: 'provisioned';
       readonly kafkaVersion: string;
@@ -136,8 +145,36 @@ export interface DeployableConfig extends EnvironmentConfig {
    */
   readonly replicaRegion?: string;
   readonly logRetentionDays: number;
-  /** NAT gateways of the VPC (one per AZ where an AZ outage must not cut egress). */
+  /**
+   * NAT gateways of the VPC (one per AZ where an AZ outage must not cut egress). With none, the private
+   * subnets are isolated (the AWS APIs through the VPC endpoints only) and the VPC has no public subnets.
+   */
   readonly natGateways: number;
+  /**
+   * The AWS services an environment deploys beyond the data path. All on in AWS; `hybrid` turns off those
+   * its emulator refuses (README.md#hybrid-deploy-into-a-local-aws-emulator lists each with the emulator's error).
+   */
+  readonly services: {
+    /** VPC flow logs (AWS::EC2::FlowLog). */
+    readonly flowLogs: boolean;
+    /** The Spark jobs' Glue security configuration: logs and bookmarks encrypted (AWS::Glue::SecurityConfiguration). */
+    readonly glueSecurityConfiguration: boolean;
+    /** The datasets' schemas in the Glue Schema Registry (AWS::Glue::Registry, AWS::Glue::Schema). */
+    readonly schemaRegistry: boolean;
+    /** The EMR Serverless application (AWS::EMRServerless::Application). */
+    readonly emrServerless: boolean;
+    /** The MWAA environment that runs the deployed DAGs (AWS::MWAA::Environment). */
+    readonly mwaa: boolean;
+    /** The Managed Grafana workspace and its provisioning (AWS::Grafana::Workspace). */
+    readonly grafana: boolean;
+    /** Alarms on metric math (ratios, sums over mappings): AWS::CloudWatch::Alarm with Metrics. */
+    readonly metricMathAlarms: boolean;
+    /**
+     * The Spark artifacts and the DAGs uploaded at deploy by CDK's BucketDeployment (Custom::CDKBucketDeployment,
+     * whose provider Lambda runs the AWS CLI from a layer under /opt).
+     */
+    readonly bucketDeployments: boolean;
+  };
   readonly processing: {
     readonly glueWorkerType: 'G.1X' | 'G.2X';
     readonly glueWorkers: number;
@@ -262,6 +299,16 @@ const BASE: Omit<DeployableConfig, 'name' | 'account' | 'prefix' | 'msk'> = {
   tableFormat: 'delta',
   logRetentionDays: 90,
   natGateways: 3,
+  services: {
+    flowLogs: true,
+    glueSecurityConfiguration: true,
+    schemaRegistry: true,
+    emrServerless: true,
+    mwaa: true,
+    grafana: true,
+    metricMathAlarms: true,
+    bucketDeployments: true,
+  },
   processing: {
     glueWorkerType: 'G.1X',
     glueWorkers: 4,
@@ -295,36 +342,71 @@ const provisionedMsk = (instanceType: string, volumeSizeGiB: number): MskSetting
   volumeSizeGiB,
 });
 
+/** dev: small and cheap. */
+const DEV: Overrides<DeployableConfig> = {
+  availabilityZones: 2,
+  topics: { partitions: 3, retentionHours: 72 },
+  ingest: {
+    memoryMb: 512,
+    throttleRatePerSecond: 200,
+    throttleBurst: 400,
+    quotaPerDay: 1_000_000,
+    readThrottleRatePerSecond: 20,
+    readThrottleBurst: 40,
+    producers: [{ name: SMOKE_PRODUCER }, { name: 'demo' }],
+    wafRateLimitPer5Min: 10_000,
+    waf: false,
+  },
+  sink: { memoryMb: 1024, batchSize: 5_000, maxRetryAttempts: 10, maxPollers: 2 },
+  lake: {
+    rawGlacierDays: 90,
+    noncurrentVersionExpirationDays: 7,
+    accessLogExpirationDays: 30,
+    goldMinGroupCount: 5,
+  },
+  logRetentionDays: 14,
+  natGateways: 1,
+  processing: { glueWorkers: 2, emrMaxVcpu: 16, emrMaxMemoryGb: 64 },
+  orchestration: { environmentClass: 'mw1.micro', maxWorkers: 1 },
+  allowDataDestruction: true,
+};
+
+/** The emulator's account (moto's and ministack's). */
+export const EMULATOR_ACCOUNT = '000000000000';
+
+/** Where `hybrid`'s Kafka is: the local broker `npm run hybrid` starts (it sets this to the port it chose). */
+export const HYBRID_KAFKA_ENV = 'LAKEHOUSE_HYBRID_BOOTSTRAP_SERVERS';
+
 export const ENVIRONMENTS: Readonly<Record<DeployableEnvName, DeployableConfig>> = {
   dev: environment({
+    ...DEV,
     name: 'dev',
     account: account('dev', '111111111111'),
-    availabilityZones: 2,
     msk: { mode: 'serverless' },
-    topics: { partitions: 3, retentionHours: 72 },
-    ingest: {
-      memoryMb: 512,
-      throttleRatePerSecond: 200,
-      throttleBurst: 400,
-      quotaPerDay: 1_000_000,
-      readThrottleRatePerSecond: 20,
-      readThrottleBurst: 40,
-      producers: [{ name: SMOKE_PRODUCER }, { name: 'demo' }],
-      wafRateLimitPer5Min: 10_000,
-      waf: false,
-    },
-    sink: { memoryMb: 1024, batchSize: 5_000, maxRetryAttempts: 10, maxPollers: 2 },
-    lake: {
-      rawGlacierDays: 90,
-      noncurrentVersionExpirationDays: 7,
-      accessLogExpirationDays: 30,
-      goldMinGroupCount: 5,
-    },
-    logRetentionDays: 14,
-    natGateways: 1,
-    processing: { glueWorkers: 2, emrMaxVcpu: 16, emrMaxMemoryGb: 64 },
-    orchestration: { environmentClass: 'mw1.micro', maxWorkers: 1 },
-    allowDataDestruction: true,
+  }),
+  /**
+   * dev as deployed into a local AWS emulator (`npm run hybrid`): the same stacks and constructs, with the
+   * local broker for MSK, no NAT gateway, and the services the emulator refuses turned off.
+   */
+  hybrid: environment({
+    ...overlay(DEV, {
+      // One local broker.
+      topics: { replicationFactor: 1, minInsyncReplicas: 1 },
+      natGateways: 0,
+      services: {
+        flowLogs: false,
+        glueSecurityConfiguration: false,
+        schemaRegistry: false,
+        emrServerless: false,
+        mwaa: false,
+        grafana: false,
+        metricMathAlarms: false,
+        bucketDeployments: false,
+      },
+    }),
+    name: 'hybrid',
+    account: EMULATOR_ACCOUNT,
+    msk: { mode: 'external', bootstrapServers: process.env[HYBRID_KAFKA_ENV] ?? '127.0.0.1:9092' },
   }),
   staging: environment({
     name: 'staging',
@@ -358,7 +440,8 @@ export const ENVIRONMENTS: Readonly<Record<DeployableEnvName, DeployableConfig>>
   }),
 };
 
-export const DEPLOYABLE_ENVS: readonly DeployableEnvName[] = ['dev', 'staging', 'prod'];
+export const AWS_ENVS: readonly AwsEnvName[] = ['dev', 'staging', 'prod'];
+export const DEPLOYABLE_ENVS: readonly DeployableEnvName[] = [...AWS_ENVS, 'hybrid'];
 
 /** A deployable environment's settings (literal names type as such), or the local platform's. */
 export function environmentConfig(name: DeployableEnvName): DeployableConfig;

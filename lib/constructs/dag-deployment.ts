@@ -17,6 +17,11 @@ export interface DagDeploymentProps {
    * @default dags/
    */
   readonly dagsDir?: string;
+  /**
+   * Upload at deploy (BucketDeployment); off only where the AWS emulator cannot run its provider (hybrid).
+   * @default true
+   */
+  readonly upload?: boolean;
 }
 
 /** The DAGs and their configuration file under dags/ of the bucket, and requirements.txt at its root. */
@@ -29,6 +34,8 @@ export class DagDeployment extends Construct {
   constructor(scope: Construct, id: string, props: DagDeploymentProps) {
     super(scope, id);
     const dagsDir = props.dagsDir ?? path.join(REPO_ROOT, 'dags');
+    this.deployments = [];
+    if (props.upload === false) return;
     const dags = new s3deploy.BucketDeployment(this, 'Dags', {
       sources: [
         s3deploy.Source.asset(dagsDir, { exclude: [REQUIREMENTS, '**/__pycache__', '**/*.pyc'] }),

@@ -9,7 +9,7 @@ import {
   sparkJobArguments,
   sparkJobScripts,
 } from '../config/spark-jobs';
-import { allowWildcards } from '../nag';
+import { acknowledge, allowWildcards } from '../nag';
 import { logsEncryptionKey } from './logs-key';
 import type { SparkArtifacts } from './spark-artifacts';
 import { bucketNames, grantSparkData, type SparkDataAccess } from './spark-data-access';
@@ -37,6 +37,12 @@ export interface GlueJobsProps extends SparkDataAccess {
   readonly workers?: number;
   /** @default 60 */
   readonly timeoutMinutes?: number;
+  /**
+   * A Glue security configuration encrypting the jobs' logs and bookmarks with a key of their own. Off only
+   * where the AWS emulator has none (hybrid), whose jobs are registered but run by the local Spark runner.
+   * @default true
+   */
+  readonly securityConfiguration?: boolean;
 }
 
 /**
@@ -50,8 +56,8 @@ export class GlueJobs extends Construct {
   readonly jobs: Record<string, string> = {};
   /** Arguments every job run gets (zone URIs, schemas); the DAGs add --dataset. */
   readonly jobArguments: Record<string, string>;
-  /** The Spark jobs' Glue security configuration (S3, logs and bookmarks encryption). */
-  readonly securityConfigurationName: string;
+  /** The Spark jobs' Glue security configuration (S3, logs and bookmarks encryption), if any. */
+  readonly securityConfigurationName?: string;
 
   constructor(scope: Construct, id: string, props: GlueJobsProps) {
     super(scope, id);
@@ -68,21 +74,8 @@ export class GlueJobs extends Construct {
     });
     grantSparkData(this.role, props, props.objectives.tableFormat);
 
-    // Glue writes logs and bookmarks encrypted with its own key; CloudWatch Logs must be allowed to use it.
-    const key = logsEncryptionKey(this, {
-      alias: `alias/${prefix}-glue`,
-      description: 'Encrypts Glue job logs and bookmarks',
-    });
-    key.grant(this.role, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
-    const securityConfiguration = new glue.CfnSecurityConfiguration(this, 'SecurityConfiguration', {
-      name: `${prefix}-spark`,
-      encryptionConfiguration: {
-        s3Encryptions: [{ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: props.lakeKey.keyArn }],
-        cloudWatchEncryption: { cloudWatchEncryptionMode: 'SSE-KMS', kmsKeyArn: key.keyArn },
-        jobBookmarksEncryption: { jobBookmarksEncryptionMode: 'CSE-KMS', kmsKeyArn: key.keyArn },
-      },
-    });
-    this.securityConfigurationName = securityConfiguration.name as string;
+    const securityConfiguration = (props.securityConfiguration ?? true) ? this.encryption(props) : undefined;
+    this.securityConfigurationName = securityConfiguration?.name;
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
@@ -128,7 +121,7 @@ export class GlueJobs extends Construct {
         timeout: props.timeoutMinutes ?? 60,
         maxRetries: 0,
         executionProperty: { maxConcurrentRuns: props.maxConcurrentRuns },
-        securityConfiguration: securityConfiguration.name as string,
+        securityConfiguration: securityConfiguration?.name,
         command: { name: 'glueetl', pythonVersion: '3', scriptLocation: artifacts.scriptUri(script) },
         defaultArguments: {
           ...this.jobArguments,
@@ -146,14 +139,40 @@ export class GlueJobs extends Construct {
           '--glue_database': props.glueDatabase,
         },
       });
-      job.addResourceDependency(securityConfiguration);
+      if (securityConfiguration) job.addResourceDependency(securityConfiguration);
+      else acknowledgeUnencrypted(job);
       // The library zip is referenced (so depended on) through --extra-py-files.
       for (const deployment of artifacts.deployments) job.node.addDependency(deployment);
       this.jobs[script] = name;
     }
   }
 
+  /** Glue writes logs and bookmarks encrypted with its own key; CloudWatch Logs must be allowed to use it. */
+  private encryption(props: GlueJobsProps): glue.CfnSecurityConfiguration {
+    const key = logsEncryptionKey(this, {
+      alias: `alias/${props.prefix}-glue`,
+      description: 'Encrypts Glue job logs and bookmarks',
+    });
+    key.grant(this.role, 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey');
+    return new glue.CfnSecurityConfiguration(this, 'SecurityConfiguration', {
+      name: `${props.prefix}-spark`,
+      encryptionConfiguration: {
+        s3Encryptions: [{ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: props.lakeKey.keyArn }],
+        cloudWatchEncryption: { cloudWatchEncryptionMode: 'SSE-KMS', kmsKeyArn: key.keyArn },
+        jobBookmarksEncryption: { jobBookmarksEncryptionMode: 'CSE-KMS', kmsKeyArn: key.keyArn },
+      },
+    });
+  }
+
   get jobNames(): string[] {
     return Object.values(this.jobs);
   }
+}
+
+/** A job without a security configuration: only where the emulator has none (see GlueJobsProps). */
+export function acknowledgeUnencrypted(job: glue.CfnJob): void {
+  const reason =
+    'Only in an environment whose AWS emulator has no Glue security configurations (hybrid): the job is registered there, never run (the local Spark runner runs the scripts); every AWS environment encrypts.';
+  acknowledge(job, 'AwsSolutions-GL1', reason);
+  acknowledge(job, 'AwsSolutions-GL3', reason);
 }

@@ -61,7 +61,9 @@ export class IngestionApi extends Construct {
       logRetentionDays: config.logRetentionDays,
       removalPolicy: props.removalPolicy,
       environment: {
-        [ENV.mskClusterArn]: streaming.clusterArn,
+        ...(streaming.connection.kind === 'msk'
+          ? { [ENV.mskClusterArn]: streaming.connection.clusterArn }
+          : { [ENV.kafkaBrokers]: streaming.connection.bootstrapServers }),
         [ENV.maxBodyBytes]: String(config.ingest.maxBodyBytes),
         [ENV.maxBatchRecords]: String(config.ingest.maxBatchRecords),
         ...powertoolsEnvironment(METRIC_SERVICES.ingest),

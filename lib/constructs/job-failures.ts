@@ -12,8 +12,8 @@ import { METRICS_NAMESPACE, SPARK_METRICS } from '../../lambdas/shared/metric-na
 export interface JobFailuresProps {
   /** The Glue jobs whose failed, timed-out or errored runs are recorded. */
   readonly glueJobNames: readonly string[];
-  /** The EMR Serverless application whose failed runs are recorded. */
-  readonly emrApplicationId: string;
+  /** The EMR Serverless application whose failed runs are recorded, where there is one. */
+  readonly emrApplicationId?: string;
   readonly retentionDays: number;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -55,15 +55,17 @@ export class JobFailures extends Construct {
       },
       targets: [toLog],
     });
-    new events.Rule(this, 'EmrJobFailed', {
-      description: 'Failed EMR Serverless job runs of the lakehouse',
-      eventPattern: {
-        source: ['aws.emr-serverless'],
-        detailType: ['EMR Serverless Job Run State Change'],
-        detail: { applicationId: [props.emrApplicationId], state: ['FAILED'] },
-      },
-      targets: [toLog],
-    });
+    if (props.emrApplicationId) {
+      new events.Rule(this, 'EmrJobFailed', {
+        description: 'Failed EMR Serverless job runs of the lakehouse',
+        eventPattern: {
+          source: ['aws.emr-serverless'],
+          detailType: ['EMR Serverless Job Run State Change'],
+          detail: { applicationId: [props.emrApplicationId], state: ['FAILED'] },
+        },
+        targets: [toLog],
+      });
+    }
     this.failedRuns = this.logGroup
       .addMetricFilter('FailedRuns', {
         filterPattern: logs.FilterPattern.allEvents(),

@@ -15,8 +15,8 @@ export interface MwaaExecutionRoleProps {
   /** The Glue jobs the DAGs may run. */
   readonly glueJobNames: readonly string[];
   /** The EMR Serverless application the DAGs may run jobs on, and the job role they pass. */
-  readonly emrApplicationArn: string;
-  readonly emrJobRoleArn: string;
+  /** The EMR Serverless application and job role the DAGs may run on, where there is one. */
+  readonly emr?: { readonly applicationArn: string; readonly jobRoleArn: string };
 }
 
 /**
@@ -81,15 +81,17 @@ export class MwaaExecutionRole extends Construct {
       ['glue:GetJob', 'glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
       props.glueJobNames.map((job) => arn('glue', `job/${job}`)),
     );
-    const application = props.emrApplicationArn;
-    allow(
-      ['emr-serverless:StartJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'],
-      [application, `${application}/jobruns/*`],
-    );
-    allow(['emr-serverless:GetApplication', 'emr-serverless:StartApplication'], [application]);
-    allow(['iam:PassRole'], [props.emrJobRoleArn], {
-      StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' },
-    });
+    if (props.emr) {
+      const application = props.emr.applicationArn;
+      allow(
+        ['emr-serverless:StartJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'],
+        [application, `${application}/jobruns/*`],
+      );
+      allow(['emr-serverless:GetApplication', 'emr-serverless:StartApplication'], [application]);
+      allow(['iam:PassRole'], [props.emr.jobRoleArn], {
+        StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' },
+      });
+    }
     allow(['s3:GetObject'], [props.scriptsBucket.arnForObjects(`${SCRIPT_PREFIXES.state}/*`)]);
     allow(['s3:ListBucket'], [props.scriptsBucket.bucketArn]);
 

@@ -1,13 +1,15 @@
 import { aws_ec2 as ec2, aws_logs as logs, type RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { DeployableConfig } from '../config/environments';
 import { acknowledge } from '../nag';
 
 const VPC_CIDR = '10.40.0.0/16';
 
 export interface NetworkProps {
-  readonly config: DeployableConfig;
   readonly availabilityZones: string[];
+  /** With none, the private subnets are isolated (AWS APIs through the endpoints only), with no public subnets. */
+  readonly natGateways: number;
+  /** Flow logs of all traffic into a log group kept this many days; none when absent. */
+  readonly flowLogRetentionDays?: number;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -18,30 +20,45 @@ export interface NetworkProps {
  */
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
+  private readonly privateSubnetType: ec2.SubnetType;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
-      retention: props.config.logRetentionDays,
-      removalPolicy: props.removalPolicy,
-    });
+    const egress = props.natGateways > 0;
+    this.privateSubnetType = egress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
+    const flowLogs =
+      props.flowLogRetentionDays === undefined
+        ? undefined
+        : new logs.LogGroup(this, 'FlowLogs', {
+            retention: props.flowLogRetentionDays,
+            removalPolicy: props.removalPolicy,
+          });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
       availabilityZones: props.availabilityZones,
-      natGateways: props.config.natGateways,
+      natGateways: props.natGateways,
       restrictDefaultSecurityGroup: false,
       subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+        ...(egress ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }] : []),
+        { name: 'private', subnetType: this.privateSubnetType, cidrMask: 20 },
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
-      flowLogs: {
-        all: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
-          trafficType: ec2.FlowLogTrafficType.ALL,
+      ...(flowLogs && {
+        flowLogs: {
+          all: {
+            destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+            trafficType: ec2.FlowLogTrafficType.ALL,
+          },
         },
-      },
+      }),
     });
+    if (!flowLogs) {
+      acknowledge(
+        this.vpc,
+        'AwsSolutions-VPC7',
+        'Only in an environment whose AWS emulator has no flow logs (hybrid, services.flowLogs); every AWS environment logs all traffic.',
+      );
+    }
     acknowledge(
       this.vpc,
       'CloudFormation-Validate::W3010',
@@ -61,6 +78,6 @@ export class Network extends Construct {
   }
 
   get privateSubnets(): ec2.SubnetSelection {
-    return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    return { subnetType: this.privateSubnetType };
   }
 }

@@ -16,6 +16,9 @@ export interface OperationsDashboardProps {
   readonly defaultInterval?: Duration;
 }
 
+/** The CloudWatch dashboard's name. */
+export const operationsDashboardName = (prefix: string) => `${prefix}-overview`;
+
 /** The CloudWatch operations dashboard: SLO status, then API, sink, Lambdas and Spark, each beside its SLO. */
 export class OperationsDashboard extends Construct {
   readonly dashboard: cw.Dashboard;
@@ -24,7 +27,7 @@ export class OperationsDashboard extends Construct {
     super(scope, id);
     const { api, indicators: i } = props;
     this.dashboard = new cw.Dashboard(this, 'Dashboard', {
-      dashboardName: `${props.prefix}-overview`,
+      dashboardName: operationsDashboardName(props.prefix),
       defaultInterval: props.defaultInterval ?? Duration.hours(3),
     });
     this.dashboard.addWidgets(

@@ -23,8 +23,16 @@ export interface OrchestrationProps {
   readonly lakeKey: kms.IKey;
   /** The Glue jobs the DAGs run. */
   readonly glueJobs: GlueJobs;
-  /** The EMR Serverless application the DAGs may run the same scripts on. */
-  readonly emr: EmrServerless;
+  /** The EMR Serverless application the DAGs may run the same scripts on, where there is one. */
+  readonly emr?: EmrServerless;
+  /**
+   * The MWAA environment that runs the DAGs. Off only where the AWS emulator has none (hybrid): the DAGs
+   * and their configuration are still deployed to the bucket.
+   * @default true
+   */
+  readonly mwaa?: boolean;
+  /** Upload the DAGs at deploy (DagDeployment.upload). @default true */
+  readonly uploadDags?: boolean;
   readonly datasets: readonly DatasetDefinition[];
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
@@ -41,8 +49,8 @@ export function mwaaEnvironmentName(config: DeployableConfig): string {
  * Serverless application and read the jobs' run summaries for the quality gates.
  */
 export class Orchestration extends Construct {
-  readonly environment: mwaa.CfnEnvironment;
-  readonly role: iam.Role;
+  readonly environment?: mwaa.CfnEnvironment;
+  readonly role?: iam.Role;
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
     super(scope, id);
@@ -53,6 +61,7 @@ export class Orchestration extends Construct {
     // The DAGs read everything environment-specific from this file (see dags/lakehouse_pipeline.py).
     const dags = new DagDeployment(this, 'Dags', {
       bucket: props.dagsBucket,
+      upload: props.uploadDags,
       config: {
         datasets: props.datasets.map((d) => d.name),
         glue_jobs: glueJobs.jobs,
@@ -63,6 +72,7 @@ export class Orchestration extends Construct {
       },
     });
 
+    if (props.mwaa === false) return;
     const key = logsEncryptionKey(this, {
       alias: `alias/${config.prefix}-airflow`,
       description: 'Encrypts the MWAA environment',
@@ -75,8 +85,7 @@ export class Orchestration extends Construct {
       scriptsBucket: props.scriptsBucket,
       lakeKey: props.lakeKey,
       glueJobNames: glueJobs.jobNames,
-      emrApplicationArn: emr.application.attrArn,
-      emrJobRoleArn: emr.jobRole.roleArn,
+      emr: emr && { applicationArn: emr.application.attrArn, jobRoleArn: emr.jobRole.roleArn },
     }).role;
 
     const securityGroup = new ec2.SecurityGroup(this, 'Sg', {

@@ -62,7 +62,8 @@ export function sinkRunbookPath(alarm: SinkAlarmId): string {
 export class Sink extends Construct {
   readonly handler: NodejsFunction;
   readonly mappings: lambda.EventSourceMapping[] = [];
-  readonly alarms: Record<SinkAlarmId, cw.Alarm>;
+  /** Without metric math (services.metricMathAlarms, hybrid), no alarm on the records given up. */
+  readonly alarms: Partial<Record<SinkAlarmId, cw.Alarm>>;
 
   constructor(scope: Construct, id: string, props: SinkProps) {
     super(scope, id);
@@ -147,7 +148,9 @@ export class Sink extends Construct {
       this.mappings.push(
         new lambda.EventSourceMapping(this, `Mapping-${topic}`, {
           target: this.handler,
-          eventSourceArn: streaming.clusterArn,
+          ...(streaming.connection.kind === 'msk'
+            ? { eventSourceArn: streaming.connection.clusterArn }
+            : { kafkaBootstrapServers: streaming.connection.bootstrapServers.split(',') }),
           kafkaTopic: topic,
           kafkaConsumerGroupId: groups[i],
           batchSize: config.sink.batchSize,
@@ -192,6 +195,7 @@ export class Sink extends Construct {
       Stack.of(this).formatArn({ service: 'sns', resource: alarmTopicName(config) }),
     );
     const alarm = (id: SinkAlarmId, metric: cw.IMetric, evaluationPeriods: number) => {
+      if (metric instanceof cw.MathExpression && !config.services.metricMathAlarms) return undefined;
       const created = new cw.Alarm(this, `Alarm-${id}`, {
         alarmName: `${config.prefix}-${id}`,
         alarmDescription: `${SINK_ALARMS[id]}. Runbook: ${sinkRunbookPath(id)}`,

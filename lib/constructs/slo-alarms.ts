@@ -123,11 +123,17 @@ export interface SloAlarmsProps {
   readonly topic: sns.ITopic;
   /** The link to an overview panel that an alarm's description carries. */
   readonly panelUrl: (panel: OverviewPanel) => string;
+  /**
+   * Alarms on ratios (metric math). Off only where the AWS emulator refuses metric math (hybrid): those
+   * SLOs then have no alarm.
+   * @default true
+   */
+  readonly metricMath?: boolean;
 }
 
 /** One alarm per SLO, each describing the objective, its first steps, its dashboard panel and runbook. */
 export class SloAlarms extends Construct {
-  readonly alarms: Record<SloId, cw.Alarm>;
+  readonly alarms: Partial<Record<SloId, cw.Alarm>>;
 
   constructor(scope: Construct, id: string, props: SloAlarmsProps) {
     super(scope, id);
@@ -138,6 +144,7 @@ export class SloAlarms extends Construct {
       evaluationPeriods: number,
       comparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
     ) => {
+      if (metric instanceof cw.MathExpression && props.metricMath === false) return undefined;
       const created = new cw.Alarm(this, `Slo-${slo}`, {
         alarmName: `${props.prefix}-slo-${slo}`,
         alarmDescription: [
@@ -158,7 +165,7 @@ export class SloAlarms extends Construct {
       return created;
     };
     const { objectives: t, indicators: i } = props;
-    this.alarms = {
+    const alarms: Record<SloId, cw.Alarm | undefined> = {
       'ingest-latency': alarm('ingest-latency', i.latency, t.ingestLatencyP99Ms, 3),
       'consumer-lag': alarm('consumer-lag', i.lag, t.consumerLagMessages, 5),
       'batch-jobs': alarm(
@@ -171,5 +178,6 @@ export class SloAlarms extends Construct {
       'data-quality': alarm('data-quality', i.rejectedRatio, t.rejectedRatio, 1),
       'api-availability': alarm('api-availability', i.api5xxRatio, t.api5xxRatio, 3),
     };
+    this.alarms = Object.fromEntries(Object.entries(alarms).filter(([, a]) => a));
   }
 }

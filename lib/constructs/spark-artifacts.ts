@@ -23,6 +23,13 @@ export interface SparkArtifactsProps {
    * @default the openlineage-spark listener resolved by scripts/setup.sh
    */
   readonly jars?: readonly string[];
+  /**
+   * Upload them at deploy (BucketDeployment). Off only where the AWS emulator cannot run BucketDeployment's
+   * provider (hybrid): the URIs are then where the uploads would be, and the local Spark runner runs the
+   * scripts from the tree.
+   * @default true
+   */
+  readonly upload?: boolean;
 }
 
 const SPARK_LIBRARY = 'lakehouse_spark';
@@ -48,6 +55,16 @@ export class SparkArtifacts extends Construct {
     const { bucket } = props;
     const scriptsDir = props.scriptsDir ?? SCRIPTS_DIR;
     this.bucket = bucket;
+    const jarFiles = props.jars ?? [openLineageJar()];
+    this.jarUris = jarFiles.map((jar) =>
+      bucket.s3UrlForObject(`${SCRIPT_PREFIXES.jars}${path.basename(jar)}`),
+    );
+    this.schemaUri = bucket.s3UrlForObject(SCRIPT_PREFIXES.schemas.slice(0, -1));
+    if (props.upload === false) {
+      this.libraryUri = bucket.s3UrlForObject(`${SCRIPT_PREFIXES.library}${SPARK_LIBRARY}.zip`);
+      this.deployments = [];
+      return;
+    }
     const jobs = new s3deploy.BucketDeployment(this, 'Jobs', {
       sources: [s3deploy.Source.asset(scriptsDir, { exclude: ['*', '!*.py'] })],
       destinationBucket: bucket,
@@ -69,7 +86,6 @@ export class SparkArtifacts extends Construct {
       destinationBucket: bucket,
       destinationKeyPrefix: SCRIPT_PREFIXES.schemas,
     });
-    const jarFiles = props.jars ?? [openLineageJar()];
     const jars = new s3deploy.BucketDeployment(this, 'Jars', {
       sources: jarFiles.map((jar) =>
         s3deploy.Source.asset(path.dirname(jar), { exclude: ['*', `!${path.basename(jar)}`] }),
@@ -79,10 +95,6 @@ export class SparkArtifacts extends Construct {
     });
     acknowledgeBucketDeployment(jobs);
     this.libraryUri = bucket.s3UrlForObject(`${SCRIPT_PREFIXES.library}${Fn.select(0, library.objectKeys)}`);
-    this.jarUris = jarFiles.map((jar) =>
-      bucket.s3UrlForObject(`${SCRIPT_PREFIXES.jars}${path.basename(jar)}`),
-    );
-    this.schemaUri = bucket.s3UrlForObject(SCRIPT_PREFIXES.schemas.slice(0, -1));
     this.deployments = [jobs, schemas, jars];
   }
 

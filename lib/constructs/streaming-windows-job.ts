@@ -23,6 +23,7 @@ import {
   streamingWindowsArguments,
 } from '../config/spark-jobs';
 import { acknowledge, allowWildcards, objectsUnder } from '../nag';
+import { acknowledgeUnencrypted } from './glue-jobs';
 import type { SparkArtifacts } from './spark-artifacts';
 import { bucketNames, type SparkDataAccess } from './spark-data-access';
 import type { Streaming } from './streaming';
@@ -41,8 +42,8 @@ export interface StreamingWindowsJobProps extends SparkDataAccess {
   readonly vpc: ec2.IVpc;
   /** The private subnet of `vpc` the job's network connection (and so its ENIs) lives in. */
   readonly subnet: ec2.ISubnet;
-  /** The Glue security configuration of the Spark jobs (logs and bookmarks encrypted with its key). */
-  readonly securityConfiguration: string;
+  /** The Glue security configuration of the Spark jobs (logs and bookmarks encrypted with its key), if any. */
+  readonly securityConfiguration?: string;
   /** @default 2 */
   readonly workers?: number;
 }
@@ -111,22 +112,6 @@ export class StreamingWindowsJob extends Construct {
       ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
       [`arn:${partition}:logs:${region}:${account}:log-group:/aws-glue/*`],
     );
-    // A job with a network connection runs in ENIs Glue creates in the subnet.
-    statement(
-      [
-        'ec2:CreateNetworkInterface',
-        'ec2:DeleteNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeSecurityGroups',
-        'ec2:DescribeVpcEndpoints',
-        'ec2:DescribeRouteTables',
-        'ec2:DescribeVpcAttribute',
-        'ec2:CreateTags',
-        'ec2:DeleteTags',
-      ],
-      ['*'],
-    );
     allowWildcards(this.role, [
       {
         finding: objectsUnder(
@@ -162,6 +147,87 @@ export class StreamingWindowsJob extends Construct {
       },
     ]);
 
+    // The job reaches MSK from the VPC; an external broker (hybrid) is reached without one.
+    const connection = kafka.connection.kind === 'msk' ? this.networkConnection(props) : undefined;
+
+    const iceberg = props.objectives.tableFormat === 'iceberg';
+    const conf = Object.entries(iceberg ? ICEBERG_SPARK_CONF : {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' --conf ');
+    const job = new glue.CfnJob(this, 'Job', {
+      name: this.jobName,
+      role: this.role.roleArn,
+      glueVersion: '5.0',
+      workerType: 'G.1X',
+      numberOfWorkers: props.workers ?? 2,
+      maxRetries: 0,
+      executionProperty: { maxConcurrentRuns: 1 },
+      securityConfiguration: props.securityConfiguration,
+      ...(connection && { connections: { connections: [connection.ref] } }),
+      command: {
+        name: 'gluestreaming',
+        pythonVersion: '3',
+        scriptLocation: artifacts.scriptUri(STREAMING_WINDOWS.script),
+      },
+      defaultArguments: {
+        ...streamingWindowsArguments(
+          bucketNames(buckets),
+          props.objectives,
+          {
+            kafka:
+              kafka.connection.kind === 'msk'
+                ? { clusterArn: kafka.connection.clusterArn }
+                : { bootstrapServers: kafka.connection.bootstrapServers },
+            datasets: props.datasets,
+          },
+          true,
+        ),
+        '--schema_uri': artifacts.schemaUri,
+        '--glue_database': props.glueDatabase,
+        '--datalake-formats': iceberg ? 'delta,iceberg' : 'delta',
+        '--extra-py-files': artifacts.libraryUri,
+        ...(conf && { '--conf': conf }),
+        '--enable-metrics': 'true',
+        '--enable-continuous-cloudwatch-log': 'true',
+        '--job-bookmark-option': 'job-bookmark-disable',
+        '--TempDir': buckets.scripts.s3UrlForObject(SCRIPT_PREFIXES.temp),
+      },
+    });
+    for (const deployment of artifacts.deployments) job.node.addDependency(deployment);
+    if (!props.securityConfiguration) acknowledgeUnencrypted(job);
+    new glue.CfnTrigger(this, 'KeepRunning', {
+      name: `${this.jobName}-keep-running`,
+      description:
+        'Starts the streaming job, and again within 10 minutes after it stops; while it runs, the start is refused (one run at a time).',
+      type: 'SCHEDULED',
+      schedule: 'cron(0/10 * * * ? *)',
+      startOnCreation: true,
+      actions: [{ jobName: this.jobName }],
+    }).addResourceDependency(job);
+  }
+
+  /** A network connection into the cluster's client security group, and the ENI actions it needs. */
+  private networkConnection(props: StreamingWindowsJobProps): glue.CfnConnection {
+    const { account } = Stack.of(this);
+    const { kafka, prefix } = props;
+    // A job with a network connection runs in ENIs Glue creates in the subnet.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeVpcEndpoints',
+          'ec2:DescribeRouteTables',
+          'ec2:DescribeVpcAttribute',
+          'ec2:CreateTags',
+          'ec2:DeleteTags',
+        ],
+        resources: ['*'],
+      }),
+    );
     // Glue requires a security group of a connection to admit itself; the client group admits it to MSK.
     const securityGroup = new ec2.SecurityGroup(this, 'Sg', {
       vpc: props.vpc,
@@ -188,53 +254,7 @@ export class StreamingWindowsJob extends Construct {
       "The connection's AZ is its subnet's, which the environment config names so that synth needs no AZ lookup.",
     );
 
-    const iceberg = props.objectives.tableFormat === 'iceberg';
-    const conf = Object.entries(iceberg ? ICEBERG_SPARK_CONF : {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' --conf ');
-    const job = new glue.CfnJob(this, 'Job', {
-      name: this.jobName,
-      role: this.role.roleArn,
-      glueVersion: '5.0',
-      workerType: 'G.1X',
-      numberOfWorkers: props.workers ?? 2,
-      maxRetries: 0,
-      executionProperty: { maxConcurrentRuns: 1 },
-      securityConfiguration: props.securityConfiguration,
-      connections: { connections: [connection.ref] },
-      command: {
-        name: 'gluestreaming',
-        pythonVersion: '3',
-        scriptLocation: artifacts.scriptUri(STREAMING_WINDOWS.script),
-      },
-      defaultArguments: {
-        ...streamingWindowsArguments(
-          bucketNames(buckets),
-          props.objectives,
-          { kafka: { clusterArn: kafka.clusterArn }, datasets: props.datasets },
-          true,
-        ),
-        '--schema_uri': artifacts.schemaUri,
-        '--glue_database': props.glueDatabase,
-        '--datalake-formats': iceberg ? 'delta,iceberg' : 'delta',
-        '--extra-py-files': artifacts.libraryUri,
-        ...(conf && { '--conf': conf }),
-        '--enable-metrics': 'true',
-        '--enable-continuous-cloudwatch-log': 'true',
-        '--job-bookmark-option': 'job-bookmark-disable',
-        '--TempDir': buckets.scripts.s3UrlForObject(SCRIPT_PREFIXES.temp),
-      },
-    });
-    for (const deployment of artifacts.deployments) job.node.addDependency(deployment);
-    new glue.CfnTrigger(this, 'KeepRunning', {
-      name: `${this.jobName}-keep-running`,
-      description:
-        'Starts the streaming job, and again within 10 minutes after it stops; while it runs, the start is refused (one run at a time).',
-      type: 'SCHEDULED',
-      schedule: 'cron(0/10 * * * ? *)',
-      startOnCreation: true,
-      actions: [{ jobName: this.jobName }],
-    }).addResourceDependency(job);
+    return connection;
   }
 }
 

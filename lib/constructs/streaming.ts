@@ -24,17 +24,23 @@ export interface StreamingProps {
 /** MSK's port for IAM-authenticated TLS clients. */
 export const MSK_IAM_PORT = 9098;
 
+/** How clients reach the cluster: MSK with IAM auth over TLS, or an external broker in plaintext (hybrid). */
+export type KafkaConnection =
+  | { readonly kind: 'msk'; readonly clusterArn: string }
+  | { readonly kind: 'external'; readonly bootstrapServers: string };
+
 /**
  * The Kafka cluster of an environment: MSK Serverless (dev) or provisioned MSK over every AZ (staging,
  * prod), IAM auth over TLS only, encrypted at rest with a customer key; the topics declared as
  * AWS::MSK::Topic from one list; helpers granting IAM scoped to those topics and named consumer groups.
+ * With an external broker (hybrid), only the clients' security group: the broker and its topics are not
+ * deployed, and a plaintext broker has no IAM to grant.
  */
 export class Streaming extends Construct {
-  readonly clusterArn: string;
+  readonly connection: KafkaConnection;
   readonly clusterName: string;
   /** Clients (the Lambdas, the event source mappings) join this group; the cluster admits only it. */
   readonly clientSecurityGroup: ec2.SecurityGroup;
-  readonly clusterSecurityGroup: ec2.SecurityGroup;
   readonly topics: readonly TopicSpec[];
   private readonly prefix: string;
 
@@ -48,39 +54,37 @@ export class Streaming extends Construct {
       vpc,
       description: 'Kafka clients of the lakehouse cluster',
     });
-    this.clusterSecurityGroup = new ec2.SecurityGroup(this, 'ClusterSg', {
+    if (config.msk.mode === 'external') {
+      this.connection = { kind: 'external', bootstrapServers: config.msk.bootstrapServers };
+      if (config.consumers?.length) throw new Error(`${config.name}: consumers need MSK's IAM (msk.mode)`);
+      return;
+    }
+    const settings = config.msk;
+    const clusterSecurityGroup = new ec2.SecurityGroup(this, 'ClusterSg', {
       vpc,
       description: 'Lakehouse MSK cluster',
       allowAllOutbound: false,
     });
     const iamTls = ec2.Port.tcp(MSK_IAM_PORT);
-    this.clusterSecurityGroup.addIngressRule(this.clientSecurityGroup, iamTls, 'IAM/TLS clients');
+    clusterSecurityGroup.addIngressRule(this.clientSecurityGroup, iamTls, 'IAM/TLS clients');
     // Event source mappings poll from ENIs in the cluster's own security group.
-    this.clusterSecurityGroup.addIngressRule(
-      this.clusterSecurityGroup,
-      iamTls,
-      'event source mapping pollers',
-    );
-    this.clusterSecurityGroup.addEgressRule(
-      this.clusterSecurityGroup,
-      ec2.Port.allTcp(),
-      'brokers and pollers',
-    );
+    clusterSecurityGroup.addIngressRule(clusterSecurityGroup, iamTls, 'event source mapping pollers');
+    clusterSecurityGroup.addEgressRule(clusterSecurityGroup, ec2.Port.allTcp(), 'brokers and pollers');
     // Pollers call Lambda and STS over HTTPS (NAT or interface endpoints).
-    this.clusterSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs for pollers');
+    clusterSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs for pollers');
     const subnetIds = vpc.selectSubnets(props.subnets).subnetIds;
-    const securityGroups = [this.clusterSecurityGroup.securityGroupId];
+    const securityGroups = [clusterSecurityGroup.securityGroupId];
+    let clusterArn: string;
 
-    if (config.msk.mode === 'serverless') {
+    if (settings.mode === 'serverless') {
       const cluster = new msk.CfnServerlessCluster(this, 'Cluster', {
         clusterName: this.clusterName,
         clientAuthentication: { sasl: { iam: { enabled: true } } },
         vpcConfigs: [{ subnetIds, securityGroups }],
       });
       cluster.applyRemovalPolicy(props.removalPolicy);
-      this.clusterArn = cluster.attrArn;
+      clusterArn = cluster.attrArn;
     } else {
-      const { msk: settings } = config;
       const key = new kms.Key(this, 'Key', {
         alias: `alias/${config.prefix}-kafka`,
         description: 'Encrypts the MSK broker volumes',
@@ -123,12 +127,13 @@ export class Streaming extends Construct {
         },
       });
       cluster.applyRemovalPolicy(props.removalPolicy);
-      this.clusterArn = cluster.attrArn;
+      clusterArn = cluster.attrArn;
     }
+    this.connection = { kind: 'msk', clusterArn };
 
     for (const topic of props.topics) {
       const resource = new msk.CfnTopic(this, `Topic-${topic.name}`, {
-        clusterArn: this.clusterArn,
+        clusterArn,
         topicName: topic.name,
         partitionCount: topic.partitions,
         replicationFactor: topic.replicationFactor,
@@ -137,6 +142,12 @@ export class Streaming extends Construct {
       resource.applyRemovalPolicy(props.removalPolicy);
     }
     for (const access of config.consumers ?? []) this.grantConsumerAccess(access);
+  }
+
+  /** The MSK cluster's ARN; an external broker has none. */
+  get clusterArn(): string {
+    if (this.connection.kind !== 'msk') throw new Error('An external Kafka broker has no cluster ARN');
+    return this.connection.clusterArn;
   }
 
   /** `arn:aws:kafka:<region>:<account>:<kind>/<cluster name>/<cluster uuid>/<name>` */
@@ -163,6 +174,7 @@ export class Streaming extends Construct {
 
   /** Produce to the given topics (acks=all; the producer is not idempotent, see lambdas/ingest/kafka/kafkajs.ts). */
   grantProduce(grantee: iam.IGrantable, topics: readonly string[]): void {
+    if (this.connection.kind === 'external') return;
     grantee.grantPrincipal.addToPrincipalPolicy(this.clusterStatement(['kafka-cluster:Connect']));
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -189,6 +201,7 @@ export class Streaming extends Construct {
 
   /** Consume the given topics as the given consumer groups (what an event source mapping needs). */
   grantConsume(grantee: iam.IGrantable, topics: readonly string[], groups: readonly string[]): void {
+    if (this.connection.kind === 'external') return;
     for (const statement of this.consumeStatements(topics, groups)) {
       grantee.grantPrincipal.addToPrincipalPolicy(statement);
     }

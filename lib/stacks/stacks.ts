@@ -17,7 +17,7 @@ import { IngestionApi } from '../constructs/ingestion-api';
 import { JobFailures } from '../constructs/job-failures';
 import { LakeReplica } from '../constructs/lake-replica';
 import { Network } from '../constructs/network';
-import { OperationsDashboard } from '../constructs/operations-dashboard';
+import { OperationsDashboard, operationsDashboardName } from '../constructs/operations-dashboard';
 import { Orchestration } from '../constructs/orchestration';
 import { SchemaRegistry } from '../constructs/schema-registry';
 import { Sink } from '../constructs/sink';
@@ -25,6 +25,7 @@ import { SloAlarms, sloIndicators } from '../constructs/slo-alarms';
 import { SparkArtifacts } from '../constructs/spark-artifacts';
 import { Streaming } from '../constructs/streaming';
 import { StreamingWindowsAlarms, StreamingWindowsJob } from '../constructs/streaming-windows-job';
+import type { OverviewPanel } from '../dashboards/overview';
 import { LakehouseStack, type LakehouseStackProps } from './lakehouse-stack';
 import { INGESTION_OUTPUTS } from './outputs';
 
@@ -32,9 +33,11 @@ export class NetworkStack extends LakehouseStack {
   readonly network: Network;
   constructor(scope: Construct, id: string, props: LakehouseStackProps) {
     super(scope, id, props);
+    const { natGateways, services, logRetentionDays } = this.config;
     this.network = new Network(this, 'Network', {
-      config: this.config,
       availabilityZones: this.availabilityZones,
+      natGateways,
+      flowLogRetentionDays: services.flowLogs ? logRetentionDays : undefined,
       removalPolicy: this.dataRemovalPolicy,
     });
   }
@@ -47,7 +50,7 @@ export interface DataStackProps extends LakehouseStackProps {
 export class DataStack extends LakehouseStack {
   readonly lake: DataLake;
   readonly catalog: GlueCatalog;
-  readonly contracts: SchemaRegistry;
+  readonly contracts?: SchemaRegistry;
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     this.lake = new DataLake(this, 'Lake', { config: this.config, removalPolicy: this.dataRemovalPolicy });
@@ -77,6 +80,7 @@ export class DataStack extends LakehouseStack {
         snapshotRetentionDays: 7,
       });
     }
+    if (!this.config.services.schemaRegistry) return;
     this.contracts = new SchemaRegistry(this, 'Contracts', {
       registryName: `${this.config.prefix}-datasets`,
       schemas: props.datasets.map((d) => ({
@@ -155,6 +159,7 @@ export class IngestionStack extends LakehouseStack {
       smokeApiKeyId: smokeKey.keyId,
       rawBucket: props.data.lake.buckets.raw.bucketName,
       quarantineBucket: props.data.lake.buckets.quarantine.bucketName,
+      sinkFunctionName: this.sink.handler.functionName,
     };
     for (const [name, value] of Object.entries(outputs)) {
       new CfnOutput(this, INGESTION_OUTPUTS[name as keyof typeof INGESTION_OUTPUTS], { value });
@@ -172,7 +177,7 @@ export interface ProcessingStackProps extends DataStackProps {
 /** Spark (Glue jobs, EMR Serverless) and the MWAA environment that schedules it. */
 export class ProcessingStack extends LakehouseStack {
   readonly glueJobs: GlueJobs;
-  readonly emr: EmrServerless;
+  readonly emr?: EmrServerless;
   readonly orchestration: Orchestration;
   readonly streamingWindows: StreamingWindowsJob;
   constructor(scope: Construct, id: string, props: ProcessingStackProps) {
@@ -194,7 +199,10 @@ export class ProcessingStack extends LakehouseStack {
     const { buckets, key } = props.data.lake;
     const network = { vpc: props.network.vpc, subnets: props.network.privateSubnets };
     const access = { buckets, lakeKey: key, glueDatabase: props.data.catalog.databaseName };
-    const artifacts = new SparkArtifacts(this, 'SparkArtifacts', { bucket: buckets.scripts });
+    const artifacts = new SparkArtifacts(this, 'SparkArtifacts', {
+      bucket: buckets.scripts,
+      upload: config.services.bucketDeployments,
+    });
     this.glueJobs = new GlueJobs(this, 'GlueJobs', {
       ...access,
       prefix: config.prefix,
@@ -204,6 +212,7 @@ export class ProcessingStack extends LakehouseStack {
       workerType: config.processing.glueWorkerType,
       workers: config.processing.glueWorkers,
       timeoutMinutes: config.processing.jobTimeoutMinutes,
+      securityConfiguration: config.services.glueSecurityConfiguration,
     });
     const [subnet] = props.network.vpc.selectSubnets(props.network.privateSubnets).subnets;
     if (!subnet) throw new Error(`${config.name}: the VPC has no private subnet for the streaming job`);
@@ -218,15 +227,17 @@ export class ProcessingStack extends LakehouseStack {
       subnet,
       securityConfiguration: this.glueJobs.securityConfigurationName,
     });
-    this.emr = new EmrServerless(this, 'EmrServerless', {
-      ...access,
-      prefix: config.prefix,
-      artifacts,
-      maxVcpu: config.processing.emrMaxVcpu,
-      maxMemoryGb: config.processing.emrMaxMemoryGb,
-      tableFormat: config.tableFormat,
-      ...network,
-    });
+    this.emr = config.services.emrServerless
+      ? new EmrServerless(this, 'EmrServerless', {
+          ...access,
+          prefix: config.prefix,
+          artifacts,
+          maxVcpu: config.processing.emrMaxVcpu,
+          maxMemoryGb: config.processing.emrMaxMemoryGb,
+          tableFormat: config.tableFormat,
+          ...network,
+        })
+      : undefined;
     this.orchestration = new Orchestration(this, 'Orchestration', {
       config,
       dagsBucket: buckets.dags,
@@ -234,6 +245,8 @@ export class ProcessingStack extends LakehouseStack {
       lakeKey: key,
       glueJobs: this.glueJobs,
       emr: this.emr,
+      mwaa: config.services.mwaa,
+      uploadDags: config.services.bucketDeployments,
       datasets: props.datasets,
       ...network,
     });
@@ -249,7 +262,7 @@ export interface ObservabilityStackProps extends LakehouseStackProps {
 /** Alarms per SLO, the operations dashboard and the Grafana workspace, over what the other stacks built. */
 export class ObservabilityStack extends LakehouseStack {
   readonly topic: sns.Topic;
-  readonly grafana: GrafanaWorkspace;
+  readonly grafana?: GrafanaWorkspace;
   readonly alarms: SloAlarms;
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
@@ -276,39 +289,45 @@ export class ObservabilityStack extends LakehouseStack {
     }).topic;
     const jobFailures = new JobFailures(this, 'JobFailures', {
       glueJobNames: [...glueJobs.jobNames, streamingWindows.jobName],
-      emrApplicationId: emr.application.attrApplicationId,
+      emrApplicationId: emr?.application.attrApplicationId,
       retentionDays: config.logRetentionDays,
       removalPolicy: this.dataRemovalPolicy,
     });
-    this.grafana = new GrafanaWorkspace(this, 'Grafana', {
-      prefix: config.prefix,
-      logRetentionDays: config.logRetentionDays,
-      // Grafana reads curated and gold only: raw and quarantine hold whole producer payloads.
-      queryBuckets: [buckets.curated, buckets.gold],
-      resultsBucket: buckets.scripts,
-      lakeKey: key,
-      glueDatabase: props.data.catalog.databaseName,
-      hiddenTablePatterns: [rawTableName('*'), 'quarantine_*'],
-      logGroups: [api.handler.logGroup, sink.handler.logGroup, jobFailures.logGroup],
-      ingestFunctionName: api.handler.functionName,
-      sinkFunctionName: sink.handler.functionName,
-      notifications: this.topic,
-      removalPolicy: this.dataRemovalPolicy,
-    });
+    this.grafana = config.services.grafana
+      ? new GrafanaWorkspace(this, 'Grafana', {
+          prefix: config.prefix,
+          logRetentionDays: config.logRetentionDays,
+          // Grafana reads curated and gold only: raw and quarantine hold whole producer payloads.
+          queryBuckets: [buckets.curated, buckets.gold],
+          resultsBucket: buckets.scripts,
+          lakeKey: key,
+          glueDatabase: props.data.catalog.databaseName,
+          hiddenTablePatterns: [rawTableName('*'), 'quarantine_*'],
+          logGroups: [api.handler.logGroup, sink.handler.logGroup, jobFailures.logGroup],
+          ingestFunctionName: api.handler.functionName,
+          sinkFunctionName: sink.handler.functionName,
+          notifications: this.topic,
+          removalPolicy: this.dataRemovalPolicy,
+        })
+      : undefined;
+    // Without Grafana (hybrid), the alarms point at the CloudWatch dashboard below.
+    const panelUrl = (panel: OverviewPanel) =>
+      this.grafana?.panelUrl(panel) ?? `CloudWatch dashboard ${operationsDashboardName(config.prefix)}`;
     const indicators = sloIndicators(api.api, sink.handler.functionName, jobFailures.failedRuns);
     this.alarms = new SloAlarms(this, 'SloAlarms', {
       prefix: config.prefix,
       objectives: config.alarms,
       indicators,
       topic: this.topic,
-      panelUrl: (panel) => this.grafana.panelUrl(panel),
+      panelUrl,
+      metricMath: config.services.metricMathAlarms,
     });
     new StreamingWindowsAlarms(this, 'StreamingWindowsAlarms', {
       prefix: config.prefix,
       lagMessages: config.alarms.consumerLagMessages,
       freshnessSeconds: STREAMING_WINDOWS.freshnessAlarmSeconds,
       topic: this.topic,
-      panelUrl: this.grafana.panelUrl('streamingWindows'),
+      panelUrl: panelUrl('streamingWindows'),
     });
     new OperationsDashboard(this, 'Dashboard', {
       prefix: config.prefix,

@@ -8,7 +8,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { QUARANTINE_SINK_PREFIX } from '../../lib/config/lake';
 import { pythonIsoFormat, RecordFactory } from '../../localstack/tools/generator/records';
 import type { DatasetDefinition } from '../../schemas';
-import { batchRouteOf } from '../../schemas/api/openapi';
+import { batchRouteOf, WELCOME_MESSAGE } from '../../schemas/api/openapi';
 
 /**
  * The post-deploy smoke test, against any running platform (a deployed environment or the local one):
@@ -88,15 +88,15 @@ export async function runSmoke(target: SmokeTarget, options: SmokeOptions): Prom
   const acceptedAt = new Map<string, number>();
   const sent: Sent[] = [];
 
-  const post = async (path: string, body: unknown) => {
+  const request = async (path: string, init: { body?: string; key?: boolean } = {}) => {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(`${target.apiUrl}${path}`, {
-        method: 'POST',
+        method: init.body === undefined ? 'GET' : 'POST',
         headers: {
-          'content-type': 'application/json',
-          ...(target.apiKey ? { 'x-api-key': target.apiKey } : {}),
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(target.apiKey && init.key !== false ? { 'x-api-key': target.apiKey } : {}),
         },
-        body: JSON.stringify(body),
+        body: init.body,
       }).catch((error: Error) => {
         throw new Error(`Cannot reach the API at ${target.apiUrl}: ${String(error.cause ?? error.message)}`);
       });
@@ -105,6 +105,32 @@ export async function runSmoke(target: SmokeTarget, options: SmokeOptions): Prom
       await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
     }
   };
+  const post = (path: string, body: unknown) => request(path, { body: JSON.stringify(body) });
+
+  // The routes answer as README.md#the-api says, before any record is sent.
+  const expect = (what: string, answer: { status: number }, status: number, ok: boolean) => {
+    if (answer.status !== status || !ok)
+      unexpected.push(`${what}: HTTP ${answer.status}, expected ${status}`);
+  };
+  const welcome = await request('/');
+  expect('GET /', welcome, 200, welcome.json.message === WELCOME_MESSAGE);
+  const health = await request('/health');
+  expect(
+    'GET /health',
+    health,
+    200,
+    health.json.status === 'healthy' && health.json.kafka_status === 'connected',
+  );
+  const [first] = options.datasets;
+  if (first) {
+    const malformed = await request(first.route, { body: '{"not json' });
+    const [problem] = (malformed.json.detail ?? []) as { type?: string }[];
+    expect(`POST ${first.route} with malformed JSON`, malformed, 422, problem?.type === 'json_invalid');
+    if (target.apiKey) {
+      const keyless = await request(first.route, { body: '{}', key: false });
+      expect(`POST ${first.route} without the API key`, keyless, 403, true);
+    }
+  }
 
   for (const dataset of options.datasets) {
     const records = taggedRecords(dataset, tag, options, new Date(startedAt));

@@ -1,22 +1,21 @@
 /**
- * `npm run smoke -- --env <dev|staging|prod|local> [--records N] [--invalid N] [--timeout-seconds S]`
+ * `npm run smoke -- --env <dev|staging|prod|hybrid|local> [--records N] [--invalid N] [--timeout-seconds S]`
  *
  * Deployed environments: the API URL, the smoke producer's API key id and the buckets come from the
- * ingestion stack's outputs, the key's value from API Gateway (AWS CLI, with the caller's credentials — in
- * CI the deploy role). Local: the local platform's URLs (LAKEHOUSE_API_URL or port, AWS_ENDPOINT_URL or
+ * ingestion stack's outputs, the key's value from API Gateway (AWS SDK, with the caller's credentials — in
+ * CI the deploy role); hybrid's from the AWS emulator at AWS_ENDPOINT_URL. Local: the local platform's URLs (LAKEHOUSE_API_URL or port, AWS_ENDPOINT_URL or
  * port) and buckets. Prints a JSON report; exits 1 unless every accepted record reached raw Parquet and
  * nothing rejected reached the lake. Latency above the SLO is reported, not fatal (a fresh deploy's cold
  * starts are not the steady state the SLO describes).
  */
-import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { environmentConfig } from '../../lib/config/environments';
+import { deployableConfig, environmentConfig } from '../../lib/config/environments';
 import { bucketName } from '../../lib/config/lake';
-import { INGESTION_OUTPUTS, ingestionStackName } from '../../lib/stacks/outputs';
 import { localSettings } from '../../localstack/settings';
 import { DATASETS } from '../../schemas';
 import { runSmoke, type SmokeTarget } from './core';
+import { deployedTarget, ingestionOutputs } from './deployed';
 
 const { values } = parseArgs({
   options: {
@@ -27,11 +26,7 @@ const { values } = parseArgs({
   },
 });
 
-function aws(args: string[], region: string): string {
-  return execFileSync('aws', [...args, '--region', region, '--output', 'text'], { encoding: 'utf8' }).trim();
-}
-
-function target(envName: string): SmokeTarget {
+async function target(envName: string): Promise<SmokeTarget> {
   const config = environmentConfig(envName);
   if (config.name === 'local') {
     const local = localSettings();
@@ -51,52 +46,20 @@ function target(envName: string): SmokeTarget {
       quarantineBucket: bucketName(config, 'quarantine'),
     };
   }
-  const outputs = Object.fromEntries(
-    aws(
-      [
-        'cloudformation',
-        'describe-stacks',
-        '--stack-name',
-        ingestionStackName(config.prefix),
-        '--query',
-        'Stacks[0].Outputs[].[OutputKey,OutputValue]',
-      ],
-      config.region,
-    )
-      .split('\n')
-      .map((line) => line.split('\t') as [string, string]),
-  );
-  const output = (key: keyof typeof INGESTION_OUTPUTS) => {
-    const value = outputs[INGESTION_OUTPUTS[key]];
-    if (!value)
-      throw new Error(`Stack ${ingestionStackName(config.prefix)} has no output ${INGESTION_OUTPUTS[key]}`);
-    return value;
-  };
-  const apiKey = aws(
-    [
-      'apigateway',
-      'get-api-key',
-      '--api-key',
-      output('smokeApiKeyId'),
-      '--include-value',
-      '--query',
-      'value',
-    ],
-    config.region,
-  );
-  return {
-    apiUrl: output('apiUrl').replace(/\/$/, ''),
-    apiKey,
-    s3: new S3Client({ region: config.region }),
-    rawBucket: output('rawBucket'),
-    quarantineBucket: output('quarantineBucket'),
-  };
+  const deployed = deployableConfig(envName);
+  const emulator = deployed.name === 'hybrid' ? process.env.AWS_ENDPOINT_URL : undefined;
+  if (deployed.name === 'hybrid' && !emulator) {
+    throw new Error(
+      'hybrid lives in an AWS emulator: set AWS_ENDPOINT_URL (npm run hybrid -- --keep prints it)',
+    );
+  }
+  return deployedTarget(deployed, await ingestionOutputs(deployed), emulator);
 }
 
 async function main(): Promise<void> {
-  if (!values.env) throw new Error('Usage: npm run smoke -- --env <dev|staging|prod|local>');
+  if (!values.env) throw new Error('Usage: npm run smoke -- --env <dev|staging|prod|hybrid|local>');
   const config = environmentConfig(values.env);
-  const smokeTarget = target(values.env);
+  const smokeTarget = await target(values.env);
   const report = await runSmoke(smokeTarget, {
     datasets: DATASETS,
     validPerDataset: Number(values.records),

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { STREAMING_METRICS } from '../../lambdas/shared/metric-names';
 import { buildLakehouse, newApp } from '../../lib/app';
-import { DEPLOYABLE_ENVS, type DeployableEnvName, environmentConfig } from '../../lib/config/environments';
+import { AWS_ENVS, type AwsEnvName, environmentConfig } from '../../lib/config/environments';
 import {
   bucketName,
   LAKE_ZONES,
@@ -39,10 +39,10 @@ interface Synthesized {
   readonly validationReport: { pluginReports: { violations: unknown[] }[] };
 }
 
-const synthesized = {} as Record<DeployableEnvName, Synthesized>;
+const synthesized = {} as Record<AwsEnvName, Synthesized>;
 
 beforeAll(() => {
-  for (const env of DEPLOYABLE_ENVS) {
+  for (const env of AWS_ENVS) {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `cdk-${env}-`));
     const app = newApp({}, outdir);
     buildLakehouse(app, { env });
@@ -61,7 +61,7 @@ beforeAll(() => {
   }
 }, 900_000);
 
-const each = describe.each(DEPLOYABLE_ENVS.map((env) => [env] as const));
+const each = describe.each(AWS_ENVS.map((env) => [env] as const));
 const resources = (t: Template, type: string) => Object.values(t.findResources(type));
 
 each('%s', (env) => {

@@ -1,8 +1,10 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3Writer } from '../../../lambdas/sink/aws';
 import { sinkSettingsFromEnv } from '../../../lambdas/sink/config';
 import type { EnvironmentConfig } from '../../../lib/config/environments';
 import { childConfig } from '../../settings';
+import { deployedFunction } from './deployed-function';
 import { type Invocation, type MskHandler, startEventSourceMapping } from './event-source-mapping';
 
 /**
@@ -17,6 +19,8 @@ export interface SinkProcessConfig {
   readonly topics: readonly string[];
   readonly groupPrefix: string;
   readonly sink: EnvironmentConfig['sink'];
+  /** A deployed sink function to invoke through the Lambda API (hybrid) instead of the handler in-process. */
+  readonly functionName?: string;
 }
 
 export type SinkProcessMessage =
@@ -30,7 +34,9 @@ const send = (message: SinkProcessMessage) => process.send?.(message);
 
 async function main(): Promise<void> {
   const config = childConfig<SinkProcessConfig>('eventSourceMapping');
-  const handler = (await import('../../../lambdas/sink/handler')).handler as MskHandler;
+  const handler = config.functionName
+    ? deployedFunction(new LambdaClient({}), config.functionName)
+    : ((await import('../../../lambdas/sink/handler')).handler as MskHandler);
   const esm = await startEventSourceMapping({
     ...config,
     handler,

@@ -11,8 +11,10 @@ describe('MwaaExecutionRole', () => {
     scriptsBucket: new s3.Bucket(stack, 'Scripts'),
     lakeKey: new kms.Key(stack, 'LakeKey'),
     glueJobNames: ['lakehouse-test-raw_to_curated'],
-    emrApplicationArn: 'arn:aws:emr-serverless:eu-west-1:123456789012:/applications/app-1',
-    emrJobRoleArn: 'arn:aws:iam::123456789012:role/emr-job',
+    emr: {
+      applicationArn: 'arn:aws:emr-serverless:eu-west-1:123456789012:/applications/app-1',
+      jobRoleArn: 'arn:aws:iam::123456789012:role/emr-job',
+    },
   });
   const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
     (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
