@@ -108,9 +108,16 @@ export async function runSmoke(target: SmokeTarget, options: SmokeOptions): Prom
   const post = (path: string, body: unknown) => request(path, { body: JSON.stringify(body) });
 
   // The routes answer as README.md#the-api says, before any record is sent.
-  const expect = (what: string, answer: { status: number }, status: number, ok: boolean) => {
+  const expect = (
+    what: string,
+    answer: { status: number; json: Record<string, unknown> },
+    status: number,
+    ok: boolean,
+  ) => {
+    // A 5xx says why (API Gateway's message when the function failed to load or to answer).
+    const why = answer.status >= 500 ? ` (${JSON.stringify(answer.json).slice(0, 300)})` : '';
     if (answer.status !== status || !ok)
-      unexpected.push(`${what}: HTTP ${answer.status}, expected ${status}`);
+      unexpected.push(`${what}: HTTP ${answer.status}${why}, expected ${status}`);
   };
   const welcome = await request('/');
   expect('GET /', welcome, 200, welcome.json.message === WELCOME_MESSAGE);
