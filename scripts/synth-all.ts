@@ -1,5 +1,5 @@
 /**
- * Synthesizes dev, staging and prod (offline, no credentials) into cdk.out/<env>, each checked by cdk-nag,
+ * Synthesizes every deployable environment (dev, staging, prod, hybrid; offline, no credentials) into cdk.out/<env>, each checked by cdk-nag,
  * then lints every template with cfn-lint. Prints synth time, resources per stack, Lambda bundle sizes,
  * acknowledged nag findings and cfn-lint problems; exits non-zero on any nag finding or cfn-lint error.
  * Usage: npm run synth:all [-- --acknowledgements]

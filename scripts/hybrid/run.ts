@@ -272,8 +272,11 @@ function stackTemplates(cdkOut: string): Record<string, string> {
   );
 }
 
-const countTypes = (types: readonly string[]) =>
-  types.reduce<Record<string, number>>((counts, t) => ({ ...counts, [t]: (counts[t] ?? 0) + 1 }), {});
+function countTypes(types: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const t of types) counts[t] = (counts[t] ?? 0) + 1;
+  return counts;
+}
 
 /** What the emulator holds: every resource of the deployed stacks, per type (CDK's metadata left out). */
 async function deployedResources(cfn: CloudFormationClient, prefix: string, cdkOut: string) {
