@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { sendRecords } from '../localstack/tools/generator/send';
 import { latencyPercentile, throughput } from '../localstack/tools/lake/latency';
 import { RawZone } from '../localstack/tools/lake/raw-zone';
 import { DATASETS } from '../schemas';
+import { cpuSeconds } from './cpu';
 
 /**
  * `npm run bench:e2e`: sustained end-to-end throughput and accept-to-Parquet latency of the local
@@ -47,23 +48,6 @@ interface Result {
   readonly load: number;
   /** CPU time per process over the run (send and catch-up), as a share of one core. */
   readonly cpuShare: readonly { readonly name: string; readonly share: number }[];
-}
-
-/** CPU seconds (user + system) each process has used so far, from /proc (Linux). */
-function cpuSeconds(processes: readonly { name: string; pid?: number }[]): Map<string, number> {
-  const ticks = 100; // USER_HZ, 100 on every Linux the project runs on
-  const used = new Map<string, number>();
-  for (const { name, pid } of processes) {
-    if (pid === undefined) continue;
-    try {
-      // Fields after the parenthesised command: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      used.set(name, (Number(fields[11]) + Number(fields[12])) / ticks);
-    } catch {
-      // gone (restarted): no figure for it
-    }
-  }
-  return used;
 }
 
 async function main(): Promise<void> {

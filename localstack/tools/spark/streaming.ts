@@ -45,6 +45,8 @@ export interface StreamingStatus extends StreamingCounts {
 }
 
 export interface StreamingJob {
+  /** The driver's process (its JVM is a child of it). */
+  readonly pid: number | undefined;
   /** The last micro-batch's status; undefined before the first. */
   status(): Promise<StreamingStatus | undefined>;
   /** Resolves when the job has exited (with its exit code, null when signalled). */
@@ -79,6 +81,7 @@ export function startStreamingWindows(
     child.once('exit', done);
   });
   return {
+    pid: child.pid,
     exited,
     status: () => readStatus(s3),
     async stop() {
