@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { deployableConfig } from '../../lib/config/environments';
 import { REPO_ROOT } from '../../localstack/paths';
 import { type HybridRun, runHybrid } from './run';
 
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `Kept running (Ctrl-C stops it). In another shell:\n  export AWS_ENDPOINT_URL=${run.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${process.env.AWS_REGION}\n  npm run smoke -- --env hybrid`,
+    `Kept running (Ctrl-C stops it). In another shell:\n  export AWS_ENDPOINT_URL=${run.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${deployableConfig('hybrid').region}\n  npm run smoke -- --env hybrid`,
   );
   const stop = () => run.stop().then(() => process.exit(run.smoke.ok ? 0 : 1));
   process.once('SIGINT', stop);

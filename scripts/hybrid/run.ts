@@ -11,7 +11,7 @@ import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink
 import { deployableConfig, EMULATOR_ACCOUNT, HYBRID_KAFKA_ENV } from '../../lib/config/environments';
 import { glueDatabaseName } from '../../lib/config/lake';
 import { sinkGroupPrefix, topicSpecs } from '../../lib/config/topics';
-import { ingestionStackName } from '../../lib/stacks/outputs';
+import { INGESTION_OUTPUTS, ingestionStackName } from '../../lib/stacks/outputs';
 import { REPO_ROOT } from '../../localstack/paths';
 import { startSinkProcess } from '../../localstack/runtime/event-source-mapping/sink-process';
 import { provisionTopics } from '../../localstack/services/cli';
@@ -98,7 +98,7 @@ export async function runHybrid(options: HybridOptions): Promise<HybridRun> {
         ]),
       ([b, e]) => `broker ${b.brokers.join(',')}, ministack ${e.endpoint}`,
     );
-    // The CDK, the SDK clients of this process and the event source mapping all talk to the emulator.
+    // The CDK, the event source mapping and this process's SDK clients talk to the emulator.
     const env = {
       ...process.env,
       ...CREDENTIALS,
@@ -107,11 +107,14 @@ export async function runHybrid(options: HybridOptions): Promise<HybridRun> {
       [HYBRID_KAFKA_ENV]: broker.brokers.join(','),
       CDK_DISABLE_CLI_TELEMETRY: 'true',
     };
-    Object.assign(process.env, {
-      ...CREDENTIALS,
-      AWS_REGION: config.region,
-      AWS_ENDPOINT_URL: emulator.endpoint,
-    });
+    const emulatorClients = {
+      region: config.region,
+      endpoint: emulator.endpoint,
+      credentials: {
+        accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID,
+        secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+      },
+    };
 
     const cdkOut = join(options.dir, 'cdk.out');
     const outputsFile = join(options.dir, 'outputs.json');
@@ -148,7 +151,7 @@ export async function runHybrid(options: HybridOptions): Promise<HybridRun> {
     );
     const outputs = ingestionOutputsOf(JSON.parse(readFileSync(outputsFile, 'utf8')), config.prefix);
 
-    const cfn = new CloudFormationClient({});
+    const cfn = new CloudFormationClient(emulatorClients);
     stops.push(async () => cfn.destroy());
     const deployed = await deployedResources(cfn, config.prefix, cdkOut);
     const devOut = join(options.dir, 'cdk.out.dev');
@@ -160,7 +163,7 @@ export async function runHybrid(options: HybridOptions): Promise<HybridRun> {
           { ...env, LAKEHOUSE_DEV_ACCOUNT: EMULATOR_ACCOUNT },
           options.dir,
         );
-        return refusedByEmulator(cfn, devOut);
+        return refusedByEmulator(cfn, new S3Client({ ...emulatorClients, forcePathStyle: true }), devOut);
       },
       (r) => `${r.refused.length} of ${Object.keys(stackTemplates(devOut)).length} refused`,
     );
@@ -195,7 +198,7 @@ export async function runHybrid(options: HybridOptions): Promise<HybridRun> {
       (s) => `${s.length} topics polled, invoking ${outputs.sinkFunctionName}`,
     );
 
-    const target = await deployedTarget(config, outputs, emulator.endpoint);
+    const target = await deployedTarget(config, outputs, emulatorClients);
     stops.push(async () => target.s3.destroy());
     const smoke = await step(
       'smoke test through the deployed API',
@@ -251,13 +254,13 @@ function cdk(args: string[], env: NodeJS.ProcessEnv, dir: string): Promise<void>
 
 function ingestionOutputsOf(file: Record<string, Record<string, string>>, prefix: string): IngestionOutputs {
   const outputs = file[ingestionStackName(prefix)] ?? {};
-  return {
-    apiUrl: outputs.ApiUrl,
-    smokeApiKeyId: outputs.SmokeApiKeyId,
-    rawBucket: outputs.RawBucket,
-    quarantineBucket: outputs.QuarantineBucket,
-    sinkFunctionName: outputs.SinkFunctionName,
-  } as IngestionOutputs;
+  return Object.fromEntries(
+    Object.entries(INGESTION_OUTPUTS).map(([name, key]) => {
+      const value = outputs[key];
+      if (!value) throw new Error(`cdk deploy wrote no output ${key} for ${ingestionStackName(prefix)}`);
+      return [name, value];
+    }),
+  ) as IngestionOutputs;
 }
 
 /** Each stack's template in a cloud assembly, by stack name. */
@@ -297,8 +300,7 @@ async function deployedResources(cfn: CloudFormationClient, prefix: string, cdkO
  * The dev templates' resources per type, and the emulator's answer to ValidateTemplate for each stack it
  * refuses (the templates go through a bucket: most exceed the 51,200 bytes of an inline body).
  */
-async function refusedByEmulator(cfn: CloudFormationClient, devOut: string) {
-  const s3 = new S3Client({ forcePathStyle: true });
+async function refusedByEmulator(cfn: CloudFormationClient, s3: S3Client, devOut: string) {
   const bucket = 'lakehouse-hybrid-dev-templates';
   const types: string[] = [];
   const refused: { stack: string; error: string }[] = [];

@@ -8,6 +8,12 @@ import type { SmokeTarget } from './core';
 
 export type IngestionOutputs = Record<keyof typeof INGESTION_OUTPUTS, string>;
 
+/** An AWS emulator's endpoint and the credentials it takes (hybrid). */
+export interface Emulator {
+  readonly endpoint: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
 /** The ingestion stack's outputs, read with the caller's credentials (in CI the deploy role). */
 export async function ingestionOutputs(config: DeployableConfig): Promise<IngestionOutputs> {
   const stackName = ingestionStackName(config.prefix);
@@ -35,9 +41,10 @@ export async function ingestionOutputs(config: DeployableConfig): Promise<Ingest
 export async function deployedTarget(
   config: DeployableConfig,
   outputs: IngestionOutputs,
-  emulator?: string,
+  emulator?: Emulator,
 ): Promise<SmokeTarget> {
-  const apiGateway = new APIGatewayClient({ region: config.region });
+  const clients = { region: config.region, ...emulator };
+  const apiGateway = new APIGatewayClient(clients);
   try {
     const { value } = await apiGateway.send(
       new GetApiKeyCommand({ apiKey: outputs.smokeApiKeyId, includeValue: true }),
@@ -45,9 +52,9 @@ export async function deployedTarget(
     if (!value) throw new Error(`API key ${outputs.smokeApiKeyId} has no value`);
     const stage = outputs.apiUrl.replace(/\/$/, '');
     return {
-      apiUrl: emulator ? ministackApiUrl(emulator, outputs.apiUrl) : stage,
+      apiUrl: emulator ? ministackApiUrl(emulator.endpoint, outputs.apiUrl) : stage,
       apiKey: value,
-      s3: new S3Client({ region: config.region, ...(emulator && { forcePathStyle: true }) }),
+      s3: new S3Client({ ...clients, ...(emulator && { forcePathStyle: true }) }),
       rawBucket: outputs.rawBucket,
       quarantineBucket: outputs.quarantineBucket,
     };

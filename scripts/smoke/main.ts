@@ -53,7 +53,12 @@ async function target(envName: string): Promise<SmokeTarget> {
       'hybrid lives in an AWS emulator: set AWS_ENDPOINT_URL (npm run hybrid -- --keep prints it)',
     );
   }
-  return deployedTarget(deployed, await ingestionOutputs(deployed), emulator);
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  return deployedTarget(
+    deployed,
+    await ingestionOutputs(deployed),
+    emulator ? { endpoint: emulator, credentials } : undefined,
+  );
 }
 
 async function main(): Promise<void> {
