@@ -462,6 +462,6 @@ export function deployableConfig(name: string | undefined): DeployableConfig {
 }
 
 /** The alarm topic's name: Observability names its topic so, and the sink's alarms publish to it by name. */
-export function alarmTopicName(config: DeployableConfig): string {
+export function alarmTopicName(config: Pick<DeployableConfig, 'prefix'>): string {
   return `${config.prefix}-alarms`;
 }

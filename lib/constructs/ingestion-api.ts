@@ -16,14 +16,20 @@ import {
   OPENAPI_ROUTE,
   REDOC_ROUTE,
 } from '../../schemas/api/openapi';
-import type { DeployableConfig } from '../config/environments';
+import type { IngestSettings } from '../config/environments';
 import { acknowledge } from '../nag';
 import { lakehouseFunction } from './lambda-function';
 import type { Streaming } from './streaming';
 import { ApiFirewall } from './waf';
 
 export interface IngestionApiProps {
-  readonly config: DeployableConfig;
+  /** Names `<prefix>-ingest` (function, API, firewall) and `<prefix>-<producer>` (keys, usage plans). */
+  readonly prefix: string;
+  /** The environment's name, which the acknowledgements of its choices name. */
+  readonly environmentName: string;
+  /** The function's size and limits, the stage's throttling, the producers and the WAF (an environment's `ingest`). */
+  readonly settings: IngestSettings;
+  readonly logRetentionDays: number;
   readonly datasets: readonly DatasetDefinition[];
   readonly streaming: Streaming;
   readonly vpc: ec2.IVpc;
@@ -49,23 +55,23 @@ export class IngestionApi extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestionApiProps) {
     super(scope, id);
-    const { config, streaming } = props;
+    const { prefix, settings: ingest, streaming } = props;
     this.handler = lakehouseFunction(this, 'Handler', {
-      functionName: `${config.prefix}-${METRIC_SERVICES.ingest}`,
+      functionName: `${prefix}-${METRIC_SERVICES.ingest}`,
       entry: 'lambdas/ingest/handler.ts',
-      memoryMb: config.ingest.memoryMb,
-      timeoutSeconds: config.ingest.timeoutSeconds,
+      memoryMb: ingest.memoryMb,
+      timeoutSeconds: ingest.timeoutSeconds,
       vpc: props.vpc,
       subnets: props.subnets,
       securityGroups: [streaming.clientSecurityGroup],
-      logRetentionDays: config.logRetentionDays,
+      logRetentionDays: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
       environment: {
         ...(streaming.connection.kind === 'msk'
           ? { [ENV.mskClusterArn]: streaming.connection.clusterArn }
           : { [ENV.kafkaBrokers]: streaming.connection.bootstrapServers }),
-        [ENV.maxBodyBytes]: String(config.ingest.maxBodyBytes),
-        [ENV.maxBatchRecords]: String(config.ingest.maxBatchRecords),
+        [ENV.maxBodyBytes]: String(ingest.maxBodyBytes),
+        [ENV.maxBatchRecords]: String(ingest.maxBatchRecords),
         ...powertoolsEnvironment(METRIC_SERVICES.ingest),
       },
     });
@@ -75,11 +81,11 @@ export class IngestionApi extends Construct {
     );
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: config.logRetentionDays,
+      retention: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
     });
     this.api = new apigw.RestApi(this, 'Api', {
-      restApiName: `${config.prefix}-ingest`,
+      restApiName: `${prefix}-ingest`,
       description: 'Lakehouse ingestion API (README.md#the-api)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: true,
@@ -105,16 +111,16 @@ export class IngestionApi extends Construct {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         metricsEnabled: true,
         tracingEnabled: true,
-        throttlingRateLimit: config.ingest.throttleRatePerSecond,
-        throttlingBurstLimit: config.ingest.throttleBurst,
+        throttlingRateLimit: ingest.throttleRatePerSecond,
+        throttlingBurstLimit: ingest.throttleBurst,
         // The public GET routes have their own, lower limits: nobody can push producers into 429 through them.
         // Keys are `<route>/GET` ('//GET' for the root).
         methodOptions: Object.fromEntries(
           PUBLIC_ROUTES.map((route) => [
             `${route}/GET`,
             {
-              throttlingRateLimit: config.ingest.readThrottleRatePerSecond,
-              throttlingBurstLimit: config.ingest.readThrottleBurst,
+              throttlingRateLimit: ingest.readThrottleRatePerSecond,
+              throttlingBurstLimit: ingest.readThrottleBurst,
             },
           ]),
         ),
@@ -157,36 +163,36 @@ export class IngestionApi extends Construct {
     );
 
     // One key and usage plan per configured producer: limits and revocation per producer.
-    for (const producer of config.ingest.producers) {
+    for (const producer of ingest.producers) {
       const plan = this.api.addUsagePlan(`Plan-${producer.name}`, {
-        name: `${config.prefix}-${producer.name}`,
+        name: `${prefix}-${producer.name}`,
         description: `Producer ${producer.name}`,
         throttle: {
-          rateLimit: producer.throttleRatePerSecond ?? config.ingest.throttleRatePerSecond,
-          burstLimit: producer.throttleBurst ?? config.ingest.throttleBurst,
+          rateLimit: producer.throttleRatePerSecond ?? ingest.throttleRatePerSecond,
+          burstLimit: producer.throttleBurst ?? ingest.throttleBurst,
         },
-        quota: { limit: producer.quotaPerDay ?? config.ingest.quotaPerDay, period: apigw.Period.DAY },
+        quota: { limit: producer.quotaPerDay ?? ingest.quotaPerDay, period: apigw.Period.DAY },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
       const key = this.api.addApiKey(`Key-${producer.name}`, {
-        apiKeyName: `${config.prefix}-${producer.name}`,
+        apiKeyName: `${prefix}-${producer.name}`,
       });
       plan.addApiKey(key);
       this.apiKeys[producer.name] = key;
     }
 
-    if (!config.ingest.waf) {
+    if (!ingest.waf) {
       acknowledge(
         this.api.deploymentStage,
         'AwsSolutions-APIG3',
-        `WAF is off in ${config.name} by configuration (ingest.waf); staging and prod run it.`,
+        `WAF is off in ${props.environmentName} by configuration (ingest.waf); staging and prod run it.`,
       );
     } else {
       this.firewall = new ApiFirewall(this, 'Firewall', {
-        name: `${config.prefix}-ingest`,
+        name: `${prefix}-ingest`,
         stageArn: this.api.deploymentStage.stageArn,
-        maxBodyBytes: config.ingest.maxBodyBytes,
-        rateLimitPer5Min: config.ingest.wafRateLimitPer5Min,
+        maxBodyBytes: ingest.maxBodyBytes,
+        rateLimitPer5Min: ingest.wafRateLimitPer5Min,
         recordRoutes,
       });
     }

@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { METRIC_SERVICES, powertoolsEnvironment } from '../../lambdas/shared/metric-names';
 import { GLUE_DATABASE, QUARANTINE_BUCKET, RAW_BUCKET } from '../../lambdas/sink/config';
 import type { DatasetDefinition } from '../../schemas';
-import { alarmTopicName, type DeployableConfig } from '../config/environments';
+import { alarmTopicName, type SinkSettings } from '../config/environments';
 import { FAILED_BATCHES_PREFIX, QUARANTINE_SINK_PREFIX, rawTableName } from '../config/lake';
 import { sinkConsumerGroup, sinkGroupPrefix, type TopicSpec } from '../config/topics';
 import { allowWildcards, objectsUnder } from '../nag';
@@ -24,7 +24,17 @@ import { lakehouseFunction } from './lambda-function';
 import type { Streaming } from './streaming';
 
 export interface SinkProps {
-  readonly config: DeployableConfig;
+  /** Names `<prefix>-sink` (function, consumer groups `<prefix>-sink-<topic>`) and `<prefix>-<alarm>`; the alarms publish to `<prefix>-alarms`. */
+  readonly prefix: string;
+  /** The function's size and its mappings' batching, retries and pollers (an environment's `sink`). */
+  readonly settings: SinkSettings;
+  readonly logRetentionDays: number;
+  /**
+   * The alarm on records given up sums every mapping's metrics (metric math); off only where the AWS
+   * emulator refuses metric math (hybrid).
+   * @default true
+   */
+  readonly metricMathAlarms?: boolean;
   readonly datasets: readonly DatasetDefinition[];
   readonly topics: readonly TopicSpec[];
   readonly streaming: Streaming;
@@ -67,16 +77,16 @@ export class Sink extends Construct {
 
   constructor(scope: Construct, id: string, props: SinkProps) {
     super(scope, id);
-    const { config, streaming } = props;
+    const { prefix, settings: sink, streaming } = props;
     this.handler = lakehouseFunction(this, 'Handler', {
-      functionName: `${config.prefix}-${METRIC_SERVICES.sink}`,
+      functionName: `${prefix}-${METRIC_SERVICES.sink}`,
       entry: 'lambdas/sink/handler.ts',
-      memoryMb: config.sink.memoryMb,
-      timeoutSeconds: config.sink.timeoutSeconds,
+      memoryMb: sink.memoryMb,
+      timeoutSeconds: sink.timeoutSeconds,
       vpc: props.vpc,
       subnets: props.subnets,
       securityGroups: [streaming.clientSecurityGroup],
-      logRetentionDays: config.logRetentionDays,
+      logRetentionDays: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
       environment: {
         [RAW_BUCKET]: props.raw.bucketName,
@@ -139,7 +149,7 @@ export class Sink extends Construct {
     );
 
     const topics = props.topics.map((t) => t.name);
-    const groups = topics.map((t) => sinkConsumerGroup(sinkGroupPrefix(config), t));
+    const groups = topics.map((t) => sinkConsumerGroup(sinkGroupPrefix({ prefix }), t));
     streaming.grantConsume(this.handler, topics, groups);
     const onFailure: lambda.IEventSourceDlq = {
       bind: () => ({ destination: props.quarantine.bucketArn }),
@@ -153,10 +163,10 @@ export class Sink extends Construct {
             : { kafkaBootstrapServers: streaming.connection.bootstrapServers.split(',') }),
           kafkaTopic: topic,
           kafkaConsumerGroupId: groups[i],
-          batchSize: config.sink.batchSize,
-          maxBatchingWindow: Duration.seconds(config.sink.maxBatchingWindowSeconds),
-          startingPosition: lambda.StartingPosition[config.sink.startingPosition],
-          retryAttempts: config.sink.maxRetryAttempts,
+          batchSize: sink.batchSize,
+          maxBatchingWindow: Duration.seconds(sink.maxBatchingWindowSeconds),
+          startingPosition: lambda.StartingPosition[sink.startingPosition],
+          retryAttempts: sink.maxRetryAttempts,
           // The sink writes a batch's files under deterministic keys, so a whole-batch retry is idempotent;
           // it reports no per-record failures (see lambdas/sink/handler.ts).
           reportBatchItemFailures: false,
@@ -164,8 +174,8 @@ export class Sink extends Construct {
           bisectBatchOnError: false,
           onFailure,
           provisionedPollerConfig: {
-            minimumPollers: config.sink.minPollers,
-            maximumPollers: config.sink.maxPollers,
+            minimumPollers: sink.minPollers,
+            maximumPollers: sink.maxPollers,
           },
           // OnFailureDestinationDeliveredEventCount and DroppedEventCount per mapping, for the alarm below.
           metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT] },
@@ -192,12 +202,12 @@ export class Sink extends Construct {
     const topic = sns.Topic.fromTopicArn(
       this,
       'AlarmTopic',
-      Stack.of(this).formatArn({ service: 'sns', resource: alarmTopicName(config) }),
+      Stack.of(this).formatArn({ service: 'sns', resource: alarmTopicName({ prefix }) }),
     );
     const alarm = (id: SinkAlarmId, metric: cw.IMetric, evaluationPeriods: number) => {
-      if (metric instanceof cw.MathExpression && !config.services.metricMathAlarms) return undefined;
+      if (metric instanceof cw.MathExpression && props.metricMathAlarms === false) return undefined;
       const created = new cw.Alarm(this, `Alarm-${id}`, {
-        alarmName: `${config.prefix}-${id}`,
+        alarmName: `${prefix}-${id}`,
         alarmDescription: `${SINK_ALARMS[id]}. Runbook: ${sinkRunbookPath(id)}`,
         metric,
         threshold: 1,

@@ -10,11 +10,21 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { topicOf } from '../../schemas';
-import type { ConsumerAccess, DeployableConfig } from '../config/environments';
+import type { ConsumerAccess, MskSettings, TopicSettings } from '../config/environments';
 import type { TopicSpec } from '../config/topics';
 
 export interface StreamingProps {
-  readonly config: DeployableConfig;
+  /** Names the cluster `<prefix>-kafka`, its key and configuration, and the consumer policies. */
+  readonly prefix: string;
+  /** The environment's name, which an error about its settings names. */
+  readonly environmentName: string;
+  /** The cluster: MSK Serverless, provisioned MSK, or a broker outside the deployment (hybrid). */
+  readonly msk: MskSettings;
+  /** What the provisioned cluster's configuration defaults topics to (an environment's `topics`). */
+  readonly topicSettings: TopicSettings;
+  readonly logRetentionDays: number;
+  /** Other teams' consumers granted read access (an environment's `consumers`). */
+  readonly consumers?: readonly ConsumerAccess[];
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly topics: readonly TopicSpec[];
@@ -46,20 +56,21 @@ export class Streaming extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamingProps) {
     super(scope, id);
-    const { config, vpc } = props;
-    this.clusterName = `${config.prefix}-kafka`;
-    this.prefix = config.prefix;
+    const { prefix, vpc } = props;
+    this.clusterName = `${prefix}-kafka`;
+    this.prefix = prefix;
     this.topics = props.topics;
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSg', {
       vpc,
       description: 'Kafka clients of the lakehouse cluster',
     });
-    if (config.msk.mode === 'external') {
-      this.connection = { kind: 'external', bootstrapServers: config.msk.bootstrapServers };
-      if (config.consumers?.length) throw new Error(`${config.name}: consumers need MSK's IAM (msk.mode)`);
+    if (props.msk.mode === 'external') {
+      this.connection = { kind: 'external', bootstrapServers: props.msk.bootstrapServers };
+      if (props.consumers?.length)
+        throw new Error(`${props.environmentName}: consumers need MSK's IAM (msk.mode)`);
       return;
     }
-    const settings = config.msk;
+    const settings = props.msk;
     const clusterSecurityGroup = new ec2.SecurityGroup(this, 'ClusterSg', {
       vpc,
       description: 'Lakehouse MSK cluster',
@@ -86,22 +97,22 @@ export class Streaming extends Construct {
       clusterArn = cluster.attrArn;
     } else {
       const key = new kms.Key(this, 'Key', {
-        alias: `alias/${config.prefix}-kafka`,
+        alias: `alias/${prefix}-kafka`,
         description: 'Encrypts the MSK broker volumes',
         enableKeyRotation: true,
       });
       const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
-        retention: config.logRetentionDays,
+        retention: props.logRetentionDays,
         removalPolicy: props.removalPolicy,
       });
       const configuration = new msk.CfnConfiguration(this, 'Configuration', {
-        name: `${config.prefix}-kafka`,
+        name: `${prefix}-kafka`,
         kafkaVersionsList: [settings.kafkaVersion],
         serverProperties: [
           'auto.create.topics.enable=false',
-          `default.replication.factor=${config.topics.replicationFactor}`,
-          `min.insync.replicas=${config.topics.minInsyncReplicas}`,
-          `num.partitions=${config.topics.partitions}`,
+          `default.replication.factor=${props.topicSettings.replicationFactor}`,
+          `min.insync.replicas=${props.topicSettings.minInsyncReplicas}`,
+          `num.partitions=${props.topicSettings.partitions}`,
           'unclean.leader.election.enable=false',
         ].join('\n'),
       });
@@ -141,7 +152,7 @@ export class Streaming extends Construct {
       });
       resource.applyRemovalPolicy(props.removalPolicy);
     }
-    for (const access of config.consumers ?? []) this.grantConsumerAccess(access);
+    for (const access of props.consumers ?? []) this.grantConsumerAccess(access);
   }
 
   /** The MSK cluster's ARN; an external broker has none. */

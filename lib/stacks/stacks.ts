@@ -113,8 +113,14 @@ export class StreamingStack extends LakehouseStack {
   readonly streaming: Streaming;
   constructor(scope: Construct, id: string, props: StreamingStackProps) {
     super(scope, id, props);
+    const { prefix, name, msk, topics, logRetentionDays, consumers } = this.config;
     this.streaming = new Streaming(this, 'Streaming', {
-      config: this.config,
+      prefix,
+      environmentName: name,
+      msk,
+      topicSettings: topics,
+      logRetentionDays,
+      consumers,
       vpc: props.network.vpc,
       subnets: props.network.privateSubnets,
       topics: topicSpecs(this.config, props.datasets),
@@ -134,17 +140,25 @@ export class IngestionStack extends LakehouseStack {
   readonly sink: Sink;
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
+    const { config } = this;
     const common = {
-      config: this.config,
+      prefix: config.prefix,
+      logRetentionDays: config.logRetentionDays,
       datasets: props.datasets,
       streaming: props.streaming,
       vpc: props.network.vpc,
       subnets: props.network.privateSubnets,
       removalPolicy: this.dataRemovalPolicy,
     };
-    this.api = new IngestionApi(this, 'Api', common);
+    this.api = new IngestionApi(this, 'Api', {
+      ...common,
+      environmentName: config.name,
+      settings: config.ingest,
+    });
     this.sink = new Sink(this, 'Sink', {
       ...common,
+      settings: config.sink,
+      metricMathAlarms: config.services.metricMathAlarms,
       topics: props.streaming.topics,
       raw: props.data.lake.buckets.raw,
       quarantine: props.data.lake.buckets.quarantine,

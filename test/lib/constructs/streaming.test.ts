@@ -11,7 +11,12 @@ function synth(consumers: readonly ConsumerAccess[]) {
   const stack = new Stack(new App(), 'Streaming', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
   new Streaming(stack, 'Streaming', {
-    config,
+    prefix: config.prefix,
+    environmentName: config.name,
+    msk: config.msk,
+    topicSettings: config.topics,
+    logRetentionDays: config.logRetentionDays,
+    consumers: config.consumers,
     vpc,
     subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     topics: topicSpecs(config, DATASETS),
