@@ -63,6 +63,8 @@ export function sinkRunbookPath(alarm: SinkAlarmId): string {
   return `runbooks/${alarm}.md`;
 }
 
+const FIVE_MINUTES = Duration.minutes(5);
+
 /**
  * The sink: one MSK event source mapping per raw topic into the sink Lambda, which writes Parquet to the
  * raw zone and rejects to the quarantine zone. Its role may write only those prefixes (no read, no delete)
@@ -71,21 +73,32 @@ export function sinkRunbookPath(alarm: SinkAlarmId): string {
  */
 export class Sink extends Construct {
   readonly handler: NodejsFunction;
-  readonly mappings: lambda.EventSourceMapping[] = [];
+  readonly mappings: lambda.EventSourceMapping[];
   /** Without metric math (services.metricMathAlarms, hybrid), no alarm on the records given up. */
   readonly alarms: Partial<Record<SinkAlarmId, cw.Alarm>>;
 
   constructor(scope: Construct, id: string, props: SinkProps) {
     super(scope, id);
-    const { prefix, settings: sink, streaming } = props;
-    this.handler = lakehouseFunction(this, 'Handler', {
-      functionName: `${prefix}-${METRIC_SERVICES.sink}`,
+    this.handler = this.createHandler(props);
+    const role = this.handler.role as iam.IRole;
+    this.allowLakeWrites(role, props);
+    this.allowPollersInVpc(role);
+    this.allowPartitionRegistration(role, props);
+    this.mappings = this.mapTopics(props);
+    this.alarms = this.createAlarms(props);
+  }
+
+  /** The function, in the VPC as a Kafka client, told its buckets and Glue database. */
+  private createHandler(props: SinkProps): NodejsFunction {
+    const { settings } = props;
+    return lakehouseFunction(this, 'Handler', {
+      functionName: `${props.prefix}-${METRIC_SERVICES.sink}`,
       entry: 'lambdas/sink/handler.ts',
-      memoryMb: sink.memoryMb,
-      timeoutSeconds: sink.timeoutSeconds,
+      memoryMb: settings.memoryMb,
+      timeoutSeconds: settings.timeoutSeconds,
       vpc: props.vpc,
       subnets: props.subnets,
-      securityGroups: [streaming.clientSecurityGroup],
+      securityGroups: [props.streaming.clientSecurityGroup],
       logRetentionDays: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
       environment: {
@@ -95,7 +108,10 @@ export class Sink extends Construct {
         ...powertoolsEnvironment(METRIC_SERVICES.sink),
       },
     });
-    const role = this.handler.role as iam.IRole;
+  }
+
+  /** Puts under its own prefixes only (no read, no delete), with the lake key. */
+  private allowLakeWrites(role: iam.IRole, props: SinkProps): void {
     const put = (bucket: s3.IBucket, prefixes: string[]) =>
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -117,13 +133,6 @@ export class Sink extends Construct {
         resources: [props.lakeKey.keyArn],
       }),
     );
-    // What the event source mapping's pollers need in the VPC (they run as this role).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }),
-    );
     allowWildcards(role, [
       {
         finding: objectsUnder(...props.datasets.map((d) => `${d.name}/`)),
@@ -135,6 +144,20 @@ export class Sink extends Construct {
           'Writes rejected records (sink/) and failed batches (aws/lambda/, on-failure destination) only.',
       },
     ]);
+  }
+
+  /** What the event source mapping's pollers need in the VPC (they run as this role). */
+  private allowPollersInVpc(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }),
+    );
+  }
+
+  /** Registers partitions of its datasets' raw tables only. */
+  private allowPartitionRegistration(role: iam.IRole, props: SinkProps): void {
     const { partition, region, account } = Stack.of(this);
     const glueArn = (resource: string) => `arn:${partition}:glue:${region}:${account}:${resource}`;
     role.addToPrincipalPolicy(
@@ -147,15 +170,17 @@ export class Sink extends Construct {
         ],
       }),
     );
+  }
 
+  /** One mapping per raw topic, each in its own consumer group, which the handler may consume. */
+  private mapTopics(props: SinkProps): lambda.EventSourceMapping[] {
+    const { streaming } = props;
     const topics = props.topics.map((t) => t.name);
-    const groups = topics.map((t) => sinkConsumerGroup(sinkGroupPrefix({ prefix }), t));
+    const groups = topics.map((t) => sinkConsumerGroup(sinkGroupPrefix(props), t));
     streaming.grantConsume(this.handler, topics, groups);
-    const onFailure: lambda.IEventSourceDlq = {
-      bind: () => ({ destination: props.quarantine.bucketArn }),
-    };
-    for (const [i, topic] of topics.entries()) {
-      this.mappings.push(
+    const delivery = mappingDelivery(props.settings, props.quarantine);
+    return topics.map(
+      (topic, i) =>
         new lambda.EventSourceMapping(this, `Mapping-${topic}`, {
           target: this.handler,
           ...(streaming.connection.kind === 'msk'
@@ -163,34 +188,37 @@ export class Sink extends Construct {
             : { kafkaBootstrapServers: streaming.connection.bootstrapServers.split(',') }),
           kafkaTopic: topic,
           kafkaConsumerGroupId: groups[i],
-          batchSize: sink.batchSize,
-          maxBatchingWindow: Duration.seconds(sink.maxBatchingWindowSeconds),
-          startingPosition: lambda.StartingPosition[sink.startingPosition],
-          retryAttempts: sink.maxRetryAttempts,
-          // The sink writes a batch's files under deterministic keys, so a whole-batch retry is idempotent;
-          // it reports no per-record failures (see lambdas/sink/handler.ts).
-          reportBatchItemFailures: false,
-          // No bisecting either: a half batch would write other keys than the whole batch it came from.
-          bisectBatchOnError: false,
-          onFailure,
-          provisionedPollerConfig: {
-            minimumPollers: sink.minPollers,
-            maximumPollers: sink.maxPollers,
-          },
-          // OnFailureDestinationDeliveredEventCount and DroppedEventCount per mapping, for the alarm below.
-          metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT] },
+          ...delivery,
         }),
-      );
-    }
+    );
+  }
 
-    const fiveMinutes = Duration.minutes(5);
+  /** SINK_ALARMS on the alarm topic (alarm and OK); without metric math, none on the records given up. */
+  private createAlarms(props: SinkProps): Partial<Record<SinkAlarmId, cw.Alarm>> {
+    const on = { prefix: props.prefix, topic: alarmTopic(this, props.prefix) };
+    const alarm = (id: SinkAlarmId, metric: cw.IMetric, evaluationPeriods: number) =>
+      metric instanceof cw.MathExpression && props.metricMathAlarms === false
+        ? undefined
+        : this.alarm(id, metric, evaluationPeriods, on);
+    return {
+      'sink-failed-batches': alarm(
+        'sink-failed-batches',
+        this.handler.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+        3,
+      ),
+      'sink-on-failure-records': alarm('sink-on-failure-records', this.recordsGivenUp(), 1),
+    };
+  }
+
+  /** Records the mappings delivered to the on-failure destination or dropped, summed over every mapping. */
+  private recordsGivenUp(): cw.MathExpression {
     const mappingMetric = (metricName: string, mapping: lambda.EventSourceMapping) =>
       new cw.Metric({
         namespace: 'AWS/Lambda',
         metricName,
         dimensionsMap: { EventSourceMappingUUID: mapping.eventSourceMappingId },
         statistic: 'Sum',
-        period: fiveMinutes,
+        period: FIVE_MINUTES,
       });
     const givenUp = Object.fromEntries(
       this.mappings.flatMap((mapping, i) => [
@@ -198,46 +226,67 @@ export class Sink extends Construct {
         [`dropped${i}`, mappingMetric('DroppedEventCount', mapping)],
       ]),
     );
-    // The topic Observability creates (same name): referenced by ARN, as that stack deploys after this one.
-    const topic = sns.Topic.fromTopicArn(
-      this,
-      'AlarmTopic',
-      Stack.of(this).formatArn({ service: 'sns', resource: alarmTopicName({ prefix }) }),
-    );
-    const alarm = (id: SinkAlarmId, metric: cw.IMetric, evaluationPeriods: number) => {
-      if (metric instanceof cw.MathExpression && props.metricMathAlarms === false) return undefined;
-      const created = new cw.Alarm(this, `Alarm-${id}`, {
-        alarmName: `${prefix}-${id}`,
-        alarmDescription: `${SINK_ALARMS[id]}. Runbook: ${sinkRunbookPath(id)}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods,
-        datapointsToAlarm: evaluationPeriods,
-        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(new cwActions.SnsAction(topic));
-      created.addOkAction(new cwActions.SnsAction(topic));
-      return created;
-    };
-    this.alarms = {
-      'sink-failed-batches': alarm(
-        'sink-failed-batches',
-        this.handler.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
-        3,
-      ),
-      'sink-on-failure-records': alarm(
-        'sink-on-failure-records',
-        new cw.MathExpression({
-          expression: `SUM([${Object.keys(givenUp)
-            .map((id) => `FILL(${id}, 0)`)
-            .join(', ')}])`,
-          usingMetrics: givenUp,
-          label: 'Records given up by the sink mappings',
-          period: fiveMinutes,
-        }),
-        1,
-      ),
-    };
+    return new cw.MathExpression({
+      expression: `SUM([${Object.keys(givenUp)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(', ')}])`,
+      usingMetrics: givenUp,
+      label: 'Records given up by the sink mappings',
+      period: FIVE_MINUTES,
+    });
   }
+
+  /** `<prefix>-<id>`, with its runbook, notifying the topic when it fires and when it clears. */
+  private alarm(
+    id: SinkAlarmId,
+    metric: cw.IMetric,
+    evaluationPeriods: number,
+    on: { readonly prefix: string; readonly topic: sns.ITopic },
+  ): cw.Alarm {
+    const created = new cw.Alarm(this, `Alarm-${id}`, {
+      alarmName: `${on.prefix}-${id}`,
+      alarmDescription: `${SINK_ALARMS[id]}. Runbook: ${sinkRunbookPath(id)}`,
+      metric,
+      threshold: 1,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    created.addAlarmAction(new cwActions.SnsAction(on.topic));
+    created.addOkAction(new cwActions.SnsAction(on.topic));
+    return created;
+  }
+}
+
+/**
+ * How every mapping delivers: batching, retries, pollers, the metrics its alarm needs, and whole failed
+ * batches to the quarantine bucket (S3 on-failure destination).
+ */
+function mappingDelivery(settings: SinkSettings, quarantine: s3.IBucket) {
+  const onFailure: lambda.IEventSourceDlq = { bind: () => ({ destination: quarantine.bucketArn }) };
+  return {
+    batchSize: settings.batchSize,
+    maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
+    startingPosition: lambda.StartingPosition[settings.startingPosition],
+    retryAttempts: settings.maxRetryAttempts,
+    // The sink writes a batch's files under deterministic keys, so a whole-batch retry is idempotent;
+    // it reports no per-record failures (see lambdas/sink/handler.ts).
+    reportBatchItemFailures: false,
+    // No bisecting either: a half batch would write other keys than the whole batch it came from.
+    bisectBatchOnError: false,
+    onFailure,
+    provisionedPollerConfig: { minimumPollers: settings.minPollers, maximumPollers: settings.maxPollers },
+    // OnFailureDestinationDeliveredEventCount and DroppedEventCount per mapping, for the alarm on them.
+    metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT] },
+  } satisfies lambda.EventSourceMappingOptions;
+}
+
+/** The topic Observability creates (same name): referenced by ARN, as that stack deploys after this one. */
+function alarmTopic(scope: Construct, prefix: string): sns.ITopic {
+  return sns.Topic.fromTopicArn(
+    scope,
+    'AlarmTopic',
+    Stack.of(scope).formatArn({ service: 'sns', resource: alarmTopicName({ prefix }) }),
+  );
 }
