@@ -55,12 +55,26 @@ export class IngestionApi extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestionApiProps) {
     super(scope, id);
-    const { prefix, settings: ingest, streaming } = props;
-    this.handler = lakehouseFunction(this, 'Handler', {
-      functionName: `${prefix}-${METRIC_SERVICES.ingest}`,
+    const { prefix, settings, streaming } = props;
+    this.handler = this.createHandler(props);
+    streaming.grantProduce(
+      this.handler,
+      streaming.topics.map((t) => t.name),
+    );
+    this.api = this.createApi(props);
+    const recordRoutes = this.addRoutes(props.datasets);
+    this.addProducers(prefix, settings);
+    this.firewall = this.addFirewall(props, recordRoutes);
+  }
+
+  /** The function, in the VPC as a Kafka client, told its cluster (or brokers) and body limits. */
+  private createHandler(props: IngestionApiProps): NodejsFunction {
+    const { settings, streaming } = props;
+    return lakehouseFunction(this, 'Handler', {
+      functionName: `${props.prefix}-${METRIC_SERVICES.ingest}`,
       entry: 'lambdas/ingest/handler.ts',
-      memoryMb: ingest.memoryMb,
-      timeoutSeconds: ingest.timeoutSeconds,
+      memoryMb: settings.memoryMb,
+      timeoutSeconds: settings.timeoutSeconds,
       vpc: props.vpc,
       subnets: props.subnets,
       securityGroups: [streaming.clientSecurityGroup],
@@ -70,22 +84,22 @@ export class IngestionApi extends Construct {
         ...(streaming.connection.kind === 'msk'
           ? { [ENV.mskClusterArn]: streaming.connection.clusterArn }
           : { [ENV.kafkaBrokers]: streaming.connection.bootstrapServers }),
-        [ENV.maxBodyBytes]: String(ingest.maxBodyBytes),
-        [ENV.maxBatchRecords]: String(ingest.maxBatchRecords),
+        [ENV.maxBodyBytes]: String(settings.maxBodyBytes),
+        [ENV.maxBatchRecords]: String(settings.maxBatchRecords),
         ...powertoolsEnvironment(METRIC_SERVICES.ingest),
       },
     });
-    streaming.grantProduce(
-      this.handler,
-      streaming.topics.map((t) => t.name),
-    );
+  }
 
+  /** The REST API and its stage: access logs, X-Ray, throttling (public routes apart), a 404 for unknown routes. */
+  private createApi(props: IngestionApiProps): apigw.RestApi {
+    const { settings } = props;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
     });
-    this.api = new apigw.RestApi(this, 'Api', {
-      restApiName: `${prefix}-ingest`,
+    const api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${props.prefix}-ingest`,
       description: 'Lakehouse ingestion API (README.md#the-api)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: true,
@@ -94,45 +108,26 @@ export class IngestionApi extends Construct {
       deployOptions: {
         stageName: API_STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        // The standard fields plus the API key id: which producer sent what (schema drift, abuse).
-        accessLogFormat: apigw.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: apigw.AccessLogField.contextRequestId(),
-            ip: apigw.AccessLogField.contextIdentitySourceIp(),
-            apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
-            requestTime: apigw.AccessLogField.contextRequestTime(),
-            httpMethod: apigw.AccessLogField.contextHttpMethod(),
-            resourcePath: apigw.AccessLogField.contextResourcePath(),
-            status: apigw.AccessLogField.contextStatus(),
-            protocol: apigw.AccessLogField.contextProtocol(),
-            responseLength: apigw.AccessLogField.contextResponseLength(),
-          }),
-        ),
+        accessLogFormat: accessLogFormat(),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         metricsEnabled: true,
         tracingEnabled: true,
-        throttlingRateLimit: ingest.throttleRatePerSecond,
-        throttlingBurstLimit: ingest.throttleBurst,
-        // The public GET routes have their own, lower limits: nobody can push producers into 429 through them.
-        // Keys are `<route>/GET` ('//GET' for the root).
-        methodOptions: Object.fromEntries(
-          PUBLIC_ROUTES.map((route) => [
-            `${route}/GET`,
-            {
-              throttlingRateLimit: ingest.readThrottleRatePerSecond,
-              throttlingBurstLimit: ingest.readThrottleBurst,
-            },
-          ]),
-        ),
+        throttlingRateLimit: settings.throttleRatePerSecond,
+        throttlingBurstLimit: settings.throttleBurst,
+        methodOptions: publicRouteThrottling(settings),
       },
     });
-    this.api.addGatewayResponse('UnknownRoute', {
+    api.addGatewayResponse('UnknownRoute', {
       // API Gateway answers unknown paths and methods as a missing IAM token (403); the API says 404.
       type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
       statusCode: '404',
       templates: { 'application/json': '{"detail": "Not Found"}' },
     });
+    return api;
+  }
 
+  /** The public GET routes and, behind API keys, each dataset's record and batch POSTs; returns the latter. */
+  private addRoutes(datasets: readonly DatasetDefinition[]): string[] {
     const integration = new apigw.LambdaIntegration(this.handler, { proxy: true });
     const noAuthorizer = (method: apigw.Method, why: string) => {
       acknowledge(method, 'AwsSolutions-APIG4', why);
@@ -144,7 +139,7 @@ export class IngestionApi extends Construct {
         'Public, read-only information route of README.md#the-api (welcome, health, OpenAPI document, its Swagger UI and ReDoc pages); throttled apart from the record routes.',
       );
     }
-    const recordRoutes = props.datasets.flatMap((d) => [d.route, batchRouteOf(d)]);
+    const recordRoutes = datasets.flatMap((d) => [d.route, batchRouteOf(d)]);
     for (const route of recordRoutes) {
       noAuthorizer(
         this.api.root.resourceForPath(route).addMethod('POST', integration, { apiKeyRequired: true }),
@@ -161,17 +156,20 @@ export class IngestionApi extends Construct {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'The account-level API Gateway logging role; this AWS managed policy is the documented one and grants only log delivery.',
     );
+    return recordRoutes;
+  }
 
-    // One key and usage plan per configured producer: limits and revocation per producer.
-    for (const producer of ingest.producers) {
+  /** One key and usage plan per configured producer: limits and revocation per producer. */
+  private addProducers(prefix: string, settings: IngestSettings): void {
+    for (const producer of settings.producers) {
       const plan = this.api.addUsagePlan(`Plan-${producer.name}`, {
         name: `${prefix}-${producer.name}`,
         description: `Producer ${producer.name}`,
         throttle: {
-          rateLimit: producer.throttleRatePerSecond ?? ingest.throttleRatePerSecond,
-          burstLimit: producer.throttleBurst ?? ingest.throttleBurst,
+          rateLimit: producer.throttleRatePerSecond ?? settings.throttleRatePerSecond,
+          burstLimit: producer.throttleBurst ?? settings.throttleBurst,
         },
-        quota: { limit: producer.quotaPerDay ?? ingest.quotaPerDay, period: apigw.Period.DAY },
+        quota: { limit: producer.quotaPerDay ?? settings.quotaPerDay, period: apigw.Period.DAY },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
       const key = this.api.addApiKey(`Key-${producer.name}`, {
@@ -180,21 +178,58 @@ export class IngestionApi extends Construct {
       plan.addApiKey(key);
       this.apiKeys[producer.name] = key;
     }
+  }
 
-    if (!ingest.waf) {
+  /** The WAF in front of the stage where configured (ingest.waf); elsewhere its absence acknowledged. */
+  private addFirewall(props: IngestionApiProps, recordRoutes: string[]): ApiFirewall | undefined {
+    const { settings } = props;
+    if (!settings.waf) {
       acknowledge(
         this.api.deploymentStage,
         'AwsSolutions-APIG3',
         `WAF is off in ${props.environmentName} by configuration (ingest.waf); staging and prod run it.`,
       );
-    } else {
-      this.firewall = new ApiFirewall(this, 'Firewall', {
-        name: `${prefix}-ingest`,
-        stageArn: this.api.deploymentStage.stageArn,
-        maxBodyBytes: ingest.maxBodyBytes,
-        rateLimitPer5Min: ingest.wafRateLimitPer5Min,
-        recordRoutes,
-      });
+      return undefined;
     }
+    return new ApiFirewall(this, 'Firewall', {
+      name: `${props.prefix}-ingest`,
+      stageArn: this.api.deploymentStage.stageArn,
+      maxBodyBytes: settings.maxBodyBytes,
+      rateLimitPer5Min: settings.wafRateLimitPer5Min,
+      recordRoutes,
+    });
   }
+}
+
+/** The standard fields plus the API key id: which producer sent what (schema drift, abuse). */
+function accessLogFormat(): apigw.AccessLogFormat {
+  return apigw.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: apigw.AccessLogField.contextRequestId(),
+      ip: apigw.AccessLogField.contextIdentitySourceIp(),
+      apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
+      requestTime: apigw.AccessLogField.contextRequestTime(),
+      httpMethod: apigw.AccessLogField.contextHttpMethod(),
+      resourcePath: apigw.AccessLogField.contextResourcePath(),
+      status: apigw.AccessLogField.contextStatus(),
+      protocol: apigw.AccessLogField.contextProtocol(),
+      responseLength: apigw.AccessLogField.contextResponseLength(),
+    }),
+  );
+}
+
+/**
+ * The public GET routes' own, lower limits: nobody can push producers into 429 through them. Keys are
+ * `<route>/GET` ('//GET' for the root).
+ */
+function publicRouteThrottling(settings: IngestSettings): Record<string, apigw.MethodDeploymentOptions> {
+  return Object.fromEntries(
+    PUBLIC_ROUTES.map((route) => [
+      `${route}/GET`,
+      {
+        throttlingRateLimit: settings.readThrottleRatePerSecond,
+        throttlingBurstLimit: settings.readThrottleBurst,
+      },
+    ]),
+  );
 }
