@@ -2,22 +2,41 @@ import { Duration, aws_iam as iam, aws_kms as kms, RemovalPolicy, Stack, aws_s3 
 import { Construct } from 'constructs';
 import type { DeployableConfig } from '../config/environments';
 import {
+  type BucketNaming,
   bucketName,
   LAKE_ZONES,
   type LakeZone,
   REPLICATED_ZONES,
+  type ReplicaNaming,
   replicaBucketName,
   replicaKeyAlias,
 } from '../config/lake';
 import { allowWildcards } from '../nag';
 
+/** How long every bucket of the lake keeps old versions and access logs (an environment's `lake`). */
+export type BucketRetention = Pick<
+  DeployableConfig['lake'],
+  'noncurrentVersionExpirationDays' | 'accessLogExpirationDays'
+>;
+
+/** The buckets' lifecycle: their retention, and when raw objects move to colder storage classes. */
+export type LakeLifecycle = BucketRetention &
+  Pick<DeployableConfig['lake'], 'rawInfrequentAccessDays' | 'rawGlacierDays'>;
+
+/** What the lake reads of an environment: its buckets' names, their lifecycle, and the replica region. */
+export type LakeConfig = BucketNaming & ReplicaNaming & { readonly lake: LakeLifecycle };
+
 export interface DataLakeProps {
-  readonly config: DeployableConfig;
+  /**
+   * Names the buckets (bucketName) and the key (`alias/<prefix>-lake`); sets the buckets' lifecycle (`lake`);
+   * with a `replicaRegion`, the data zones replicate to the buckets named replicaBucketName there.
+   */
+  readonly config: LakeConfig;
   readonly removalPolicy: RemovalPolicy;
 }
 
 /** Settings every bucket of the lake shares, in the primary and in the replica region. */
-export function lakeBucketDefaults(config: DeployableConfig, removalPolicy: RemovalPolicy) {
+export function lakeBucketDefaults(lake: BucketRetention, removalPolicy: RemovalPolicy) {
   return {
     common: {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -30,10 +49,15 @@ export function lakeBucketDefaults(config: DeployableConfig, removalPolicy: Remo
     },
     expireOldVersions: {
       id: 'expire-noncurrent-versions',
-      noncurrentVersionExpiration: Duration.days(config.lake.noncurrentVersionExpirationDays),
+      noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionExpirationDays),
       abortIncompleteMultipartUploadAfter: Duration.days(7),
     },
-  } as const satisfies { common: s3.BucketProps; expireOldVersions: s3.LifecycleRule };
+    expireAccessLogs: { id: 'expire-access-logs', expiration: Duration.days(lake.accessLogExpirationDays) },
+  } as const satisfies {
+    common: s3.BucketProps;
+    expireOldVersions: s3.LifecycleRule;
+    expireAccessLogs: s3.LifecycleRule;
+  };
 }
 
 /**
@@ -55,16 +79,13 @@ export class DataLake extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const { common, expireOldVersions } = lakeBucketDefaults(config, removalPolicy);
+    const { common, expireOldVersions, expireAccessLogs } = lakeBucketDefaults(lake, removalPolicy);
 
     const accessLogs = new s3.Bucket(this, 'access-logs', {
       ...common,
       bucketName: bucketName(config, 'access-logs'),
       encryption: s3.BucketEncryption.S3_MANAGED,
-      lifecycleRules: [
-        expireOldVersions,
-        { id: 'expire-access-logs', expiration: Duration.days(lake.accessLogExpirationDays) },
-      ],
+      lifecycleRules: [expireOldVersions, expireAccessLogs],
     });
 
     const lifecycle: Partial<Record<LakeZone, s3.LifecycleRule[]>> = {
@@ -106,7 +127,7 @@ export class DataLake extends Construct {
    * replication time control (15 minutes) and re-encryption under the replica region's key. Deletions are
    * not replicated: a delete in the primary, by mistake or by an attacker, leaves the replica whole.
    */
-  private replicate(config: DeployableConfig, replicaRegion: string): void {
+  private replicate(config: ReplicaNaming, replicaRegion: string): void {
     const { partition, account, region } = Stack.of(this);
     const role = new iam.Role(this, 'ReplicationRole', {
       assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),

@@ -1,11 +1,14 @@
-import { Duration, aws_kms as kms, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
+import { aws_kms as kms, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { DeployableConfig } from '../config/environments';
-import { REPLICATED_ZONES, replicaBucketName, replicaKeyAlias } from '../config/lake';
-import { lakeBucketDefaults } from './data-lake';
+import { REPLICATED_ZONES, type ReplicaNaming, replicaBucketName, replicaKeyAlias } from '../config/lake';
+import { type BucketRetention, lakeBucketDefaults } from './data-lake';
+
+/** What the replica reads of an environment: its buckets' names and key alias, and their retention. */
+export type LakeReplicaConfig = ReplicaNaming & { readonly lake: BucketRetention };
 
 export interface LakeReplicaProps {
-  readonly config: DeployableConfig;
+  /** Names the buckets (replicaBucketName) and the key (replicaKeyAlias); `lake` sets their retention. */
+  readonly config: LakeReplicaConfig;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -21,7 +24,7 @@ export class LakeReplica extends Construct {
   constructor(scope: Construct, id: string, props: LakeReplicaProps) {
     super(scope, id);
     const { config, removalPolicy } = props;
-    const { common, expireOldVersions } = lakeBucketDefaults(config, removalPolicy);
+    const { common, expireOldVersions, expireAccessLogs } = lakeBucketDefaults(config.lake, removalPolicy);
     this.key = new kms.Key(this, 'Key', {
       alias: replicaKeyAlias(config),
       description: `Encrypts the ${config.prefix} lake replica`,
@@ -32,10 +35,7 @@ export class LakeReplica extends Construct {
       ...common,
       bucketName: replicaBucketName(config, 'access-logs'),
       encryption: s3.BucketEncryption.S3_MANAGED,
-      lifecycleRules: [
-        expireOldVersions,
-        { id: 'expire-access-logs', expiration: Duration.days(config.lake.accessLogExpirationDays) },
-      ],
+      lifecycleRules: [expireOldVersions, expireAccessLogs],
     });
     for (const zone of REPLICATED_ZONES) {
       this.buckets[zone] = new s3.Bucket(this, zone, {
