@@ -17,7 +17,15 @@ import { logsEncryptionKey } from './logs-key';
 import { MwaaExecutionRole } from './mwaa-execution-role';
 
 export interface OrchestrationProps {
-  readonly config: DeployableConfig;
+  /** Names the MWAA environment `<prefix>-airflow` (mwaaEnvironmentName) and its key. */
+  readonly prefix: string;
+  /** The MWAA environment's Airflow version, class and workers (an environment's `orchestration`). */
+  readonly settings: DeployableConfig['orchestration'];
+  /**
+   * The largest share of a run's new rows raw_to_curated's quality gate lets it quarantine; the DAGs pass it
+   * to each run (an environment's `alarms.rejectedRatio`).
+   */
+  readonly maxRejectedShare: number;
   readonly dagsBucket: s3.IBucket;
   readonly scriptsBucket: s3.IBucket;
   readonly lakeKey: kms.IKey;
@@ -39,8 +47,8 @@ export interface OrchestrationProps {
 }
 
 /** The name of an environment's MWAA environment. */
-export function mwaaEnvironmentName(config: DeployableConfig): string {
-  return `${config.prefix}-airflow`;
+export function mwaaEnvironmentName(env: Pick<DeployableConfig, 'prefix'>): string {
+  return `${env.prefix}-airflow`;
 }
 
 /**
@@ -54,9 +62,9 @@ export class Orchestration extends Construct {
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
     super(scope, id);
-    const { config, glueJobs, emr } = props;
+    const { prefix, settings, glueJobs, emr } = props;
     const { region } = Stack.of(this);
-    const name = mwaaEnvironmentName(config);
+    const name = mwaaEnvironmentName(props);
 
     // The DAGs read everything environment-specific from this file (see dags/lakehouse_pipeline.py).
     const dags = new DagDeployment(this, 'Dags', {
@@ -66,7 +74,7 @@ export class Orchestration extends Construct {
         datasets: props.datasets.map((d) => d.name),
         glue_jobs: glueJobs.jobs,
         state_uri: props.scriptsBucket.s3UrlForObject(SCRIPT_PREFIXES.state),
-        max_rejected_share: config.alarms.rejectedRatio,
+        max_rejected_share: props.maxRejectedShare,
         schedule: '@hourly',
         region,
       },
@@ -74,7 +82,7 @@ export class Orchestration extends Construct {
 
     if (props.mwaa === false) return;
     const key = logsEncryptionKey(this, {
-      alias: `alias/${config.prefix}-airflow`,
+      alias: `alias/${prefix}-airflow`,
       description: 'Encrypts the MWAA environment',
     });
 
@@ -99,9 +107,9 @@ export class Orchestration extends Construct {
 
     this.environment = new mwaa.CfnEnvironment(this, 'Environment', {
       name,
-      airflowVersion: config.orchestration.airflowVersion,
-      environmentClass: config.orchestration.environmentClass,
-      maxWorkers: config.orchestration.maxWorkers,
+      airflowVersion: settings.airflowVersion,
+      environmentClass: settings.environmentClass,
+      maxWorkers: settings.maxWorkers,
       executionRoleArn: this.role.roleArn,
       kmsKey: key.keyArn,
       sourceBucketArn: props.dagsBucket.bucketArn,

@@ -253,7 +253,9 @@ export class ProcessingStack extends LakehouseStack {
         })
       : undefined;
     this.orchestration = new Orchestration(this, 'Orchestration', {
-      config,
+      prefix: config.prefix,
+      settings: config.orchestration,
+      maxRejectedShare: config.alarms.rejectedRatio,
       dagsBucket: buckets.dags,
       scriptsBucket: buckets.scripts,
       lakeKey: key,
