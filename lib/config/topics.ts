@@ -17,7 +17,7 @@ export interface TopicSpec {
 }
 
 export function topicSpecs(
-  env: EnvironmentConfig,
+  env: Pick<EnvironmentConfig, 'topics'>,
   datasets: readonly Pick<DatasetDefinition, 'name'>[],
 ): TopicSpec[] {
   const { partitions, replicationFactor, minInsyncReplicas, retentionHours } = env.topics;

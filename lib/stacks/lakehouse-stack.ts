@@ -11,7 +11,9 @@ export interface LakehouseStackProps extends StackProps {
 }
 
 /** `<region>a`, `<region>b`, … : explicit AZ names, so synth needs no context lookup and no credentials. */
-export function availabilityZoneNames(config: DeployableConfig): string[] {
+export function availabilityZoneNames(
+  config: Pick<DeployableConfig, 'availabilityZones' | 'region'>,
+): string[] {
   return Array.from({ length: config.availabilityZones }, (_, i) => `${config.region}${'abcdef'[i]}`);
 }
 
@@ -19,7 +21,10 @@ export function availabilityZoneNames(config: DeployableConfig): string[] {
  * What happens to data (buckets, catalog, logs) on `cdk destroy` or replacement: deleted only when the
  * environment allows it AND the deploy confirms it with `-c confirmDestroyData=<env>`; retained otherwise.
  */
-export function dataRemovalPolicy(config: DeployableConfig, confirmDestroyData?: string): RemovalPolicy {
+export function dataRemovalPolicy(
+  config: Pick<DeployableConfig, 'name' | 'allowDataDestruction'>,
+  confirmDestroyData?: string,
+): RemovalPolicy {
   if (confirmDestroyData !== undefined && confirmDestroyData !== config.name) {
     throw new Error(`confirmDestroyData=${confirmDestroyData} does not name the environment ${config.name}`);
   }
