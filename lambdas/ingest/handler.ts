@@ -7,14 +7,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
 import { INGEST_METRICS, METRIC_SERVICES } from '../shared/metric-names';
-import { inSubsegment, instrumentation } from '../shared/powertools';
+import { instrumentation } from '../shared/powertools';
 import { readIngestConfig } from './config';
 import { createIngestCore, type IngestCore } from './core';
 import type { HttpRequest, IngestOutcome } from './http';
 import type { KafkaProducer } from './kafka/producer';
 import { ingestProducer } from './producer';
 
-const { logger, metrics, tracer } = instrumentation(METRIC_SERVICES.ingest);
+const { logger, metrics } = instrumentation(METRIC_SERVICES.ingest);
 
 let core: IngestCore | undefined;
 let producer: KafkaProducer | undefined;
@@ -87,15 +87,10 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   logger.appendKeys({ api_request_id: request.requestId, path: request.path });
   metrics.captureColdStartMetric(); // emits once, on the first invocation
   try {
-    return await inSubsegment(tracer, 'ingest', async () => {
-      const { response, outcome } = await ingestCore()(request);
-      if (outcome) {
-        tracer.putAnnotation('dataset', outcome.dataset);
-        record(outcome);
-      }
-      logger.debug('Answered', { statusCode: response.statusCode });
-      return response;
-    });
+    const { response, outcome } = await ingestCore()(request);
+    if (outcome) record(outcome);
+    logger.debug('Answered', { statusCode: response.statusCode });
+    return response;
   } catch (error) {
     // Only a bug or a misconfiguration gets here: every bad request has its 4xx in the core.
     logger.error('Unhandled error', { error: error as Error });

@@ -12,7 +12,7 @@ export const METRICS_NAMESPACE = 'Lakehouse';
 export const METRIC_SERVICES = { ingest: 'ingest', sink: 'sink' } as const;
 export type MetricService = (typeof METRIC_SERVICES)[keyof typeof METRIC_SERVICES];
 
-/** Powertools' own environment variables, read by the handlers' logger, metrics and tracer. */
+/** Powertools' own environment variables, read by the handlers' logger and metrics. */
 export const POWERTOOLS_ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',

@@ -4,14 +4,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, MSKEvent } from 'aws-lambda';
 import { createRegistry } from '../../schemas';
 import { METRIC_SERVICES, SINK_METRICS } from '../shared/metric-names';
-import { inSubsegment, instrumentation } from '../shared/powertools';
+import { instrumentation } from '../shared/powertools';
 import { glueCatalog, s3Writer } from './aws';
 import { sinkSettingsFromEnv } from './config';
 import { type SinkDependencies, type SinkSummary, sinkBatch } from './core';
 import { decodeMskEvent } from './decode';
 import { hyparquetEncoder } from './parquet';
 
-const { logger, metrics, tracer } = instrumentation(METRIC_SERVICES.sink);
+const { logger, metrics } = instrumentation(METRIC_SERVICES.sink);
 
 /** Built on first use rather than at import, so the local platform and tests can set the environment first. */
 function buildDependencies(): SinkDependencies {
@@ -68,7 +68,7 @@ export async function handler(event: MSKEvent, context: Context): Promise<void> 
   try {
     dependencies ??= buildDependencies();
     const deps = dependencies;
-    record(await inSubsegment(tracer, 'sink', () => sinkBatch(decodeMskEvent(event), deps)));
+    record(await sinkBatch(decodeMskEvent(event), deps));
   } catch (error) {
     metrics.addMetric(SINK_METRICS.batchFailures, MetricUnit.Count, 1);
     logger.error('Batch failed; the event source mapping will retry it', error as Error);
