@@ -18,6 +18,8 @@ tables' state before it, so that a batch Spark replays after a crash (same id, s
 from __future__ import annotations
 
 import json
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -67,9 +69,19 @@ class BatchResult:
     # Seconds from a record's event time to the batch's commit (meaningful when producers stamp "now").
     freshness_seconds: dict[str, float] = field(default_factory=dict)
     committed_at: str = ""
+    # Where the batch's time went: seconds per stage, in the order they ran.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] = round(self.stage_seconds.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
 def records_of(kafka_rows: DataFrame, datasets: dict[str, Dataset]) -> DataFrame:
@@ -242,11 +254,12 @@ class WindowsBatch:
                 ),
             ),
         )
-        counts = classified.select(
-            F.count(F.lit(1)).alias("records"),
-            F.count(F.col("unreadable")).alias("unreadable"),
-            F.count(F.col("reason")).alias("rejected"),
-        ).first()
+        with result.stage("read"):
+            counts = classified.select(
+                F.count(F.lit(1)).alias("records"),
+                F.count(F.col("unreadable")).alias("unreadable"),
+                F.count(F.col("reason")).alias("rejected"),
+            ).first()
         result.records, result.unreadable = counts["records"], counts["unreadable"]
         result.late = counts["rejected"] - counts["unreadable"]  # late or future
         if result.records == 0:
@@ -258,7 +271,8 @@ class WindowsBatch:
                 "dataset", "topic", "partition", "offset", "record_id", "event_time", "value", "reason", "watermark",
                 F.lit(now).alias("quarantined_at"),
             )
-            self.fmt.insert_new(self.late, rejected, ["topic", "partition", "offset"])
+            with result.stage("quarantine"):
+                self.fmt.insert_new(self.late, rejected, ["topic", "partition", "offset"])
 
         on_time = classified.filter(F.col("reason").isNull()).withColumn("window_start", _window_start("event_time"))
         # Within the batch, the first offset of an id wins; against the state, the row already there wins
@@ -283,17 +297,21 @@ class WindowsBatch:
             else:
                 fresh = candidates
             fresh = fresh.cache()
-            stats = fresh.agg(F.count(F.lit(1)).alias("n")).first()
-            on_time_count = on_time.count()
+            with result.stage("dedup"):
+                stats = fresh.agg(F.count(F.lit(1)).alias("n")).first()
+                on_time_count = on_time.count()
             result.on_time = stats["n"]
             result.duplicates = on_time_count - stats["n"]
             if result.on_time:
-                self.state_fmt.insert_new(self.state, fresh, ["dataset", "record_id"])
-                self._update_windows(fresh, now, result)
+                with result.stage("state"):
+                    self.state_fmt.insert_new(self.state, fresh, ["dataset", "record_id"])
+                with result.stage("windows"):
+                    self._update_windows(fresh, now, result)
             newest_now = dict(newest_before)
-            for r in fresh.groupBy("dataset").agg(F.max("event_time").alias("t")).collect():
-                if r["dataset"] not in newest_now or r["t"] > newest_now[r["dataset"]]:
-                    newest_now[r["dataset"]] = r["t"]
+            with result.stage("watermark"):
+                for r in fresh.groupBy("dataset").agg(F.max("event_time").alias("t")).collect():
+                    if r["dataset"] not in newest_now or r["t"] > newest_now[r["dataset"]]:
+                        newest_now[r["dataset"]] = r["t"]
             fresh.unpersist()
         finally:
             candidates.unpersist()
@@ -304,7 +322,8 @@ class WindowsBatch:
                     "newest_event_time": _iso(newest_now[name]),
                 }
         self._newest = (batch_id, newest_now)
-        self._prune(watermarks)
+        with result.stage("prune"):
+            self._prune(watermarks)
         result.committed_at = _iso(datetime.now(timezone.utc))
 
     def _update_windows(self, fresh: DataFrame, now: datetime, result: BatchResult) -> None:
