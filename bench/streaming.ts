@@ -24,12 +24,25 @@ interface Result {
   /** Median of the batches' p50, and the largest of their p99 (seconds). */
   readonly p50: number;
   readonly p99: number;
+  /** Median seconds per batch stage, and of the batches' interval. */
+  readonly stages: Readonly<Record<string, number>>;
   /** Of one core. */
   readonly jobCpu: number;
   readonly load: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** Median seconds of each stage over the batches, and of the time between two batches' commits. */
+function medianStages(batches: readonly StreamingStatus[]): Record<string, number> {
+  const names = [...new Set(batches.flatMap((b) => Object.keys(b.stage_seconds ?? {})))];
+  const stages = Object.fromEntries(
+    names.map((n) => [n, median(batches.map((b) => b.stage_seconds?.[n] ?? 0))]),
+  );
+  const commits = batches.map((b) => Date.parse(b.committed_at)).sort((a, b) => a - b);
+  const gaps = commits.slice(1).map((t, i) => (t - (commits[i] as number)) / 1000);
+  return { ...stages, 'between batches': median(gaps) };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -96,6 +109,7 @@ async function main(): Promise<void> {
         batches: batches.length,
         p50: median(batches.map((s) => s.freshness_seconds.p50 as number)),
         p99: Math.max(...batches.map((s) => s.freshness_seconds.p99 as number)),
+        stages: medianStages(batches),
         jobCpu,
         load: loadavg()[0] as number,
       });
@@ -117,6 +131,8 @@ async function main(): Promise<void> {
         `${r.batches} batches, p50 ${r.p50.toFixed(1)} s, p99 ${r.p99.toFixed(1)} s; ` +
         `job CPU ${(100 * r.jobCpu).toFixed(0)} % of a core; load ${r.load.toFixed(2)}`,
     );
+    const stages = Object.entries(r.stages).map(([n, s]) => `${n} ${s.toFixed(1)} s`);
+    console.log(`    median per batch: ${stages.join(', ')}`);
   }
 }
 

@@ -18,6 +18,8 @@ tables' state before it, so that a batch Spark replays after a crash (same id, s
 from __future__ import annotations
 
 import json
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -37,6 +39,9 @@ FUTURE_TOLERANCE_SECONDS = 300
 
 # The columns every record is reduced to, whatever its dataset.
 _GROUP_KEY = "group_key"
+# What the window state holds of each on-time record.
+_STATE_COLUMNS = ["dataset", "record_id", "event_time", "window_start", _GROUP_KEY, "measure",
+                  "topic", "partition", "offset", "batch_id"]
 
 
 def windows_table(gold_uri: str) -> Table:
@@ -67,9 +72,19 @@ class BatchResult:
     # Seconds from a record's event time to the batch's commit (meaningful when producers stamp "now").
     freshness_seconds: dict[str, float] = field(default_factory=dict)
     committed_at: str = ""
+    # Where the batch's time went: seconds per stage, in the order they ran.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] = round(self.stage_seconds.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
 def records_of(kafka_rows: DataFrame, datasets: dict[str, Dataset]) -> DataFrame:
@@ -242,11 +257,12 @@ class WindowsBatch:
                 ),
             ),
         )
-        counts = classified.select(
-            F.count(F.lit(1)).alias("records"),
-            F.count(F.col("unreadable")).alias("unreadable"),
-            F.count(F.col("reason")).alias("rejected"),
-        ).first()
+        with result.stage("read"):
+            counts = classified.select(
+                F.count(F.lit(1)).alias("records"),
+                F.count(F.col("unreadable")).alias("unreadable"),
+                F.count(F.col("reason")).alias("rejected"),
+            ).first()
         result.records, result.unreadable = counts["records"], counts["unreadable"]
         result.late = counts["rejected"] - counts["unreadable"]  # late or future
         if result.records == 0:
@@ -258,7 +274,8 @@ class WindowsBatch:
                 "dataset", "topic", "partition", "offset", "record_id", "event_time", "value", "reason", "watermark",
                 F.lit(now).alias("quarantined_at"),
             )
-            self.fmt.insert_new(self.late, rejected, ["topic", "partition", "offset"])
+            with result.stage("quarantine"):
+                self.fmt.insert_new(self.late, rejected, ["topic", "partition", "offset"])
 
         on_time = classified.filter(F.col("reason").isNull()).withColumn("window_start", _window_start("event_time"))
         # Within the batch, the first offset of an id wins; against the state, the row already there wins
@@ -266,34 +283,58 @@ class WindowsBatch:
         first = Window.partitionBy("dataset", "record_id").orderBy("topic", "partition", "offset")
         ranked = on_time.withColumn("_rank", F.row_number().over(first))
         candidates = ranked.filter(F.col("_rank") == 1).drop("_rank")
-        state_columns = ["dataset", "record_id", "event_time", "window_start", _GROUP_KEY, "measure",
-                         "topic", "partition", "offset", "batch_id"]
-        candidates = candidates.select(*state_columns).cache()
+        candidates = candidates.select(*_STATE_COLUMNS).cache()
         try:
-            if self.state_fmt.exists(self.state):
+            held_exists = self.state_fmt.exists(self.state)
+            if held_exists:
                 held = self.state_fmt.read(self.state).select(
                     "dataset", "record_id",
                     F.col("topic").alias("_t"), F.col("partition").alias("_p"), F.col("offset").alias("_o"),
                 )
-                joined = candidates.join(held, ["dataset", "record_id"], "left")
-                replayed_or_new = F.col("_o").isNull() | (
-                    (F.col("_t") == F.col("topic")) & (F.col("_p") == F.col("partition")) & (F.col("_o") == F.col("offset"))
+                replayed = (F.col("_t") == F.col("topic")) & (F.col("_p") == F.col("partition")) & (
+                    F.col("_o") == F.col("offset")
                 )
-                fresh = joined.filter(replayed_or_new).select(*state_columns)
+                joined = candidates.join(held, ["dataset", "record_id"], "left").select(
+                    *_STATE_COLUMNS, F.col("_o").isNull().alias("_new"), replayed.alias("_replayed")
+                )
+                fresh = joined.filter(F.col("_new") | F.col("_replayed"))
             else:
-                fresh = candidates
+                fresh = candidates.withColumn("_new", F.lit(True))
             fresh = fresh.cache()
-            stats = fresh.agg(F.count(F.lit(1)).alias("n")).first()
-            on_time_count = on_time.count()
-            result.on_time = stats["n"]
-            result.duplicates = on_time_count - stats["n"]
+            with result.stage("dedup"):
+                # One pass over the batch's on-time records: per dataset and window how many and how new, and
+                # over them all the event-time quantiles the freshness is measured from (the rollup's total).
+                rows = (
+                    fresh.rollup("dataset", "window_start")
+                    .agg(
+                        F.grouping_id().alias("level"),
+                        F.count(F.lit(1)).alias("n"),
+                        F.max("event_time").alias("newest"),
+                        F.percentile(F.col("event_time").cast("double"), [0.5, 0.01]).alias("q"),
+                    )
+                    .filter("level IN (0, 3)")
+                    .collect()
+                )
+            touched = [r for r in rows if r["level"] == 0]
+            quantiles = next((r["q"] for r in rows if r["level"] == 3 and r["n"]), None)
+            result.on_time = sum(r["n"] for r in touched)
+            result.duplicates = (counts["records"] - counts["rejected"]) - result.on_time
             if result.on_time:
-                self.state_fmt.insert_new(self.state, fresh, ["dataset", "record_id"])
-                self._update_windows(fresh, now, result)
+                with result.stage("state"):
+                    # Only the ids the state does not hold: a replayed batch's rows are there already, so a
+                    # plain append is as idempotent as an insert-only MERGE, without reading the state again.
+                    added = fresh.filter(F.col("_new")).select(*_STATE_COLUMNS)
+                    if held_exists:
+                        self.state_fmt.append(self.state, added)
+                    else:
+                        self.state_fmt.create(self.state, added, partition_by="window_start")
+                with result.stage("windows"):
+                    self._update_windows(fresh, touched, now, result)
+                result.freshness_seconds = _freshness(quantiles)
             newest_now = dict(newest_before)
-            for r in fresh.groupBy("dataset").agg(F.max("event_time").alias("t")).collect():
-                if r["dataset"] not in newest_now or r["t"] > newest_now[r["dataset"]]:
-                    newest_now[r["dataset"]] = r["t"]
+            for r in touched:
+                if r["dataset"] not in newest_now or r["newest"] > newest_now[r["dataset"]]:
+                    newest_now[r["dataset"]] = r["newest"]
             fresh.unpersist()
         finally:
             candidates.unpersist()
@@ -304,12 +345,21 @@ class WindowsBatch:
                     "newest_event_time": _iso(newest_now[name]),
                 }
         self._newest = (batch_id, newest_now)
-        self._prune(watermarks)
+        with result.stage("prune"):
+            self._prune(watermarks)
         result.committed_at = _iso(datetime.now(timezone.utc))
 
-    def _update_windows(self, fresh: DataFrame, now: datetime, result: BatchResult) -> None:
-        touched = fresh.select("dataset", "window_start", _GROUP_KEY).distinct()
-        members = self.state_fmt.read(self.state).join(F.broadcast(touched), ["dataset", "window_start", _GROUP_KEY])
+    def _update_windows(self, fresh: DataFrame, touched: list, now: datetime, result: BatchResult) -> None:
+        # The touched windows as literals, so that the state's window_start partitions and the gold table's
+        # files outside them are skipped (a join alone would read all of them).
+        starts = sorted({r["window_start"] for r in touched})
+        in_touched = F.col("window_start").isin(starts)
+        groups = fresh.select("dataset", "window_start", _GROUP_KEY).distinct()
+        members = (
+            self.state_fmt.read(self.state)
+            .filter(in_touched)
+            .join(F.broadcast(groups), ["dataset", "window_start", _GROUP_KEY])
+        )
         windows = (
             window_aggregates(members)
             .withColumn("window_end", F.col("window_start") + F.expr(f"INTERVAL {WINDOW_SECONDS} SECONDS"))
@@ -319,12 +369,11 @@ class WindowsBatch:
                 F.concat_ws("|", "dataset", F.date_format("window_start", "yyyy-MM-dd'T'HH:mm:ss'Z'"), _GROUP_KEY),
             )
         )
-        merged = self.fmt.merge_by_id(self.windows, windows, "window_id", "true", partition_by="dataset")
+        within = f"t.window_start IN ({', '.join(_timestamp_sql(w) for w in starts)})"
+        merged = self.fmt.merge_by_id(
+            self.windows, windows, "window_id", "true", partition_by="dataset", within=within
+        )
         result.windows_updated = merged["inserted"] + merged["updated"]
-        visible = datetime.now(timezone.utc)
-        lag = fresh.select((F.lit(visible).cast("double") - F.col("event_time").cast("double")).alias("s"))
-        p = lag.select(F.percentile("s", 0.5).alias("p50"), F.percentile("s", 0.99).alias("p99")).first()
-        result.freshness_seconds = {"p50": round(p["p50"], 3), "p99": round(p["p99"], 3)}
 
     def _prune(self, watermarks: dict[str, datetime]) -> None:
         """Drops from the state the records of windows the watermark has closed, once a minute's worth."""
@@ -335,13 +384,27 @@ class WindowsBatch:
                 continue
             self.spark.sql(
                 f"DELETE FROM delta.`{self.state.path}` WHERE dataset = '{name}' AND window_start < "
-                f"TIMESTAMP '{closed_before.strftime('%Y-%m-%d %H:%M:%S')}'"
+                f"{_timestamp_sql(closed_before)}"
             )
             self._pruned_before[name] = closed_before
 
     def _delay_text(self) -> str:
         minutes, seconds = divmod(int(self.watermark.total_seconds()), 60)
         return f"{minutes} min" if not seconds else f"{int(self.watermark.total_seconds())} s"
+
+
+def _freshness(event_time_quantiles: list[float]) -> dict[str, float]:
+    """Seconds from event time to now (the windows just committed) of the batch's median and 99th-percentile
+    record, from the 50th and 1st percentiles of their event times (epoch seconds)."""
+    visible = datetime.now(timezone.utc).timestamp()
+    median, oldest = event_time_quantiles
+    return {"p50": round(visible - median, 3), "p99": round(visible - oldest, 3)}
+
+
+def _timestamp_sql(t: datetime) -> str:
+    """A SQL literal of a timestamp Spark collected (naive in the Python process's zone, as PySpark makes
+    them), whatever the session's zone."""
+    return f"timestamp_seconds({t.timestamp()})"
 
 
 def _iso(t: datetime | None) -> str | None:

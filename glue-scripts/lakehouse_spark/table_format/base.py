@@ -52,14 +52,24 @@ class TableFormat:
             self.add_columns(t, new)
 
     def merge_by_id(
-        self, t: Table, rows: DataFrame, id_field: str, newer: str, partition_by: str, properties: dict | None = None
+        self,
+        t: Table,
+        rows: DataFrame,
+        id_field: str,
+        newer: str,
+        partition_by: str,
+        properties: dict | None = None,
+        within: str | None = None,
     ) -> dict[str, int]:
         """Upsert by id (rows one per id): an existing row is replaced only when `newer` (a condition on
-        `s`, the row, and `t`, the table's row) holds. Into no table yet the rows are simply written."""
+        `s`, the row, and `t`, the table's row) holds. Into no table yet the rows are simply written.
+        `within`, a condition on `t` that every row the rows can match meets, lets the MERGE skip the files
+        outside it instead of reading the whole table."""
         if not self.exists(t):
             return {"inserted": self.create(t, rows, partition_by, properties), "updated": 0}
         self.evolve(t, rows)
-        return self._merge(t, rows, f"t.`{id_field}` = s.`{id_field}`", newer)
+        on_id = f"t.`{id_field}` = s.`{id_field}`"
+        return self._merge(t, rows, f"({within}) AND {on_id}" if within else on_id, newer)
 
     def insert_new(self, t: Table, rows: DataFrame, key: list[str]) -> None:
         """Insert-only MERGE on key (null-safe; creating the table on first use)."""

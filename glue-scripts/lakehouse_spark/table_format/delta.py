@@ -36,6 +36,10 @@ class Delta(TableFormat):
         (writer.partitionBy(partition_by) if partition_by else writer).save(t.path)
         return int(DeltaTable.forPath(self.spark, t.path).history(1).first()["operationMetrics"]["numOutputRows"])
 
+    def append(self, t: Table, rows: DataFrame) -> None:
+        """Adds the rows as they are (into the table's own partitioning); the caller keeps it idempotent."""
+        rows.write.format("delta").mode("append").save(t.path)
+
     def add_columns(self, t: Table, columns: list[tuple[str, str]]) -> None:
         cols = ", ".join(f"`{n}` {typ}" for n, typ in columns)
         self.spark.sql(f"ALTER TABLE delta.`{t.path}` ADD COLUMNS ({cols})")

@@ -88,8 +88,10 @@ export async function startEventSourceMapping(
     logLevel: logLevel.ERROR,
     logCreator:
       () =>
-      ({ namespace, log: entry }) =>
-        log(`kafkajs ${namespace}: ${entry.message}`),
+      ({ namespace, log: entry }) => {
+        const line = kafkajsLine(namespace, entry);
+        if (line) log(line);
+      },
   });
   const admin: Admin = kafka.admin();
   await admin.connect();
@@ -313,4 +315,18 @@ export async function consumerLag(
     }
   }
   return result;
+}
+
+/**
+ * A kafkajs error log as one line with its error (kafkajs keeps it apart from the message, which alone says
+ * only "Response Heartbeat(key: 12, version: 3)"); undefined for a group rebalancing, which every poller that
+ * joins or leaves causes and the consumer handles by rejoining.
+ */
+export function kafkajsLine(
+  namespace: string,
+  entry: { readonly message: string; readonly error?: unknown },
+): string | undefined {
+  const error = typeof entry.error === 'string' ? entry.error : undefined;
+  if (error && /group is rebalancing/.test(error)) return undefined;
+  return `kafkajs ${namespace}: ${entry.message}${error ? `: ${error}` : ''}`;
 }

@@ -38,6 +38,8 @@ export interface StreamingStatus extends StreamingCounts {
   readonly totals: StreamingCounts;
   readonly committed_at: string;
   readonly freshness_seconds: { readonly p50?: number; readonly p99?: number };
+  /** Seconds per stage of the batch (read, quarantine, dedup, state, windows, watermark, prune). */
+  readonly stage_seconds: Readonly<Record<string, number>>;
   readonly datasets: Readonly<
     Record<string, { readonly newest_event_time: string; readonly watermark: string | null }>
   >;
