@@ -328,8 +328,7 @@ class WindowsBatch:
                         self.state_fmt.append(self.state, added)
                     else:
                         self.state_fmt.create(self.state, added, partition_by="window_start")
-                with result.stage("windows"):
-                    self._update_windows(fresh, touched, now, result)
+                self._update_windows(fresh, touched, now, result)
                 result.freshness_seconds = _freshness(quantiles)
             newest_now = dict(newest_before)
             for r in touched:
@@ -369,10 +368,16 @@ class WindowsBatch:
                 F.concat_ws("|", "dataset", F.date_format("window_start", "yyyy-MM-dd'T'HH:mm:ss'Z'"), _GROUP_KEY),
             )
         )
+        # Computed once: a MERGE evaluates its source more than once (matches, then the rows it writes).
+        windows = windows.cache()
+        with result.stage("aggregate"):
+            windows.count()
         within = f"t.window_start IN ({', '.join(_timestamp_sql(w) for w in starts)})"
-        merged = self.fmt.merge_by_id(
-            self.windows, windows, "window_id", "true", partition_by="dataset", within=within
-        )
+        with result.stage("merge"):
+            merged = self.fmt.merge_by_id(
+                self.windows, windows, "window_id", "true", partition_by="dataset", within=within
+            )
+        windows.unpersist()
         result.windows_updated = merged["inserted"] + merged["updated"]
 
     def _prune(self, watermarks: dict[str, datetime]) -> None:

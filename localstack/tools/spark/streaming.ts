@@ -38,7 +38,7 @@ export interface StreamingStatus extends StreamingCounts {
   readonly totals: StreamingCounts;
   readonly committed_at: string;
   readonly freshness_seconds: { readonly p50?: number; readonly p99?: number };
-  /** Seconds per stage of the batch (read, quarantine, dedup, state, windows, watermark, prune). */
+  /** Seconds per stage of the batch (read, quarantine, dedup, state, aggregate, merge, prune). */
   readonly stage_seconds: Readonly<Record<string, number>>;
   readonly datasets: Readonly<
     Record<string, { readonly newest_event_time: string; readonly watermark: string | null }>
