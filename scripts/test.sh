@@ -17,5 +17,5 @@ eval "$SERVICES_ENV"
 npx jest --ci
 # Python tests (pytest): the Spark jobs in local mode against the same emulator, then the DAG integrity test
 # on MWAA's Airflow. Any non-zero exit fails the suite, pytest's 5 ("no tests collected") included.
-.venv/bin/python -m pytest -q -p no:cacheprovider test/glue-scripts
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=8 test/glue-scripts
 .venv-airflow/bin/python -m pytest -q -p no:cacheprovider test/dags
