@@ -267,7 +267,7 @@ function mappingDelivery(settings: SinkSettings, quarantine: s3.IBucket) {
   const onFailure: lambda.IEventSourceDlq = { bind: () => ({ destination: quarantine.bucketArn }) };
   return {
     batchSize: settings.batchSize,
-    maxBatchingWindow: Duration.seconds(settings.maxBatchingWindowSeconds),
+    maxBatchingWindow: batchingWindow(settings.maxBatchingWindowSeconds),
     startingPosition: lambda.StartingPosition[settings.startingPosition],
     retryAttempts: settings.maxRetryAttempts,
     // The sink writes a batch's files under deterministic keys, so a whole-batch retry is idempotent;
@@ -280,6 +280,20 @@ function mappingDelivery(settings: SinkSettings, quarantine: s3.IBucket) {
     // OnFailureDestinationDeliveredEventCount and DroppedEventCount per mapping, for the alarm on them.
     metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT] },
   } satisfies lambda.EventSourceMappingOptions;
+}
+
+/** Lambda's batching window for Kafka sources when the mapping sets none. */
+export const KAFKA_DEFAULT_BATCHING_WINDOW_SECONDS = 0.5;
+
+/** The mapping's MaximumBatchingWindowInSeconds: unset for Lambda's default, else whole seconds. */
+export function batchingWindow(seconds: number): Duration | undefined {
+  if (seconds === KAFKA_DEFAULT_BATCHING_WINDOW_SECONDS) return undefined;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
+    throw new Error(
+      `sink.maxBatchingWindowSeconds is ${seconds}: give whole seconds from 0 to 300, or ${KAFKA_DEFAULT_BATCHING_WINDOW_SECONDS} (Lambda's default for Kafka)`,
+    );
+  }
+  return Duration.seconds(seconds);
 }
 
 /** The topic Observability creates (same name): referenced by ARN, as that stack deploys after this one. */

@@ -19,7 +19,7 @@ export const LOCAL: EnvironmentConfig = {
     memoryMb: 1024,
     timeoutSeconds: 60,
     batchSize: 10_000,
-    maxBatchingWindowSeconds: 1,
+    maxBatchingWindowSeconds: 0.5,
     startingPosition: 'TRIM_HORIZON',
     maxRetryAttempts: 10,
     minPollers: 1,

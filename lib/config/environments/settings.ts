@@ -68,6 +68,11 @@ export interface SinkSettings {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly batchSize: number;
+  /**
+   * How long a mapping gathers records before it invokes the sink, unless the batch or Lambda's 6 MB payload
+   * fills first: whole seconds up to 300, or 0.5, Lambda's default for Kafka sources (CloudFormation takes
+   * whole seconds only, so the template then leaves it unset). The local mapping waits the same.
+   */
   readonly maxBatchingWindowSeconds: number;
   readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
   readonly maxRetryAttempts: number;
