@@ -9,6 +9,16 @@ from dataclasses import dataclass, field
 from .tables import Table
 
 
+@contextmanager
+def timed_into(seconds: dict[str, float], step: str):
+    """Adds the seconds the block takes to `seconds[step]` (a step timed twice is summed)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[step] = round(seconds.get(step, 0.0) + time.perf_counter() - start, 3)
+
+
 @dataclass(frozen=True)
 class Paths:
     """Where a run reads and writes (raw_to_curated.py composes them from the zone URIs)."""
@@ -47,13 +57,8 @@ class RunMetrics:
     published: bool = False
     seconds: dict[str, float] = field(default_factory=dict)  # where the run's time went, per step
 
-    @contextmanager
     def timed(self, step: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - start, 3)
+        return timed_into(self.seconds, step)
 
     @property
     def rejected_share(self) -> float:

@@ -18,8 +18,6 @@ tables' state before it, so that a batch Spark replays after a crash (same id, s
 from __future__ import annotations
 
 import json
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -28,6 +26,7 @@ from pyspark.sql import functions as F
 
 from .quality import normalised
 from .registry import Dataset
+from .runs import timed_into
 from .table_format import Delta, TableFormat
 from .tables import Table, gold_table
 
@@ -78,13 +77,8 @@ class BatchResult:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
-    @contextmanager
     def stage(self, name: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stage_seconds[name] = round(self.stage_seconds.get(name, 0.0) + time.perf_counter() - start, 3)
+        return timed_into(self.stage_seconds, name)
 
 
 def records_of(kafka_rows: DataFrame, datasets: dict[str, Dataset]) -> DataFrame:
