@@ -9,6 +9,7 @@ window state table make a restart neither lose nor double a record.
 import json
 from datetime import timedelta
 
+from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQueryListener
 
 from lakehouse_spark.registry import load_dataset
@@ -28,7 +29,10 @@ IAM_AUTH = {
 }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> dict:
+    """Runs the job with `argv` (sys.argv by default) in `spark` (a new session by default: `npm start --once`
+    runs it with --available_now true in the driver of its batch step); returns the totals of the micro-batches
+    it ran, when it ends (with --available_now true; otherwise it runs until stopped)."""
     args = job_args(
         {
             "datasets": REQUIRED,
@@ -54,9 +58,10 @@ def main() -> None:
             "table_format": "delta",
             "catalog_database": None,
             "glue_database": None,
-        }
+        },
+        argv,
     )
-    spark = spark_session(JOB)
+    spark = spark or spark_session(JOB)
     datasets = {ds.name: ds for ds in (load_dataset(spark, n.strip(), args["schema_uri"]) for n in args["datasets"].split(","))}
     unstreamed = [n for n, ds in datasets.items() if ds.window is None]
     if unstreamed:
@@ -77,6 +82,7 @@ def main() -> None:
     status_uri = f"{state_uri}/{JOB}/status.json"
     registered = False
     totals = dict.fromkeys(("records", "on_time", "duplicates", "late", "unreadable"), 0)
+    seconds: dict[str, float] = {}  # per stage, over the micro-batches
 
     def each_batch(rows, batch_id: int) -> None:
         nonlocal registered
@@ -89,6 +95,8 @@ def main() -> None:
             registered = len(tables) == 2
         for k in totals:
             totals[k] += getattr(result, k)
+        for stage, s in result.stage_seconds.items():
+            seconds[stage] = round(seconds.get(stage, 0.0) + s, 3)
         doc = {**result.as_dict(), "totals": totals, "offsets_behind_latest": metrics.offsets_behind}
         write_json(spark, status_uri, doc)
         metrics.batch(result)
@@ -116,6 +124,8 @@ def main() -> None:
     spark.streams.addListener(metrics)
     query = writer.start()
     query.awaitTermination()
+    spark.streams.removeListener(metrics)
+    return {"totals": totals, "seconds": seconds}
 
 
 def bootstrap_servers(args: dict) -> str:

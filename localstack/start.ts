@@ -27,7 +27,13 @@ import {
 import { type LatencySnapshot, latencyPercentile, throughput } from './tools/lake/latency';
 import { RawZone } from './tools/lake/raw-zone';
 import { runLocalSpark } from './tools/spark/run';
-import { type StreamingJob, startStreamingWindows, streamingSummary } from './tools/spark/streaming';
+import {
+  type StreamingJob,
+  startStreamingWindows,
+  streamingStatus,
+  streamingSummary,
+  streamingWindowsJob,
+} from './tools/spark/streaming';
 
 /**
  * `npm start`: the whole pipeline on this machine. Starts the broker and the AWS emulator (host
@@ -48,7 +54,8 @@ const USAGE = `Usage: npm start -- [--once] [--count N] [--rate R] [--invalid SH
   --brokers N     Kafka nodes (default 1); 3 runs a KRaft cluster with production topic settings (RF 3, min ISR 2)
   --keep-data     keep .local/platform/ (broker log, lake) from the previous run instead of starting fresh
   --no-spark      skip the local Spark job
-  --no-streaming  skip the streaming windows job (1-minute windows of the raw topics, beside the batch step)
+  --no-streaming  skip the streaming windows job (1-minute windows of the raw topics, beside the batch step;
+                  with --once, one run over what the topics hold, in the batch step's driver)
   --table-format  of the curated, quarantine and gold tables: delta (default) or iceberg, in the Glue
                   database of the emulator (or LAKEHOUSE_TABLE_FORMAT)
   --verbose       handler and Spark output on the terminal (default: in .local/platform/logs/)
@@ -157,8 +164,11 @@ async function main(): Promise<number> {
     say(`API ${apiUrl} healthy (Kafka connected) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const s3 = new S3Client({});
-    // Started before the records, so that its windows follow them as they arrive.
-    if (!values['no-streaming']) {
+    // Started before the records, so that its windows follow them as they arrive. With --once, the windows
+    // are computed once, from everything the topics hold, in the batch step's driver instead: a second
+    // JVM beside that step took two of its minutes on two cores.
+    const catchUpWindows = values.once && !values['no-streaming'];
+    if (!values['no-streaming'] && !values.once) {
       streaming = startStreamingWindows(env, s3, {
         logFile: logDir && join(logDir, 'streaming.log'),
         tableFormat,
@@ -187,15 +197,25 @@ async function main(): Promise<number> {
     step('Waiting until every accepted record is in raw Parquet');
     const arrival = await waitForArrival(rawZone, tally, Number(values['wait-seconds']) * 1000);
     const latencies = latency.snapshot();
+    // With --once nothing more arrives: the mappings' pollers would only take CPU from Spark.
+    if (values.once) await (await pipeline).stopSink();
 
     step(`Spark (${tableFormat} tables)`);
     const spark = values['no-spark']
       ? 'skipped (--no-spark)'
-      : await runLocalSpark(env, say, logDir && join(logDir, 'spark.log'), tableFormat);
+      : await runLocalSpark(env, say, {
+          logFile: logDir && join(logDir, 'spark.log'),
+          tableFormat,
+          alongside: catchUpWindows ? [streamingWindowsJob(env, tableFormat, true)] : [],
+        });
 
     const windows = streaming
       ? await caughtUp(streaming, tally.accepted, Number(values['wait-seconds']) * 1000)
-      : 'skipped (--no-streaming)';
+      : !catchUpWindows
+        ? 'skipped (--no-streaming)'
+        : values['no-spark']
+          ? 'skipped (--no-spark)'
+          : `${streamingSummary(await streamingStatus(s3))} (--once: computed once, beside the batch step)`;
     const zones = await inventory(s3, await pipeline, tableFormat);
     printSummary(tally, arrival, latencies, zones, spark, windows, apiUrl, supervision.restarts());
     if (values.once) {

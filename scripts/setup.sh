@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the platform needs, idempotently, into ignored folders of the repository:
-#   --for start (default): node_modules (npm ci), .venv (Python), Kafka and the Spark jars (Maven) in .cache;
-#   --for test: also what only the tests need, Airflow's .venv-airflow, ministack's .venv-hybrid and headless Chromium;
+#   --for start (default): node_modules (npm ci), .venv (Python: requirements.txt), Kafka and the Spark jars
+#     (Maven) in .cache;
+#   --for test: also what only the tests and benchmarks need: .venv with requirements-test.txt, Airflow's
+#     .venv-airflow, ministack's .venv-hybrid and headless Chromium;
 #   --for hybrid: what `npm run hybrid` needs: node_modules, Kafka and .venv-hybrid (the AWS emulator).
 # Independent steps run in parallel. Each prints one line when done (size, seconds); its whole output goes
 # to .local/setup/<step>.log, and a failing step prints the tail of its log and what to do. --verbose (or
@@ -46,12 +48,15 @@ do_npm() {
   mark npm package-lock.json
 }
 
-todo_venv() { [ ! -x .venv/bin/python ] || ! fresh venv requirements.txt; }
+# npm start's packages (requirements.txt), or with --for test those and the tests' (requirements-test.txt).
+VENV_INPUTS=(requirements.txt)
+[ "$FOR" = test ] && VENV_INPUTS=(requirements.txt requirements-test.txt)
+todo_venv() { [ ! -x .venv/bin/python ] || ! fresh "venv-$FOR" "${VENV_INPUTS[@]}"; }
 do_venv() {
-  python3 -m venv .venv
-  .venv/bin/pip install "${PIP[@]}" --upgrade pip
-  .venv/bin/pip install "${PIP[@]}" -r requirements.txt
-  mark venv requirements.txt
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install "${PIP[@]}" -r "${VENV_INPUTS[-1]}"
+  mark "venv-$FOR" "${VENV_INPUTS[@]}"
+  [ "$FOR" = start ] || mark venv-start requirements.txt
 }
 
 # Kafka and the Spark jars share Maven's repository in .cache/m2, which Maven 3.8 does not lock: one lane.

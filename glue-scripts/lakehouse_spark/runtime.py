@@ -94,6 +94,13 @@ def iceberg_catalog_conf(endpoint: str | None = None, region: str | None = None)
     return conf
 
 
+# Local runs are many small Spark jobs over a few thousand rows, over before C2's compilations pay off. In
+# `npm start`'s Spark step (its datasets at once) C2's compiler threads took 49 of the JVM's 75 CPU seconds on
+# two cores, and the step took 111 s; with C1 alone, 66 s. A long run over a million rows wants both tiers
+# (bench/spark.py sets LAKEHOUSE_SPARK_JIT=full).
+JIT_OPTIONS = {"quick": "-XX:TieredStopAtLevel=1", "full": ""}
+
+
 def _local_session(app_name: str) -> SparkSession:
     """Local mode: Delta, Iceberg and s3a jars from .cache/spark-jars (fetched by scripts/setup.sh, never resolved
     at run time); s3:// and s3a:// both go to AWS_ENDPOINT_URL (path-style) so that the same URIs as on AWS
@@ -112,6 +119,7 @@ def _local_session(app_name: str) -> SparkSession:
         )
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.driver.extraJavaOptions", JIT_OPTIONS[os.environ.get("LAKEHOUSE_SPARK_JIT", "quick")])
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))

@@ -67,11 +67,9 @@ export async function validate(
   if (options.spark) {
     await pipeline.stopSink();
     log('validation: Spark raw_to_curated and curated_to_gold');
-    const spark = await runLocalSpark(
-      platform.direct,
-      log,
-      options.verbose ? undefined : join(platform.dir, 'logs', 'spark.log'),
-    );
+    const spark = await runLocalSpark(platform.direct, log, {
+      logFile: options.verbose ? undefined : join(platform.dir, 'logs', 'spark.log'),
+    });
     curated = { ...(await checkCurated(s3, accepted, rejected)), spark };
   }
   return { raw, sinkQuarantine, curated };

@@ -1,11 +1,17 @@
-"""The Spark step of `npm start` in one driver: the jobs run.ts lists (every job of a run, for every dataset),
-in order, through the Glue scripts' own entry points, in one local session: the JVM, the jars, the Delta
-and Iceberg catalogs and the emulator's connections are set up once instead of once per job.
+"""The Spark step of `npm start` in one driver: the jobs run.ts lists, through the Glue scripts' own entry
+points, in one local session: the JVM, the jars, the Delta and Iceberg catalogs and the emulator's
+connections are set up once instead of once per job.
+
+The jobs come in lanes (one per dataset: raw_to_curated then curated_to_gold; the streaming windows' catch-up
+run in a lane of its own). A lane's jobs run in order; the lanes run at once, each in a thread of its own:
+a run of a few thousand rows is a chain of small Spark jobs (Delta log reads, commits, the emulator's round
+trips), and those of one dataset then wait while another's compute.
 
 Usage: pipeline.py <jobs.json> <timings.json>
-  jobs.json    [{"script": "raw_to_curated", "args": {"--dataset": "...", ...}}, ...]
-  timings.json written at the end: {"session": s, "jobs": [{"script", "dataset", "seconds", "steps"}, ...]}
-A failing job stops the run (exit status 1) after writing the timings of the jobs before it.
+  jobs.json    {"lanes": [[{"script": "raw_to_curated", "args": {"--dataset": "...", ...}}, ...], ...]}
+  timings.json written at the end: {"session": s, "jobs": [{"script", "dataset", "seconds", "steps"}, ...],
+               "failed": "<script>.py for <dataset>" (only when a job failed)}
+A failing job stops its lane (the other lanes finish) and the run exits with status 1.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -23,36 +30,46 @@ sys.path.insert(0, str(ROOT / "glue-scripts"))
 from lakehouse_spark.runtime import spark_session  # noqa: E402
 
 
-def main() -> int:
-    jobs_file, timings_file = sys.argv[1:3]
-    jobs = json.loads(Path(jobs_file).read_text())
-    t0 = time.perf_counter()
-    spark = spark_session("local-pipeline")
-    timings: dict = {"session": round(time.perf_counter() - t0, 3), "jobs": []}
-    status = 0
-    try:
-        for job in jobs:
-            script, args = job["script"], job["args"]
-            print(f"spark: {script}.py {' '.join(f'{k} {v}' for k, v in args.items())}", flush=True)
-            started = time.perf_counter()
-            try:
-                summary = importlib.import_module(script).main([script, *[x for kv in args.items() for x in kv]], spark)
-            except Exception:  # noqa: BLE001  (reported with its job; the run stops there)
-                traceback.print_exc()
-                timings["failed"] = f"{script}.py for {args.get('--dataset')}"
-                status = 1
-                break
+def run_lane(spark, lane: list[dict], timings: dict, lock: threading.Lock) -> None:
+    for job in lane:
+        script, args = job["script"], job["args"]
+        what = args.get("--dataset") or args.get("--datasets")
+        print(f"spark: {script}.py {' '.join(f'{k} {v}' for k, v in args.items())}", flush=True)
+        started = time.perf_counter()
+        try:
+            summary = importlib.import_module(script).main([script, *[x for kv in args.items() for x in kv]], spark)
+        except Exception:  # noqa: BLE001  (reported with its job; its lane stops there)
+            traceback.print_exc()
+            with lock:
+                timings.setdefault("failed", f"{script}.py for {what}")
+            return
+        with lock:
             timings["jobs"].append(
                 {
                     "script": script,
-                    "dataset": args.get("--dataset"),
+                    "dataset": what,
                     "seconds": round(time.perf_counter() - started, 3),
                     "steps": summary.get("seconds", {}),
                 }
             )
+
+
+def main() -> int:
+    jobs_file, timings_file = sys.argv[1:3]
+    lanes = json.loads(Path(jobs_file).read_text())["lanes"]
+    t0 = time.perf_counter()
+    spark = spark_session("local-pipeline")
+    timings: dict = {"session": round(time.perf_counter() - t0, 3), "jobs": []}
+    lock = threading.Lock()
+    threads = [threading.Thread(target=run_lane, args=(spark, lane, timings, lock)) for lane in lanes]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     finally:
         Path(timings_file).write_text(json.dumps(timings))
-    return status
+    return 1 if "failed" in timings else 0
 
 
 if __name__ == "__main__":

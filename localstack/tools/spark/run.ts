@@ -24,7 +24,7 @@ import { REPO_ROOT as ROOT } from '../../paths';
 import { tail } from '../../services/process';
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
-/** Runs a list of jobs in one driver (one JVM and session for the whole run). */
+/** Runs lanes of jobs in one driver (one JVM and session for the whole run), the lanes at once. */
 const PIPELINE = join(ROOT, 'localstack', 'tools', 'spark', 'pipeline.py');
 const LOCAL = environmentConfig('local');
 /** The local environment's buckets; a run may use others (the drill uses its own). */
@@ -108,25 +108,41 @@ export function describeTimings(t: Timings): string {
   return [`session ${t.session.toFixed(1)} s`, ...datasets].join('; ');
 }
 
+/** A Glue script of glue-scripts/ (without .py) and its job arguments. */
+export interface SparkJob {
+  readonly script: string;
+  readonly args: Readonly<Record<string, string>>;
+}
+
+export interface LocalSparkOptions {
+  /** Spark's own output goes there and only a failing job's last lines reach `log` (default: the terminal). */
+  readonly logFile?: string;
+  readonly tableFormat?: TableFormat;
+  /** Jobs run beside the datasets' lanes, each in a lane of its own (`npm start --once`: the streaming windows). */
+  readonly alongside?: readonly SparkJob[];
+}
+
 /**
- * Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*), in one driver.
- * With a logFile, Spark's own output goes there and only a failing job's last lines reach `log`.
+ * Runs every job for every dataset with the services' environment (AWS_ENDPOINT_URL, AWS_*), in one driver:
+ * a dataset's jobs in order, the datasets (and `alongside`) at once. Resolves to the summary's line.
  */
 export async function runLocalSpark(
   env: Readonly<Record<string, string>>,
   log: (line: string) => void,
-  logFile?: string,
-  tableFormat: TableFormat = LOCAL.tableFormat,
+  { logFile, tableFormat = LOCAL.tableFormat, alongside = [] }: LocalSparkOptions = {},
 ): Promise<string> {
   if (!existsSync(PYTHON)) return 'FAILED: no .venv (run `bash scripts/setup.sh`)';
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'local-spark-'));
   try {
-    const jobs = DATASETS.flatMap((dataset) =>
-      PIPELINE_JOBS.map((script) => ({ script, args: localJobArguments(dataset.name, tableFormat) })),
-    );
+    const lanes: SparkJob[][] = [
+      ...DATASETS.map((dataset) =>
+        PIPELINE_JOBS.map((script) => ({ script, args: localJobArguments(dataset.name, tableFormat) })),
+      ),
+      ...alongside.map((job) => [job]),
+    ];
     const [jobsFile, timingsFile] = [join(dir, 'jobs.json'), join(dir, 'timings.json')];
-    writeFileSync(jobsFile, JSON.stringify(jobs));
+    writeFileSync(jobsFile, JSON.stringify({ lanes }));
     const code = await runPython([PIPELINE, jobsFile, timingsFile], env, logFile);
     const timings: Timings | undefined = existsSync(timingsFile)
       ? JSON.parse(readFileSync(timingsFile, 'utf8'))

@@ -15,7 +15,7 @@ import {
 } from '../../../lib/config/spark-jobs';
 import { DATASETS } from '../../../schemas';
 import { REPO_ROOT as ROOT } from '../../paths';
-import { LOCAL_SPARK_BUCKETS } from './run';
+import { LOCAL_SPARK_BUCKETS, type SparkJob } from './run';
 
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
 const LOCAL = environmentConfig('local');
@@ -56,17 +56,34 @@ export interface StreamingJob {
   stop(): Promise<void>;
 }
 
+/**
+ * The job with the arguments CDK gives the Glue streaming job, on the local broker. With `availableNow` it
+ * processes what the topics hold and ends (`npm start --once` runs it so, in the batch step's driver).
+ */
+export function streamingWindowsJob(
+  env: Readonly<Record<string, string>>,
+  tableFormat: TableFormat = LOCAL.tableFormat,
+  availableNow = false,
+): SparkJob {
+  const args = streamingWindowsArguments(
+    LOCAL_SPARK_BUCKETS,
+    { ...LOCAL, tableFormat },
+    { kafka: { bootstrapServers: env.KAFKA_BROKERS ?? '' }, datasets: DATASETS },
+    false,
+  );
+  return {
+    script: STREAMING_WINDOWS.script,
+    args: availableNow ? { ...args, '--available_now': 'true' } : args,
+  };
+}
+
+/** The job until stopped, in a driver of its own beside the batch step (`npm start` without --once). */
 export function startStreamingWindows(
   env: Readonly<Record<string, string>>,
   s3: S3Client,
   options: { readonly logFile?: string; readonly tableFormat?: TableFormat } = {},
 ): StreamingJob {
-  const args = streamingWindowsArguments(
-    LOCAL_SPARK_BUCKETS,
-    { ...LOCAL, tableFormat: options.tableFormat ?? LOCAL.tableFormat },
-    { kafka: { bootstrapServers: env.KAFKA_BROKERS ?? '' }, datasets: DATASETS },
-    false,
-  );
+  const { script, args } = streamingWindowsJob(env, options.tableFormat);
   let output: 'inherit' | number = 'inherit';
   if (options.logFile) {
     mkdirSync(dirname(options.logFile), { recursive: true });
@@ -74,7 +91,7 @@ export function startStreamingWindows(
   }
   const child: ChildProcess = spawn(
     PYTHON,
-    [join(ROOT, 'glue-scripts', `${STREAMING_WINDOWS.script}.py`), ...Object.entries(args).flat()],
+    [join(ROOT, 'glue-scripts', `${script}.py`), ...Object.entries(args).flat()],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', output, output] },
   );
   if (typeof output === 'number') closeSync(output);
@@ -85,7 +102,7 @@ export function startStreamingWindows(
   return {
     pid: child.pid,
     exited,
-    status: () => readStatus(s3),
+    status: () => streamingStatus(s3),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -93,7 +110,8 @@ export function startStreamingWindows(
   };
 }
 
-async function readStatus(s3: S3Client): Promise<StreamingStatus | undefined> {
+/** The status document of the job's last micro-batch; undefined before the first. */
+export async function streamingStatus(s3: S3Client): Promise<StreamingStatus | undefined> {
   try {
     const out = await s3.send(
       new GetObjectCommand({ Bucket: LOCAL_SPARK_BUCKETS.scripts, Key: STREAMING_STATE_KEYS.status }),

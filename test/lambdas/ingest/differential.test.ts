@@ -325,7 +325,9 @@ function runOracle(cases: readonly Case[]): Verdict[] {
     maxBuffer: 256 * 1024 * 1024,
   });
   if (out.status !== 0)
-    throw new Error(`pydantic oracle failed (pip install -r requirements.txt?): ${out.stderr || out.error}`);
+    throw new Error(
+      `pydantic oracle failed (pip install -r requirements-test.txt?): ${out.stderr || out.error}`,
+    );
   return out.stdout
     .trim()
     .split('\n')
