@@ -220,7 +220,7 @@ def start_glue_emulator() -> subprocess.Popen:
 
 
 def main() -> None:
-    os.environ.setdefault("LAKEHOUSE_SPARK_JIT", "full")  # a long run: C2's compilations pay off
+    os.environ.setdefault("LAKEHOUSE_SPARK_RUNS", "large")  # a million rows: C2 and whole-stage code pay off
     args = sys.argv[1:]
     fmt_name = "delta"
     if args[:1] == ["--table-format"]:

@@ -94,11 +94,19 @@ def iceberg_catalog_conf(endpoint: str | None = None, region: str | None = None)
     return conf
 
 
-# Local runs are many small Spark jobs over a few thousand rows, over before C2's compilations pay off. In
-# `npm start`'s Spark step (its datasets at once) C2's compiler threads took 49 of the JVM's 75 CPU seconds on
-# two cores, and the step took 111 s; with C1 alone, 66 s. A long run over a million rows wants both tiers
-# (bench/spark.py sets LAKEHOUSE_SPARK_JIT=full).
-JIT_OPTIONS = {"quick": "-XX:TieredStopAtLevel=1", "full": ""}
+# Local runs are mostly many small Spark jobs over a few thousand rows (`npm start`, the tests), whose fixed
+# costs are the JVM's and Spark's compilers, not the rows: in `npm start`'s Spark step (its datasets at once,
+# two cores) C2's compiler threads took 49 of the JVM's 75 CPU seconds (step: 111 s; with C1 alone, 66 s), and
+# compiling a whole-stage class per query took most of the rest (with neither, 47 s). C1 alone reserves 48 MB
+# of code cache unless told otherwise, which a long session fills ("Out of space in CodeCache"). A run over
+# a million rows wants both (bench/spark.py sets LAKEHOUSE_SPARK_RUNS=large).
+RUN_PROFILES = {
+    "small": {
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
+        "spark.sql.codegen.wholeStage": "false",
+    },
+    "large": {},
+}
 
 
 def _local_session(app_name: str) -> SparkSession:
@@ -119,7 +127,6 @@ def _local_session(app_name: str) -> SparkSession:
         )
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
-        .config("spark.driver.extraJavaOptions", JIT_OPTIONS[os.environ.get("LAKEHOUSE_SPARK_JIT", "quick")])
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))
@@ -139,6 +146,8 @@ def _local_session(app_name: str) -> SparkSession:
         .config("spark.openlineage.transport.type", "file")
         .config("spark.openlineage.transport.location", str(_lineage_file()))
     )
+    for key, value in RUN_PROFILES[os.environ.get("LAKEHOUSE_SPARK_RUNS", "small")].items():
+        b = b.config(key, value)
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         b = b.config("spark.hadoop.fs.s3a.endpoint", endpoint).config(

@@ -4,6 +4,7 @@ import type { KafkaBroker, KafkaNode } from '../services/kafka/broker';
 import { waitFor } from '../services/process';
 import type { S3FaultProxy } from '../services/s3-fault-proxy';
 import type { Supervision } from '../services/supervisor';
+import type { LatencySnapshot } from '../tools/lake/latency';
 import { describeFault, type Fault } from './schedule';
 
 /**
@@ -32,6 +33,8 @@ export interface Timeline {
   readonly commits: { readonly topic: string; readonly at: number }[];
   /** Restarts by the supervisor. */
   readonly restarts: { readonly process: string; readonly at: number }[];
+  /** The accept → Parquet latency of each successful sink invocation's records, in order. */
+  readonly writes: LatencySnapshot[];
 }
 
 export interface FaultResult {

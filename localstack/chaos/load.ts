@@ -83,5 +83,5 @@ export async function loadWithFaults(platform: ChaosPlatform, options: LoadOptio
   const tally = await load;
   const latency = pipeline.latency.snapshot();
   proxy.set({ errorShare: 0, latencyMs: 0 });
-  return { tally, faults, latency };
+  return { tally, faults, latency, loadStartedAt, loadEndedAt: Date.now() };
 }

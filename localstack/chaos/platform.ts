@@ -67,6 +67,7 @@ export async function startChaosPlatform(
     logDir: options.verbose ? undefined : join(dir, 'logs'),
     onSinkMessage: (message) => {
       if (message.type === 'commit') timeline.commits.push({ topic: message.topic, at: Date.now() });
+      if (message.type === 'invocation' && message.latency.count > 0) timeline.writes.push(message.latency);
     },
   });
   const s3 = new S3Client({

@@ -1,3 +1,4 @@
+import { LOCAL } from '../../lib/config/environments';
 import type { ChaosReport } from './run';
 import type { ZoneCheck } from './validate';
 
@@ -25,6 +26,9 @@ const zoneRow = (zone: string, check: ZoneCheck, extra = ''): string[] => [
 export function renderReport(report: ChaosReport): string {
   const { load, raw, curated } = report;
   const restarts = Object.entries(report.restarts);
+  const outside = report.latency.outsideBrokerKills;
+  const objective =
+    outside.p99Ms === undefined || outside.p99Ms <= LOCAL.alarms.ingestLatencyP99Ms ? 'met' : 'NOT met';
   const lines = [
     '',
     `Chaos report — ${report.passed ? 'PASSED' : 'FAILED'}  (seed ${report.options.seed}, ${report.options.brokers} brokers, load average ${report.loadAverage.join(' ')})`,
@@ -67,6 +71,7 @@ export function renderReport(report: ChaosReport): string {
     ),
     `  sink quarantine: ${fmt(report.sinkQuarantine.rows)} rows, ${fmt(report.sinkQuarantine.rejectedFound)} of 4xx ids`,
     `  accept → Parquet during the faults: p50 ${sec(report.latency.p50Ms)}  p99 ${sec(report.latency.p99Ms)}  max ${sec(report.latency.maxMs)}  (${fmt(report.latency.records)} records)`,
+    `  outside the broker kills' windows: p50 ${sec(outside.p50Ms)}  p99 ${sec(outside.p99Ms)} (objective ≤ ${sec(LOCAL.alarms.ingestLatencyP99Ms)}: ${objective})  max ${sec(outside.maxMs)}  (${fmt(outside.records)} records; ${fmt(outside.leftOut)} in the windows left out)`,
     `  restarts: ${restarts.length ? restarts.map(([name, n]) => `${name} ×${n}`).join(', ') : 'none'}`,
   ];
   return lines.join('\n');

@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import type { SendTally } from '../tools/generator/send';
 import { type LatencySnapshot, latencyPercentile } from '../tools/lake/latency';
 import type { FaultResult, Timeline } from './faults';
+import { brokerKillWindows, latencyOutside } from './kill-windows';
 import { type LoadOptions, loadWithFaults } from './load';
 import { type PlatformOptions, startChaosPlatform } from './platform';
 import { type ValidateOptions, type Validation, validate } from './validate';
@@ -37,11 +38,9 @@ export interface ChaosReport extends Validation {
   };
   readonly faults: readonly FaultResult[];
   readonly restarts: Readonly<Record<string, number>>;
-  readonly latency: {
-    readonly p50Ms?: number;
-    readonly p99Ms?: number;
-    readonly maxMs?: number;
-    readonly records: number;
+  readonly latency: LatencyFigures & {
+    /** The records of writes that overlapped no broker kill's window (./kill-windows.ts): the objective's figure. */
+    readonly outsideBrokerKills: LatencyFigures & { readonly leftOut: number };
   };
   /** Zero loss and zero curated duplicates, nothing rejected in the lake, every fault recovered. */
   readonly passed: boolean;
@@ -52,10 +51,15 @@ const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.r
 /** Load, faults and the validation of everything accepted (see the module comment). */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const startedAt = new Date().toISOString();
-  const timeline: Timeline = { accepted: [], commits: [], restarts: [] };
+  const timeline: Timeline = { accepted: [], commits: [], restarts: [], writes: [] };
   const platform = await startChaosPlatform(options, timeline);
   try {
-    const { tally, faults, latency } = await loadWithFaults(platform, options, timeline);
+    const { tally, faults, latency, loadStartedAt, loadEndedAt } = await loadWithFaults(
+      platform,
+      options,
+      timeline,
+    );
+    const outside = latencyOutside(timeline.writes, brokerKillWindows(faults, loadStartedAt, loadEndedAt));
     const validation = await validate(platform, options, tally);
     return {
       startedAt,
@@ -85,7 +89,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
       faults,
       restarts: platform.supervision.restarts(),
-      latency: latencyFigures(latency),
+      latency: {
+        ...latencyFigures(latency),
+        outsideBrokerKills: { ...latencyFigures(outside.latency), leftOut: outside.leftOut },
+      },
       ...validation,
       passed: passed(validation, tally, faults),
     };
@@ -109,7 +116,14 @@ function passed(
   );
 }
 
-function latencyFigures(snapshot: LatencySnapshot): ChaosReport['latency'] {
+interface LatencyFigures {
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly maxMs?: number;
+  readonly records: number;
+}
+
+function latencyFigures(snapshot: LatencySnapshot): LatencyFigures {
   return {
     p50Ms: round(latencyPercentile(snapshot, 50)),
     p99Ms: round(latencyPercentile(snapshot, 99)),

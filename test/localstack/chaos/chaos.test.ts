@@ -66,6 +66,14 @@ test('each fault was injected and recovered from, and the supervisor restarted w
   expect(report.passed).toBe(true);
 });
 
+test("the latency figure the objective is checked against leaves out exactly the broker kill's writes", () => {
+  const { records, outsideBrokerKills } = report.latency;
+  expect(outsideBrokerKills.leftOut).toBeGreaterThan(0);
+  expect(outsideBrokerKills.records).toBeGreaterThan(0);
+  expect(outsideBrokerKills.records + outsideBrokerKills.leftOut).toBe(records);
+  expect(outsideBrokerKills.p99Ms).toBeLessThanOrEqual(report.latency.maxMs ?? 0);
+});
+
 test('a generated schedule is reproducible from its seed', () => {
   const options = {
     durationMs: 100_000,
