@@ -56,7 +56,9 @@ do_venv() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
   # Python 3.11's own pip (23.2) took 64 s for requirements.txt where pip 26 takes 51 s, its upgrade included.
   .venv/bin/pip install "${PIP[@]}" --upgrade pip
-  .venv/bin/pip install "${PIP[@]}" -r "${VENV_INPUTS[-1]}"
+  # --no-compile: compiling every module of pyspark and moto took 16 of those seconds; Python compiles (and
+  # caches) the few hundred a process imports when it first imports them.
+  .venv/bin/pip install "${PIP[@]}" --no-compile -r "${VENV_INPUTS[-1]}"
   mark "venv-$FOR" "${VENV_INPUTS[@]}"
   [ "$FOR" = start ] || mark venv-start requirements.txt
 }

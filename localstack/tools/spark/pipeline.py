@@ -30,28 +30,38 @@ sys.path.insert(0, str(ROOT / "glue-scripts"))
 from lakehouse_spark.runtime import spark_session  # noqa: E402
 
 
-def run_lane(spark, lane: list[dict], timings: dict, lock: threading.Lock) -> None:
-    for job in lane:
-        script, args = job["script"], job["args"]
-        what = args.get("--dataset") or args.get("--datasets")
-        print(f"spark: {script}.py {' '.join(f'{k} {v}' for k, v in args.items())}", flush=True)
-        started = time.perf_counter()
-        try:
-            summary = importlib.import_module(script).main([script, *[x for kv in args.items() for x in kv]], spark)
-        except Exception:  # noqa: BLE001  (reported with its job; its lane stops there)
-            traceback.print_exc()
+def run_lanes(spark, lanes: list[list[dict]]) -> dict:
+    """Runs the lanes at once, each in a thread, a lane's jobs in order: {"jobs": [{"script", "dataset",
+    "seconds", "steps"}, ...] in the order they ended, "failed": "<script>.py for <dataset>" when one failed}."""
+    timings: dict = {"jobs": []}
+    lock = threading.Lock()
+
+    def run_lane(lane: list[dict]) -> None:
+        for job in lane:
+            script, args = job["script"], job["args"]
+            what = args.get("--dataset") or args.get("--datasets")
+            print(f"spark: {script}.py {' '.join(f'{k} {v}' for k, v in args.items())}", flush=True)
+            started = time.perf_counter()
+            try:
+                argv = [script, *[x for kv in args.items() for x in kv]]
+                summary = importlib.import_module(script).main(argv, spark)
+            except Exception:  # noqa: BLE001  (reported with its job; its lane stops there)
+                traceback.print_exc()
+                with lock:
+                    timings.setdefault("failed", f"{script}.py for {what}")
+                return
+            seconds = round(time.perf_counter() - started, 3)
             with lock:
-                timings.setdefault("failed", f"{script}.py for {what}")
-            return
-        with lock:
-            timings["jobs"].append(
-                {
-                    "script": script,
-                    "dataset": what,
-                    "seconds": round(time.perf_counter() - started, 3),
-                    "steps": summary.get("seconds", {}),
-                }
-            )
+                timings["jobs"].append(
+                    {"script": script, "dataset": what, "seconds": seconds, "steps": summary.get("seconds", {})}
+                )
+
+    threads = [threading.Thread(target=run_lane, args=(lane,)) for lane in lanes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return timings
 
 
 def main() -> int:
@@ -60,13 +70,8 @@ def main() -> int:
     t0 = time.perf_counter()
     spark = spark_session("local-pipeline")
     timings: dict = {"session": round(time.perf_counter() - t0, 3), "jobs": []}
-    lock = threading.Lock()
-    threads = [threading.Thread(target=run_lane, args=(spark, lane, timings, lock)) for lane in lanes]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        timings |= run_lanes(spark, lanes)
     finally:
         Path(timings_file).write_text(json.dumps(timings))
     return 1 if "failed" in timings else 0
