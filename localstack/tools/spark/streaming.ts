@@ -135,7 +135,7 @@ export function streamingSummary(status: StreamingStatus | undefined, now = new 
   const fresh =
     status.freshness_seconds.p99 === undefined
       ? ''
-      : `, event → window row p50 ${status.freshness_seconds.p50} s p99 ${status.freshness_seconds.p99} s`;
+      : `, event → window row p50 ${status.freshness_seconds.p50?.toFixed(1)} s p99 ${status.freshness_seconds.p99.toFixed(1)} s`;
   const t = status.totals;
   return `${freshest}${fresh}; ${t.records.toLocaleString('en-US')} records in ${status.batch_id + 1} batches: ${t.duplicates} duplicates counted once, ${t.late + t.unreadable} late or unreadable quarantined`;
 }
