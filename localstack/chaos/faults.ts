@@ -33,7 +33,7 @@ export interface Timeline {
   readonly commits: { readonly topic: string; readonly at: number }[];
   /** Restarts by the supervisor. */
   readonly restarts: { readonly process: string; readonly at: number }[];
-  /** The accept → Parquet latency of each successful sink invocation's records, in order. */
+  /** The accept → Parquet latency of each sink invocation's records during the load, in order. */
   readonly writes: LatencySnapshot[];
 }
 

@@ -35,18 +35,19 @@ export function brokerKillWindows(
 }
 
 /**
- * The latency of the sink's writes none of whose records was accepted or written within a window: a write
- * (one invocation's records) whose first accept to last write overlaps a window is left out whole.
+ * The latency of all the sink's writes, and of those none of whose records was accepted or written within a
+ * window: a write (one invocation's records) whose first accept to last write overlaps a window is left out
+ * whole.
  */
 export function latencyOutside(
   writes: readonly LatencySnapshot[],
   windows: readonly TimeWindow[],
-): { readonly latency: LatencySnapshot; readonly leftOut: number } {
+): { readonly all: LatencySnapshot; readonly outside: LatencySnapshot; readonly leftOut: number } {
+  const all = new LatencyHistogram();
   const outside = new LatencyHistogram();
-  let leftOut = 0;
   for (const w of writes) {
-    if (windows.some((win) => w.firstAcceptMs <= win.end && w.lastWrittenMs >= win.start)) leftOut += w.count;
-    else outside.merge(w);
+    all.merge(w);
+    if (!windows.some((win) => w.firstAcceptMs <= win.end && w.lastWrittenMs >= win.start)) outside.merge(w);
   }
-  return { latency: outside.snapshot(), leftOut };
+  return { all: all.snapshot(), outside: outside.snapshot(), leftOut: all.count - outside.count };
 }

@@ -54,12 +54,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const timeline: Timeline = { accepted: [], commits: [], restarts: [], writes: [] };
   const platform = await startChaosPlatform(options, timeline);
   try {
-    const { tally, faults, latency, loadStartedAt, loadEndedAt } = await loadWithFaults(
-      platform,
-      options,
-      timeline,
-    );
-    const outside = latencyOutside(timeline.writes, brokerKillWindows(faults, loadStartedAt, loadEndedAt));
+    const { tally, faults, loadStartedAt, loadEndedAt } = await loadWithFaults(platform, options, timeline);
+    const latency = latencyOutside(timeline.writes, brokerKillWindows(faults, loadStartedAt, loadEndedAt));
     const validation = await validate(platform, options, tally);
     return {
       startedAt,
@@ -90,8 +86,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       faults,
       restarts: platform.supervision.restarts(),
       latency: {
-        ...latencyFigures(latency),
-        outsideBrokerKills: { ...latencyFigures(outside.latency), leftOut: outside.leftOut },
+        ...latencyFigures(latency.all),
+        outsideBrokerKills: { ...latencyFigures(latency.outside), leftOut: latency.leftOut },
       },
       ...validation,
       passed: passed(validation, tally, faults),
